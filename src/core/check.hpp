@@ -1,0 +1,82 @@
+// The check model shared by every module: what a check is, independent of the YAML it came
+// from and of the runner that executes it. Plain values; thread-safe to share as
+// std::shared_ptr<const CheckSpec>.
+#pragma once
+
+#include <compare>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/time.hpp"
+
+namespace sonde {
+
+// The three Kuberhealthy resource kinds Sonde accepts.
+enum class CheckKind {
+  kKhCheck,      // apiVersion comcast.github.io/v1, kind KuberhealthyCheck (v2)
+  kKhJob,        // apiVersion comcast.github.io/v1, kind KuberhealthyJob (v2)
+  kHealthCheck,  // apiVersion kuberhealthy.github.io/v2, kind HealthCheck (v3)
+};
+
+// "KuberhealthyCheck", "KuberhealthyJob" or "HealthCheck".
+const char* KindName(CheckKind kind);
+
+// Identifies a check: namespace and name. Rendered "namespace/name" everywhere.
+struct CheckKey {
+  std::string ns;
+  std::string name;
+
+  std::string str() const { return ns + "/" + name; }
+  auto operator<=>(const CheckKey&) const = default;
+  bool operator==(const CheckKey&) const = default;
+};
+
+struct EnvVar {
+  std::string name;
+  std::string value;
+  bool operator==(const EnvVar&) const = default;
+};
+
+struct Container {
+  std::string name;
+  std::string image;                  // informational in local mode
+  std::vector<std::string> command;   // argv[0..]; never empty after validation
+  std::vector<std::string> args;      // appended to command
+  std::string working_dir;            // empty: the check file's directory
+  std::vector<EnvVar> env;            // plain values only (valueFrom is rejected at load)
+  std::optional<int64_t> run_as_user;   // container securityContext, else the pod's
+  std::optional<int64_t> run_as_group;  // container securityContext, else the pod's
+  bool operator==(const Container&) const = default;
+};
+
+struct PodSpec {
+  std::vector<Container> init_containers;  // run one after another, before `containers`
+  std::vector<Container> containers;       // run together; never empty after validation
+  bool operator==(const PodSpec&) const = default;
+};
+
+struct CheckSpec {
+  CheckKey key;
+  CheckKind kind = CheckKind::kKhCheck;
+  Duration run_interval{};  // default 10m
+  Duration timeout{};       // default 5m for v2 kinds, 30s for HealthCheck
+  bool single_run = false;  // KuberhealthyJob, or HealthCheck spec.singleRunOnly
+  std::map<std::string, std::string> extra_labels;
+  std::map<std::string, std::string> extra_annotations;
+  std::map<std::string, std::string> pod_labels;       // v3 spec.podSpec.metadata.labels
+  std::map<std::string, std::string> pod_annotations;  // v3 spec.podSpec.metadata.annotations
+  PodSpec pod;
+
+  std::string source_file;  // where it was defined, for messages
+  int source_line = 0;
+  std::string base_dir;     // directory of source_file; relative workingDir resolves here
+
+  // Runs once (a job) rather than every run_interval.
+  bool IsJob() const { return kind == CheckKind::kKhJob || single_run; }
+  bool operator==(const CheckSpec&) const = default;
+};
+
+}  // namespace sonde
