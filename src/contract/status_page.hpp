@@ -1,0 +1,46 @@
+// Renders the status pages: Kuberhealthy v2's JSON at "/" and v3's at "/json".
+// Pure: input is a snapshot, output is the response body. Thread-safe.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/check.hpp"
+#include "core/check_state.hpp"
+
+namespace sonde {
+
+// One check as the status pages see it.
+struct CheckView {
+  std::shared_ptr<const CheckSpec> spec;  // never null
+  CheckState state;
+  std::optional<TimePoint> next_run;  // none while running, or for a finished job
+};
+
+struct StatusSnapshot {
+  std::vector<CheckView> checks;         // any order; rendering sorts by key
+  std::vector<std::string> load_errors;  // check files that failed to load
+  std::string instance;                  // this daemon's name (CurrentMaster)
+  std::map<std::string, std::string> metadata;  // config stateMetadata
+};
+
+// Parses "?namespace=a,b": empty items are dropped; an empty set means all namespaces.
+std::set<std::string> ParseNamespaceFilter(std::string_view value);
+
+// v2 "/": OK, Errors, CheckDetails ("ns/name" -> khstate fields), JobDetails, CurrentMaster,
+// Metadata; indented with two spaces as Go's MarshalIndent does. Checks without a result yet
+// are omitted, as v2 hides khstates nobody has written. Load errors count as errors.
+std::string RenderStatusV2(const StatusSnapshot& snap, const std::set<std::string>& namespaces);
+
+// v3 "/json": the same top level with per-check v3 status fields, keyed "ns/name" (v3 keys by
+// bare name, so same-named checks of two namespaces overwrite each other there). Zero-valued
+// fields are omitted as in v3, except ok and currentUUID. A check that has never run is
+// listed with ok=false but does not make the top-level OK false.
+std::string RenderStatusV3(const StatusSnapshot& snap, const std::set<std::string>& namespaces);
+
+}  // namespace sonde
