@@ -1,0 +1,98 @@
+#include "scheduler/scheduler.hpp"
+
+#include <algorithm>
+
+namespace sonde {
+
+void Scheduler::SetDue(const CheckKey& key, Entry& e, std::optional<TimePoint> due) {
+  if (e.due) queue_.erase({*e.due, key});
+  e.due = due;
+  if (due) queue_.insert({*due, key});
+}
+
+void Scheduler::Upsert(const CheckKey& key, Duration interval, bool job,
+                       std::optional<TimePoint> last_start, TimePoint now) {
+  auto [it, added] = entries_.try_emplace(key);
+  Entry& e = it->second;
+  e.interval = interval;
+  e.job = job;
+  if (added) {
+    e.last_start = last_start;
+    if (!last_start) {
+      SetDue(key, e, now);
+    } else if (!job) {
+      SetDue(key, e, *last_start + interval);
+    }
+    return;
+  }
+  // An update takes effect from the next run: re-derive the due time from the last start.
+  if (e.running || !e.due) return;
+  if (job) {
+    SetDue(key, e, e.last_start ? std::nullopt : std::optional<TimePoint>(now));
+  } else {
+    SetDue(key, e, e.last_start ? *e.last_start + interval : now);
+  }
+}
+
+void Scheduler::Remove(const CheckKey& key) {
+  auto it = entries_.find(key);
+  if (it == entries_.end()) return;
+  SetDue(key, it->second, std::nullopt);
+  if (it->second.running) --running_;
+  entries_.erase(it);
+}
+
+bool Scheduler::RequestNow(const CheckKey& key, TimePoint now) {
+  auto it = entries_.find(key);
+  if (it == entries_.end() || it->second.running) return false;
+  if (!it->second.due || *it->second.due > now) SetDue(key, it->second, now);
+  return true;
+}
+
+std::vector<CheckKey> Scheduler::TakeDue(TimePoint now) {
+  std::vector<CheckKey> started;
+  while (running_ < max_concurrent_ && !queue_.empty() && queue_.begin()->first <= now) {
+    const CheckKey key = queue_.begin()->second;
+    Entry& e = entries_.at(key);
+    SetDue(key, e, std::nullopt);
+    e.running = true;
+    e.last_start = now;
+    ++running_;
+    started.push_back(key);
+  }
+  return started;
+}
+
+void Scheduler::Finished(const CheckKey& key, TimePoint now) {
+  auto it = entries_.find(key);
+  if (it == entries_.end() || !it->second.running) return;
+  Entry& e = it->second;
+  e.running = false;
+  --running_;
+  if (e.job) return;
+  SetDue(key, e, std::max(*e.last_start + e.interval, now));
+}
+
+std::optional<TimePoint> Scheduler::NextDue() const {
+  if (queue_.empty()) return std::nullopt;
+  return queue_.begin()->first;
+}
+
+std::optional<TimePoint> Scheduler::NextRun(const CheckKey& key) const {
+  auto it = entries_.find(key);
+  if (it == entries_.end()) return std::nullopt;
+  return it->second.due;
+}
+
+bool Scheduler::IsRunning(const CheckKey& key) const {
+  auto it = entries_.find(key);
+  return it != entries_.end() && it->second.running;
+}
+
+size_t Scheduler::Waiting(TimePoint now) const {
+  size_t n = 0;
+  for (auto it = queue_.begin(); it != queue_.end() && it->first <= now; ++it) ++n;
+  return n;
+}
+
+}  // namespace sonde

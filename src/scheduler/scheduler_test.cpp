@@ -1,0 +1,108 @@
+#include "scheduler/scheduler.hpp"
+
+#include <gtest/gtest.h>
+
+namespace sonde {
+namespace {
+
+using std::chrono::minutes;
+using std::chrono::seconds;
+
+const TimePoint kT0 = FromUnixSeconds(1'700'000'000);
+const CheckKey kA{"default", "a"};
+const CheckKey kB{"default", "b"};
+const CheckKey kC{"default", "c"};
+
+TEST(Scheduler, RunsAtStartThenEveryIntervalFromPreviousStart) {
+  Scheduler s(10);
+  s.Upsert(kA, minutes(10), false, std::nullopt, kT0);
+  EXPECT_EQ(s.TakeDue(kT0), std::vector<CheckKey>{kA});
+  EXPECT_TRUE(s.IsRunning(kA));
+  EXPECT_FALSE(s.NextRun(kA).has_value());
+  s.Finished(kA, kT0 + seconds(30));
+  EXPECT_EQ(s.NextRun(kA), kT0 + minutes(10));
+  EXPECT_TRUE(s.TakeDue(kT0 + minutes(10) - seconds(1)).empty());
+  EXPECT_EQ(s.TakeDue(kT0 + minutes(10)), std::vector<CheckKey>{kA});
+}
+
+TEST(Scheduler, NeverOverlapsAndDoesNotBurstAfterALongRun) {
+  Scheduler s(10);
+  s.Upsert(kA, minutes(1), false, std::nullopt, kT0);
+  ASSERT_EQ(s.TakeDue(kT0).size(), 1u);
+  // Still running long past several intervals: nothing more starts.
+  EXPECT_TRUE(s.TakeDue(kT0 + minutes(5)).empty());
+  EXPECT_FALSE(s.RequestNow(kA, kT0 + minutes(5)));
+  s.Finished(kA, kT0 + minutes(5));
+  // Exactly one run follows at once, then the cadence resumes from its start.
+  EXPECT_EQ(s.TakeDue(kT0 + minutes(5)), std::vector<CheckKey>{kA});
+  s.Finished(kA, kT0 + minutes(5) + seconds(1));
+  EXPECT_TRUE(s.TakeDue(kT0 + minutes(5) + seconds(2)).empty());
+  EXPECT_EQ(s.NextRun(kA), kT0 + minutes(6));
+}
+
+TEST(Scheduler, CapsConcurrentRunsAndQueuesByDueTime) {
+  Scheduler s(2);
+  s.Upsert(kC, minutes(1), false, std::nullopt, kT0);
+  s.Upsert(kB, minutes(1), false, std::nullopt, kT0);
+  s.Upsert(kA, minutes(1), false, std::nullopt, kT0 + seconds(1));
+  EXPECT_EQ(s.TakeDue(kT0 + seconds(1)), (std::vector<CheckKey>{kB, kC}));
+  EXPECT_EQ(s.running(), 2u);
+  EXPECT_EQ(s.Waiting(kT0 + seconds(1)), 1u);
+  EXPECT_TRUE(s.TakeDue(kT0 + seconds(2)).empty());
+  EXPECT_EQ(s.NextDue(), kT0 + seconds(1));  // overdue, waiting for a slot
+  s.Finished(kB, kT0 + seconds(3));
+  EXPECT_EQ(s.TakeDue(kT0 + seconds(3)), std::vector<CheckKey>{kA});
+}
+
+TEST(Scheduler, JobsRunOnceAndCanBeRequestedAgain) {
+  Scheduler s(1);
+  s.Upsert(kA, minutes(10), true, std::nullopt, kT0);
+  ASSERT_EQ(s.TakeDue(kT0).size(), 1u);
+  s.Finished(kA, kT0 + seconds(5));
+  EXPECT_FALSE(s.NextRun(kA).has_value());
+  EXPECT_FALSE(s.NextDue().has_value());
+  EXPECT_TRUE(s.RequestNow(kA, kT0 + minutes(1)));
+  EXPECT_EQ(s.TakeDue(kT0 + minutes(1)), std::vector<CheckKey>{kA});
+}
+
+TEST(Scheduler, ResumesPersistedSchedule) {
+  Scheduler s(5);
+  s.Upsert(kA, std::chrono::hours(6), false, kT0 - minutes(10), kT0);  // ran 10 minutes ago
+  s.Upsert(kB, minutes(1), false, kT0 - minutes(10), kT0);             // overdue: runs now
+  s.Upsert(kC, minutes(1), true, kT0 - minutes(10), kT0);              // job already ran
+  EXPECT_EQ(s.TakeDue(kT0), std::vector<CheckKey>{kB});
+  EXPECT_EQ(s.NextRun(kA), kT0 - minutes(10) + std::chrono::hours(6));
+  EXPECT_FALSE(s.NextRun(kC).has_value());
+}
+
+TEST(Scheduler, UpdateTakesEffectFromLastStartAndRemoveFreesSlot) {
+  Scheduler s(1);
+  s.Upsert(kA, minutes(10), false, std::nullopt, kT0);
+  ASSERT_EQ(s.TakeDue(kT0).size(), 1u);
+  s.Finished(kA, kT0 + seconds(1));
+  s.Upsert(kA, minutes(2), false, std::nullopt, kT0 + seconds(2));
+  EXPECT_EQ(s.NextRun(kA), kT0 + minutes(2));
+  s.Upsert(kB, minutes(1), false, std::nullopt, kT0 + minutes(2));
+  EXPECT_EQ(s.TakeDue(kT0 + minutes(2)), std::vector<CheckKey>{kA});
+  s.Remove(kA);
+  EXPECT_EQ(s.running(), 0u);
+  EXPECT_EQ(s.TakeDue(kT0 + minutes(2)), std::vector<CheckKey>{kB});
+}
+
+TEST(Scheduler, ScalesToManyChecks) {
+  Scheduler s(100);
+  for (int i = 0; i < 20000; ++i) {
+    s.Upsert({"ns", "c" + std::to_string(i)}, seconds(1 + i % 3600), false, std::nullopt, kT0);
+  }
+  size_t started = 0;
+  for (int round = 0; round < 200; ++round) {
+    auto keys = s.TakeDue(kT0);
+    started += keys.size();
+    for (const auto& k : keys) s.Finished(k, kT0);
+  }
+  EXPECT_EQ(started, 20000u);
+  EXPECT_EQ(s.running(), 0u);
+}
+
+}  // namespace
+}  // namespace sonde
