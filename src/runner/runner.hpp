@@ -30,7 +30,7 @@ struct ContainerExit {
   std::string container;    // container name
   bool init = false;        // an initContainer
   bool started = false;     // false: it could not be started (see spawn_error)
-  std::string spawn_error;  // why it could not start, e.g. "/x/run.sh: No such file or directory"
+  std::string spawn_error;  // why, e.g. `cannot start "/x/run.sh": No such file or directory`
   bool signaled = false;    // true: killed by `signal`; false: exited with `exit_code`
   int exit_code = 0;
   int signal = 0;
@@ -45,7 +45,7 @@ struct RunExit {
 
 using RunDone = std::function<void(const RunExit&)>;
 
-// Captured output of one run, newest last. Bounded: see RunnerOptions.
+// Captured output of one run. Bounded: see LocalRunnerOptions.
 struct RunLogs {
   std::string run_uuid;
   TimePoint started;
@@ -74,8 +74,8 @@ class Runner {
   // `done` callbacks of runs still active are not called afterwards.
   virtual void KillAll() = 0;
 
-  // The captured output of the last runs of a check (at most RunnerOptions::logs_kept),
-  // oldest first. Empty when the check never ran.
+  // The captured output of the last runs of a check (at most LocalRunnerOptions::logs_kept),
+  // oldest first, the active run included. Empty when the check never ran.
   virtual std::vector<RunLogs> Logs(const CheckKey& key) const = 0;
 
   // Number of runs whose processes have not all exited yet.

@@ -1,0 +1,34 @@
+# The two commands of the quick start: `make run` and `make test`. Both set up what they need.
+BUILD      ?= build/release
+ASAN_BUILD ?= build/asan
+LISTEN     ?= 127.0.0.1:8080
+JOBS       ?= $(shell nproc)
+
+.PHONY: all setup build run test test-release test-asan clean
+
+all: build
+
+setup:
+	@scripts/setup.sh
+
+build: setup
+	@cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+
+run: build
+	@echo "Sonde: status page http://$(LISTEN)/ (v3 JSON at /json); checks from examples/. Ctrl-C stops."
+	@$(BUILD)/sonde serve --listen $(LISTEN) --checks examples --state-dir .sonde-state
+
+# The whole suite twice: a release build, then an AddressSanitizer+UBSan build.
+test: test-release test-asan
+
+test-release: build
+	@ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+
+test-asan: setup
+	@cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSONDE_SANITIZE=ON >/dev/null
+	@cmake --build $(ASAN_BUILD) -j $(JOBS)
+	@ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $(JOBS)
+
+clean:
+	rm -rf build

@@ -1,0 +1,14 @@
+// Change detection for check files, by polling: cheap (stat only) and it works on every
+// filesystem, including bind mounts and network filesystems where inotify is silent.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace sonde {
+
+// A string that changes whenever a YAML file under `paths` is added, removed or modified
+// (path, size, mtime and inode of each). Unreadable paths contribute their error text.
+std::string CheckFilesFingerprint(const std::vector<std::string>& paths);
+
+}  // namespace sonde

@@ -1,0 +1,121 @@
+#include "cli/client_commands.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
+#include <boost/json/value_to.hpp>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <iostream>
+
+#include "cli/http_client.hpp"
+#include "config/check_loader.hpp"
+
+namespace sonde {
+namespace {
+
+namespace json = boost::json;
+
+int64_t Int(const json::object& o, const char* key) {
+  auto it = o.find(key);
+  return it != o.end() && it->value().is_int64() ? it->value().as_int64() : 0;
+}
+
+std::string Ago(int64_t unix_seconds) {
+  if (unix_seconds == 0) return "never";
+  const int64_t d = static_cast<int64_t>(std::time(nullptr)) - unix_seconds;
+  return FormatGoDuration(std::chrono::seconds(std::max<int64_t>(0, d))) + " ago";
+}
+
+std::string StateOf(const json::object& o) {
+  if (!json::value_to<std::string>(o.at("currentUUID")).empty()) return "RUNNING";
+  if (Int(o, "lastRunUnix") == 0 && Int(o, "successCount") + Int(o, "failureCount") == 0) {
+    return "PENDING";
+  }
+  return o.at("ok").as_bool() ? "OK" : "FAILING";
+}
+
+std::string FirstError(const json::object& o) {
+  auto it = o.find("errors");
+  if (it == o.end() || !it->value().is_array() || it->value().as_array().empty()) return "";
+  std::string e = json::value_to<std::string>(it->value().as_array()[0]);
+  for (char& c : e) {
+    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+  }
+  if (e.size() > 80) e = e.substr(0, 77) + "...";
+  return e;
+}
+
+void PrintRow(const std::string& a, const std::string& b, const std::string& c,
+              const std::string& d, const std::string& e) {
+  std::printf("%-40s %-8s %-16s %-16s %s\n", a.c_str(), b.c_str(), c.c_str(), d.c_str(), e.c_str());
+}
+
+}  // namespace
+
+std::string DefaultServer() {
+  const char* env = std::getenv("SONDE_SERVER");
+  return env && *env ? env : "http://127.0.0.1:8080";
+}
+
+int StatusCommand(const std::string& server, bool as_json) {
+  auto r = HttpCall("GET", server + "/json");
+  if (!r.ok()) {
+    std::cerr << "sonde: " << r.error() << "\n";
+    return 2;
+  }
+  if (r.value().status != 200) {
+    std::cerr << "sonde: " << server << "/json answered " << r.value().status << ": " << r.value().body;
+    return 2;
+  }
+  if (as_json) {
+    std::cout << r.value().body;
+    return 0;
+  }
+  boost::system::error_code ec;
+  const json::value doc = json::parse(r.value().body, ec);
+  if (ec || !doc.is_object()) {
+    std::cerr << "sonde: " << server << "/json is not the JSON status document\n";
+    return 2;
+  }
+  const json::object& top = doc.as_object();
+  PrintRow("CHECK", "STATE", "LAST RUN", "DURATION", "ERROR");
+  bool all_ok = true;
+  for (const auto& kv : top.at("CheckDetails").as_object()) {
+    const json::object& c = kv.value().as_object();
+    const std::string state = StateOf(c);
+    all_ok = all_ok && state != "FAILING";
+    PrintRow(std::string(kv.key()), state, Ago(Int(c, "lastRunUnix")),
+             FormatGoDuration(Duration{Int(c, "runDuration")}), FirstError(c));
+  }
+  if (!top.at("OK").as_bool()) all_ok = false;
+  std::printf("\n%zu checks; overall %s\n", top.at("CheckDetails").as_object().size(),
+              all_ok ? "OK" : "FAILING");
+  return all_ok ? 0 : 1;
+}
+
+int RunCommand(const std::string& server, const std::string& check) {
+  const size_t slash = check.find('/');
+  if (slash == std::string::npos || slash == 0 || slash + 1 == check.size()) {
+    std::cerr << "sonde run: expected NAMESPACE/NAME, got \"" << check << "\"\n";
+    return 2;
+  }
+  const std::string url = server + "/api/run?namespace=" + check.substr(0, slash) +
+                          "&healthcheck=" + check.substr(slash + 1);
+  auto r = HttpCall("POST", url);
+  if (!r.ok()) {
+    std::cerr << "sonde: " << r.error() << "\n";
+    return 2;
+  }
+  (r.value().status == 202 ? std::cout : std::cerr) << r.value().body;
+  return r.value().status == 202 ? 0 : 1;
+}
+
+int ValidateCommand(const std::vector<std::string>& paths) {
+  const LoadResult loaded = LoadChecks(paths);
+  for (const auto& e : loaded.errors) std::cerr << e.ToString() << "\n";
+  std::cout << loaded.checks.size() << " checks valid, " << loaded.errors.size() << " problems\n";
+  return loaded.errors.empty() ? 0 : 1;
+}
+
+}  // namespace sonde

@@ -1,0 +1,128 @@
+#include "cli/serve_settings.hpp"
+
+#include <CLI/CLI.hpp>
+#include <charconv>
+
+#include "config/daemon_config.hpp"
+
+namespace sonde {
+namespace {
+
+Status ParseCount(const std::string& name, const std::string& text, size_t& out) {
+  size_t v = 0;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || p != text.data() + text.size() || v == 0) {
+    return Status::Error(name + ": \"" + text + "\" is not a positive whole number");
+  }
+  out = v;
+  return Status::Ok();
+}
+
+Status ParseDurationFlag(const std::string& name, const std::string& text, Duration& out) {
+  auto d = ParseGoDuration(text);
+  if (!d.ok()) return Status::Error(name + ": " + d.error());
+  if (d.value().count() <= 0) return Status::Error(name + ": must be greater than 0");
+  out = d.value();
+  return Status::Ok();
+}
+
+// Copies the file's values into `s` (the file sits between defaults and flags).
+void ApplyFile(const DaemonConfig& c, ServeSettings& s) {
+  if (c.listen) s.listen = *c.listen;
+  if (!c.checks.empty()) s.checks = c.checks;
+  if (c.state_dir) s.state_dir = *c.state_dir;
+  if (c.instance_name) s.instance_name = *c.instance_name;
+  if (c.log_format) s.log_format = *c.log_format;
+  if (c.log_level) s.log_level = *c.log_level;
+  if (c.reporting_url) s.reporting_url = *c.reporting_url;
+  if (c.max_concurrent_runs) s.max_concurrent_runs = static_cast<size_t>(*c.max_concurrent_runs);
+  if (c.kill_grace_period) s.kill_grace_period = *c.kill_grace_period;
+  if (c.reload_interval) s.reload_interval = *c.reload_interval;
+  if (c.shutdown_timeout) s.shutdown_timeout = *c.shutdown_timeout;
+  if (c.max_report_bytes) s.max_report_bytes = static_cast<size_t>(*c.max_report_bytes);
+  s.state_metadata = c.state_metadata;
+}
+
+Status ApplyFlags(const ServeFlags& f, ServeSettings& s) {
+  const auto set = [](const std::string& v, std::string& to) {
+    if (!v.empty()) to = v;
+  };
+  set(f.listen, s.listen);
+  set(f.state_dir, s.state_dir);
+  set(f.instance_name, s.instance_name);
+  set(f.log_format, s.log_format);
+  set(f.log_level, s.log_level);
+  set(f.reporting_url, s.reporting_url);
+  set(f.ready_file, s.ready_file);
+  if (!f.checks.empty()) s.checks = f.checks;
+  Status st = Status::Ok();
+  const auto chain = [&st](Status next) {
+    if (st.ok()) st = std::move(next);
+  };
+  if (!f.max_concurrent_runs.empty()) {
+    chain(ParseCount("--max-concurrent-runs", f.max_concurrent_runs, s.max_concurrent_runs));
+  }
+  if (!f.max_report_bytes.empty()) {
+    chain(ParseCount("--max-report-bytes", f.max_report_bytes, s.max_report_bytes));
+  }
+  if (!f.kill_grace_period.empty()) {
+    chain(ParseDurationFlag("--kill-grace-period", f.kill_grace_period, s.kill_grace_period));
+  }
+  if (!f.reload_interval.empty()) {
+    chain(ParseDurationFlag("--reload-interval", f.reload_interval, s.reload_interval));
+  }
+  if (!f.shutdown_timeout.empty()) {
+    chain(ParseDurationFlag("--shutdown-timeout", f.shutdown_timeout, s.shutdown_timeout));
+  }
+  return st;
+}
+
+}  // namespace
+
+void AddServeFlags(CLI::App& serve, ServeFlags& f) {
+  serve.add_option("--config", f.config, "Daemon config file (YAML)")->envname("SONDE_CONFIG");
+  serve.add_option("--listen", f.listen, "HOST:PORT to serve on [127.0.0.1:8080]")
+      ->envname("SONDE_LISTEN");
+  serve.add_option("--checks", f.checks, "Check file or directory (repeatable)")
+      ->envname("SONDE_CHECKS")
+      ->delimiter(',');
+  serve.add_option("--state-dir", f.state_dir, "State directory [.sonde-state]")
+      ->envname("SONDE_STATE_DIR");
+  serve.add_option("--instance-name", f.instance_name, "This instance's name [host name]")
+      ->envname("SONDE_INSTANCE_NAME");
+  serve.add_option("--log-format", f.log_format, "text or json [text]")->envname("SONDE_LOG_FORMAT");
+  serve.add_option("--log-level", f.log_level, "trace, debug, info, warn, error [info]")
+      ->envname("SONDE_LOG_LEVEL");
+  serve.add_option("--reporting-url", f.reporting_url,
+                   "Base URL checkers report to [derived from --listen]")
+      ->envname("SONDE_REPORTING_URL");
+  serve.add_option("--max-concurrent-runs", f.max_concurrent_runs, "Runs at a time [32]")
+      ->envname("SONDE_MAX_CONCURRENT_RUNS");
+  serve.add_option("--kill-grace-period", f.kill_grace_period, "SIGTERM to SIGKILL [5s]")
+      ->envname("SONDE_KILL_GRACE_PERIOD");
+  serve.add_option("--reload-interval", f.reload_interval, "Check-file poll interval [2s]")
+      ->envname("SONDE_RELOAD_INTERVAL");
+  serve.add_option("--shutdown-timeout", f.shutdown_timeout, "Wait for runs on SIGTERM [10s]")
+      ->envname("SONDE_SHUTDOWN_TIMEOUT");
+  serve.add_option("--max-report-bytes", f.max_report_bytes, "Largest request body [1048576]")
+      ->envname("SONDE_MAX_REPORT_BYTES");
+  serve.add_option("--ready-file", f.ready_file, "Write the base URL here once serving")
+      ->envname("SONDE_READY_FILE");
+}
+
+Result<ServeSettings> ResolveServeSettings(const ServeFlags& flags) {
+  ServeSettings s;
+  if (!flags.config.empty()) {
+    const DaemonConfigResult file = LoadDaemonConfig(flags.config);
+    if (!file.errors.empty()) {
+      std::string all = "invalid config file:";
+      for (const auto& e : file.errors) all += "\n  " + e.ToString();
+      return Result<ServeSettings>::Error(all);
+    }
+    ApplyFile(file.config, s);
+  }
+  if (Status st = ApplyFlags(flags, s); !st.ok()) return Result<ServeSettings>::Error(st.message());
+  return s;
+}
+
+}  // namespace sonde

@@ -1,0 +1,28 @@
+// `sonde serve` options: each settable by flag, by environment variable (SONDE_*), or in the
+// YAML file given by --config; a flag or variable wins over the file, the file over defaults.
+#pragma once
+
+#include <CLI/App.hpp>
+#include <string>
+#include <vector>
+
+#include "cli/serve.hpp"
+#include "core/result.hpp"
+
+namespace sonde {
+
+// Raw flag values; empty means "not given".
+struct ServeFlags {
+  std::string config, listen, state_dir, instance_name, log_format, log_level, reporting_url;
+  std::string max_concurrent_runs, kill_grace_period, reload_interval, shutdown_timeout;
+  std::string max_report_bytes, ready_file;
+  std::vector<std::string> checks;
+};
+
+void AddServeFlags(CLI::App& serve, ServeFlags& flags);
+
+// Merges flags, the config file and defaults. Errors name the option and the problem, and
+// list every problem of the config file with file:line:column.
+Result<ServeSettings> ResolveServeSettings(const ServeFlags& flags);
+
+}  // namespace sonde

@@ -1,0 +1,18 @@
+// Internal to the config module: reads the part of a Kubernetes core/v1 PodSpec that Sonde
+// uses (containers, initContainers, command, args, env, workingDir, runAsUser/Group).
+// Other PodSpec and container fields (resources, volumes, ports, nodeSelector, ...) are
+// ignored on purpose: they only matter when a pod runs in Kubernetes.
+// Thread safety: none (shares the caller's ErrorSink). Never throws for bad input.
+#pragma once
+
+#include "config/yaml_reader.hpp"
+#include "core/check.hpp"
+
+namespace sonde::config_internal {
+
+// Fills `pod` from the PodSpec mapping `pod_spec`; every problem goes to pod_spec.sink().
+// local_mode adds the rules for running containers as local processes: `command` is
+// required and env `valueFrom` is rejected.
+void ReadPodSpec(const MapView& pod_spec, bool local_mode, PodSpec& pod);
+
+}  // namespace sonde::config_internal

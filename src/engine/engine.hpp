@@ -1,0 +1,117 @@
+// The engine: turns check definitions into runs and runs into state. It owns the schedule
+// (through the pure Scheduler), every run's deadline, and the report path; it talks to
+// checkers only through the Runner seam and to storage only through the Store seam.
+//
+// Thread safety: not thread-safe. Every method runs on the single event-loop executor given
+// at construction, and so do the runner's callbacks.
+// Ownership: the clock, runner and store are borrowed and must outlive the engine.
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <deque>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "contract/report_policy.hpp"
+#include "contract/status_page.hpp"
+#include "core/check.hpp"
+#include "core/check_state.hpp"
+#include "core/clock.hpp"
+#include "runner/runner.hpp"
+#include "scheduler/scheduler.hpp"
+#include "store/store.hpp"
+
+namespace sonde {
+
+struct EngineOptions {
+  std::string instance_name = "sonde";  // AuthoritativePod and CurrentMaster
+  std::string node_name;                // Node of each result (this host)
+  std::string reporting_base_url = "http://127.0.0.1:8080";  // no trailing slash
+  size_t max_concurrent_runs = 32;      // Default: 32 runs at a time; the rest queue
+  Duration report_exit_grace = std::chrono::seconds(5);  // after a report, then Terminate
+  size_t runs_remembered_per_check = 16;  // older run uuids answer 400 (unknown) not 410
+  std::map<std::string, std::string> metadata;  // status page Metadata
+};
+
+enum class RunNowResult { kStarted, kUnknown, kAlreadyRunning };
+
+class Engine {
+ public:
+  Engine(boost::asio::any_io_executor executor, const Clock& clock, Runner& runner, Store& store,
+         EngineOptions options);
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+  ~Engine();
+
+  // Replaces the set of checks. Added checks are scheduled (due now unless the store knows a
+  // recent start); removed ones stop (a running checker is terminated); changed ones take
+  // effect at their next run; unchanged ones are not disturbed. `load_errors` are shown on
+  // the status page until the next call.
+  void ApplyChecks(std::vector<CheckSpec> checks, std::vector<std::string> load_errors);
+
+  // A checker's report for run `uuid`. Decides with JudgeReport, then validates the body;
+  // on 200 the result is recorded. Never throws for bad input.
+  ReportVerdict HandleReport(const std::string& uuid, std::string_view body);
+
+  // POST /api/run: start a check now.
+  RunNowResult RunNow(const CheckKey& key);
+
+  StatusSnapshot Snapshot() const;
+  bool Knows(const CheckKey& key) const { return checks_.count(key) > 0; }
+  std::string ReportingUrl(const CheckSpec& spec, const std::string& uuid) const;
+
+  // True while the scheduling loop ticks and no due check waits while slots are free.
+  bool Healthy() const;
+  size_t ActiveRuns() const { return active_.size(); }
+
+  // Stops starting runs. Runs in flight may still report and finish.
+  void StopScheduling();
+  // Terminates what is still running; their runs end as interrupted.
+  void InterruptAll();
+
+ private:
+  struct ActiveRun {
+    CheckKey key;
+    std::shared_ptr<const CheckSpec> spec;
+    TimePoint started;
+    bool result_recorded = false;
+    std::unique_ptr<boost::asio::steady_timer> timer;  // deadline, then exit grace
+  };
+
+  void Pump();
+  void ArmWake();
+  void StartRun(const CheckKey& key);
+  void OnDeadline(const std::string& uuid);
+  void OnExit(const std::string& uuid, const RunExit& exit);
+  void RecordResult(const std::string& uuid, bool ok, std::vector<std::string> errors, RunEnd end);
+  void RememberRun(const CheckKey& key, const std::string& uuid, TimePoint deadline);
+  void ForgetCheck(const CheckKey& key);
+  void SaveState(const CheckKey& key);
+
+  boost::asio::any_io_executor executor_;
+  const Clock& clock_;
+  Runner& runner_;
+  Store& store_;
+  EngineOptions options_;
+  Scheduler scheduler_;
+  boost::asio::steady_timer wake_;
+  bool scheduling_ = true;
+  TimePoint last_pump_;
+
+  std::map<CheckKey, std::shared_ptr<const CheckSpec>> checks_;
+  std::map<CheckKey, CheckState> states_;
+  std::vector<std::string> load_errors_;
+  std::unordered_map<std::string, ActiveRun> active_;        // by run uuid
+  std::unordered_map<std::string, RunView> run_views_;       // recent runs, by uuid
+  std::map<CheckKey, std::deque<std::string>> recent_runs_;  // uuids, oldest first
+};
+
+// The error recorded for a run whose checker ended without reporting.
+std::string DescribeExitWithoutReport(const RunExit& exit);
+
+}  // namespace sonde

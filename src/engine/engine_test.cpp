@@ -1,0 +1,225 @@
+#include "engine/engine.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/io_context.hpp>
+
+#include "engine/http_api.hpp"
+#include "store/memory_store.hpp"
+
+namespace sonde {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::minutes;
+using std::chrono::seconds;
+
+// Records what the engine asks of it; the test decides when processes "exit".
+class FakeRunner final : public Runner {
+ public:
+  void Start(const RunRequest& request, RunDone done) override {
+    started.push_back(request);
+    done_[request.run_uuid] = std::move(done);
+  }
+  void Terminate(const std::string& run_uuid) override {
+    terminated.push_back(run_uuid);
+    Exit(run_uuid, 0, true);
+  }
+  void KillAll() override {}
+  std::vector<RunLogs> Logs(const CheckKey&) const override { return {}; }
+  size_t ActiveRuns() const override { return done_.size(); }
+
+  void Exit(const std::string& uuid, int code, bool terminated_run = false) {
+    auto it = done_.find(uuid);
+    if (it == done_.end()) return;
+    RunExit e;
+    e.terminated = terminated_run;
+    e.containers.push_back({"main", false, true, "", false, code, 0});
+    e.stderr_tail = code ? "boom\n" : "";
+    RunDone d = std::move(it->second);
+    done_.erase(it);
+    d(e);
+  }
+
+  std::vector<RunRequest> started;
+  std::vector<std::string> terminated;
+
+ private:
+  std::map<std::string, RunDone> done_;
+};
+
+CheckSpec Check(const std::string& name, Duration timeout = minutes(5)) {
+  CheckSpec s;
+  s.key = {"default", name};
+  s.run_interval = minutes(10);
+  s.timeout = timeout;
+  s.pod.containers.push_back({"main", "", {"true"}, {}, "", {}, {}, {}});
+  return s;
+}
+
+class EngineTest : public ::testing::Test {
+ protected:
+  EngineTest() : engine_(io_.get_executor(), clock_, runner_, store_, Options()) {}
+  static EngineOptions Options() {
+    EngineOptions o;
+    o.instance_name = "test-instance";
+    o.max_concurrent_runs = 2;
+    o.report_exit_grace = milliseconds(10);
+    return o;
+  }
+  void Drain() {
+    io_.restart();
+    io_.run_for(milliseconds(50));
+  }
+  const CheckState& State(const std::string& name) {
+    for (const auto& c : (snap_ = engine_.Snapshot()).checks) {
+      if (c.spec->key.name == name) return c.state;
+    }
+    ADD_FAILURE() << "no check " << name;
+    return empty_;
+  }
+
+  boost::asio::io_context io_;
+  ManualClock clock_{FromUnixSeconds(1'700'000'000)};
+  FakeRunner runner_;
+  MemoryStore store_;
+  Engine engine_;
+  StatusSnapshot snap_;
+  CheckState empty_;
+};
+
+TEST_F(EngineTest, RunsAtStartAndRecordsAcceptedReport) {
+  engine_.ApplyChecks({Check("a")}, {});
+  ASSERT_EQ(runner_.started.size(), 1u);
+  const RunRequest& run = runner_.started[0];
+  EXPECT_EQ(run.reporting_url,
+            "http://127.0.0.1:8080/externalCheckStatus?kh-run-uuid=" + run.run_uuid);
+  EXPECT_EQ(State("a").current_uuid, run.run_uuid);
+  clock_.Advance(seconds(2));
+  EXPECT_EQ(engine_.HandleReport(run.run_uuid, R"({"OK": true})").http_status, 200);
+  const CheckState& s = State("a");
+  EXPECT_TRUE(s.ok);
+  EXPECT_EQ(s.run_duration, seconds(2));
+  EXPECT_EQ(s.authoritative_pod, "test-instance");
+  EXPECT_TRUE(s.current_uuid.empty());
+  EXPECT_EQ(s.run_uuid, run.run_uuid);
+  // A second report for the same run is stale.
+  EXPECT_EQ(engine_.HandleReport(run.run_uuid, R"({"OK": true})").http_status, 410);
+  EXPECT_EQ(engine_.HandleReport("nope", R"({"OK": true})").http_status, 400);
+  // The checker lingers: after the exit grace it is terminated.
+  Drain();
+  EXPECT_EQ(runner_.terminated, std::vector<std::string>{run.run_uuid});
+  EXPECT_EQ(store_.RecentRuns({"default", "a"}, 10).size(), 1u);
+}
+
+TEST_F(EngineTest, MalformedReportIsRejectedAndRunStaysOpen) {
+  engine_.ApplyChecks({Check("a")}, {});
+  const std::string uuid = runner_.started.at(0).run_uuid;
+  const auto v = engine_.HandleReport(uuid, R"({"OK": false})");
+  EXPECT_EQ(v.http_status, 400);
+  EXPECT_EQ(v.reason, "\"OK\" is false but \"Errors\" is empty: say what failed");
+  EXPECT_EQ(engine_.HandleReport(uuid, R"({"OK": false, "Errors": ["db down"]})").http_status, 200);
+  EXPECT_FALSE(State("a").ok);
+  EXPECT_EQ(State("a").errors, std::vector<std::string>{"db down"});
+  EXPECT_EQ(State("a").consecutive_failures, 1);
+}
+
+TEST_F(EngineTest, ExitWithoutReportFailsWithExitCodeAndStderr) {
+  engine_.ApplyChecks({Check("a")}, {});
+  runner_.Exit(runner_.started.at(0).run_uuid, 3);
+  Drain();
+  EXPECT_FALSE(State("a").ok);
+  EXPECT_EQ(State("a").errors.at(0),
+            "checker exited with code 3 before reporting (container main); stderr: boom");
+  EXPECT_EQ(engine_.HandleReport(runner_.started[0].run_uuid, R"({"OK": true})").http_status, 410);
+}
+
+TEST_F(EngineTest, DeadlineFailsTheRunAndTerminatesIt) {
+  engine_.ApplyChecks({Check("a", milliseconds(5))}, {});
+  clock_.Advance(milliseconds(5));
+  Drain();
+  EXPECT_FALSE(State("a").ok);
+  EXPECT_EQ(State("a").errors.at(0), "timed out after 5ms waiting for the checker to report");
+  EXPECT_EQ(runner_.terminated.size(), 1u);
+  EXPECT_EQ(engine_.HandleReport(runner_.started[0].run_uuid, R"({"OK": true})").http_status, 410);
+}
+
+TEST_F(EngineTest, CapsConcurrencyAndRunNowAnswers) {
+  engine_.ApplyChecks({Check("a"), Check("b"), Check("c")}, {});
+  EXPECT_EQ(runner_.started.size(), 2u);
+  EXPECT_EQ(engine_.RunNow({"default", "a"}), RunNowResult::kAlreadyRunning);
+  EXPECT_EQ(engine_.RunNow({"default", "zzz"}), RunNowResult::kUnknown);
+  runner_.Exit(runner_.started[0].run_uuid, 0);
+  Drain();
+  EXPECT_EQ(runner_.started.size(), 3u);
+  EXPECT_EQ(engine_.RunNow({"default", "a"}), RunNowResult::kStarted);
+}
+
+TEST_F(EngineTest, RemovedCheckIsTerminatedAndForgotten) {
+  engine_.ApplyChecks({Check("a"), Check("b")}, {});
+  const std::string a = runner_.started.at(0).run_uuid;
+  engine_.ApplyChecks({Check("b")}, {"x.yaml:1:1: broken"});
+  EXPECT_EQ(runner_.terminated, std::vector<std::string>{a});
+  EXPECT_EQ(engine_.Snapshot().checks.size(), 1u);
+  EXPECT_EQ(engine_.Snapshot().load_errors.size(), 1u);
+  EXPECT_EQ(engine_.HandleReport(a, R"({"OK": true})").http_status, 410);
+  // b was not disturbed: still its first run.
+  EXPECT_EQ(runner_.started.size(), 2u);
+}
+
+TEST_F(EngineTest, HttpApiRoutesAndStatusCodes) {
+  engine_.ApplyChecks({Check("a")}, {});
+  HttpApi api(engine_, runner_);
+  const std::string uuid = runner_.started.at(0).run_uuid;
+  struct Case {
+    const char* method;
+    std::string path;
+    std::vector<std::pair<std::string, std::string>> query;
+    std::map<std::string, std::string> headers;
+    std::string body;
+    int status;
+  };
+  const Case cases[] = {
+      {"GET", "/", {}, {}, "", 200},
+      {"POST", "/", {}, {}, "{}", 400},
+      {"GET", "/json", {{"namespace", "default"}}, {}, "", 200},
+      {"GET", "/healthz", {}, {}, "", 200},
+      {"GET", "/nope", {}, {}, "", 404},
+      {"GET", "/check", {}, {}, "", 405},
+      {"POST", "/check", {}, {{"content-type", "text/plain"}}, "{}", 415},
+      {"POST", "/check", {}, {}, R"({"OK":true})", 400},
+      {"POST", "/api/run", {{"namespace", "default"}}, {}, "", 400},
+      {"POST", "/api/run", {{"namespace", "default"}, {"healthcheck", "x"}}, {}, "", 404},
+      {"POST", "/api/run", {{"namespace", "default"}, {"healthcheck", "a"}}, {}, "", 409},
+      {"GET", "/api/logs", {{"namespace", "default"}, {"healthcheck", "a"}}, {}, "", 200},
+      {"POST", "/externalCheckStatus", {{"kh-run-uuid", uuid}}, {}, R"({"OK":true})", 200},
+      {"POST", "/check", {}, {{"kh-run-uuid", uuid}}, R"({"ok":true})", 410},
+  };
+  for (const Case& c : cases) {
+    HttpRequest r;
+    r.method = c.method;
+    r.path = c.path;
+    r.query = c.query;
+    r.headers = c.headers;
+    r.body = c.body;
+    EXPECT_EQ(api.Handle(r).status, c.status) << c.method << " " << c.path;
+  }
+}
+
+TEST(DescribeExitWithoutReport, NamesTheCause) {
+  RunExit spawn;
+  spawn.containers.push_back({"main", false, false, "cannot start \"/x\": No such file", false, 0, 0});
+  EXPECT_EQ(DescribeExitWithoutReport(spawn),
+            "checker could not start (container main): cannot start \"/x\": No such file");
+  RunExit killed;
+  killed.containers.push_back({"init", true, true, "", true, 0, 9});
+  EXPECT_EQ(DescribeExitWithoutReport(killed),
+            "checker was killed by SIGKILL before reporting (init container init)");
+  RunExit clean;
+  clean.containers.push_back({"main", false, true, "", false, 0, 0});
+  EXPECT_EQ(DescribeExitWithoutReport(clean),
+            "checker exited with code 0 without reporting to KH_REPORTING_URL");
+}
+
+}  // namespace
+}  // namespace sonde

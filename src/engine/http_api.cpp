@@ -1,0 +1,112 @@
+#include "engine/http_api.hpp"
+
+#include "contract/report.hpp"
+
+namespace sonde {
+namespace {
+
+HttpResponse MethodNotAllowed(const HttpRequest& request, const char* allowed) {
+  HttpResponse r = HttpResponse::Text(
+      405, "method " + request.method + " not allowed on " + request.path + "; use " + allowed);
+  r.headers.emplace_back("Allow", allowed);
+  return r;
+}
+
+bool IsRead(const HttpRequest& request) {
+  return request.method == "GET" || request.method == "HEAD";
+}
+
+// namespace + healthcheck query parameters, as Kuberhealthy v3's API takes them.
+Result<CheckKey> CheckParam(const HttpRequest& request) {
+  auto ns = request.Query("namespace");
+  auto name = request.Query("healthcheck");
+  if (!ns || ns->empty() || !name || name->empty()) {
+    return Result<CheckKey>::Error(
+        "missing query parameters: both namespace and healthcheck are required, e.g. "
+        "?namespace=default&healthcheck=my-check");
+  }
+  return CheckKey{*ns, *name};
+}
+
+}  // namespace
+
+HttpResponse HttpApi::Handle(const HttpRequest& request) {
+  const std::string& p = request.path;
+  if (p == "/") return StatusPage(request, false);
+  if (p == "/json") return StatusPage(request, true);
+  if (p == kReportPathV2 || p == kReportPathV3) return Report(request);
+  if (p == "/api/run") return RunNow(request);
+  if (p == "/api/logs") return Logs(request);
+  if (p == "/healthz") return Healthz();
+  return HttpResponse::Text(404, "no such endpoint: " + p);
+}
+
+HttpResponse HttpApi::StatusPage(const HttpRequest& request, bool v3) {
+  if (!request.body.empty()) {
+    return HttpResponse::Text(400,
+                              "the status page takes no request body; checkers report to "
+                              "KH_REPORTING_URL (/externalCheckStatus or /check)");
+  }
+  if (!IsRead(request)) return MethodNotAllowed(request, "GET");
+  const auto namespaces = ParseNamespaceFilter(request.Query("namespace").value_or(""));
+  const StatusSnapshot snap = engine_.Snapshot();
+  HttpResponse r;
+  r.content_type = "application/json; charset=utf-8";
+  r.body = v3 ? RenderStatusV3(snap, namespaces) : RenderStatusV2(snap, namespaces);
+  return r;
+}
+
+HttpResponse HttpApi::Report(const HttpRequest& request) {
+  if (request.method != "POST") return MethodNotAllowed(request, "POST");
+  const std::string type = request.Header("content-type");
+  if (!type.empty() && type.rfind("application/json", 0) != 0) {
+    return HttpResponse::Text(415, "content type " + type + " is not supported; send application/json");
+  }
+  std::string uuid = request.Header(kRunUuidHeader);
+  if (uuid.empty()) uuid = request.Query(kRunUuidQuery).value_or("");
+  if (uuid.empty()) {
+    return HttpResponse::Text(400,
+                              "missing run id: send the kh-run-uuid header or post to "
+                              "KH_REPORTING_URL exactly as given");
+  }
+  const ReportVerdict verdict = engine_.HandleReport(uuid, request.body);
+  return HttpResponse::Text(verdict.http_status, verdict.reason);
+}
+
+HttpResponse HttpApi::RunNow(const HttpRequest& request) {
+  if (request.method != "POST") return MethodNotAllowed(request, "POST");
+  auto key = CheckParam(request);
+  if (!key.ok()) return HttpResponse::Text(400, key.error());
+  switch (engine_.RunNow(key.value())) {
+    case RunNowResult::kStarted:
+      return HttpResponse::Text(202, "run of " + key.value().str() + " started");
+    case RunNowResult::kUnknown:
+      return HttpResponse::Text(404, "no check " + key.value().str());
+    case RunNowResult::kAlreadyRunning:
+      break;
+  }
+  return HttpResponse::Text(409, "check " + key.value().str() + " is already running");
+}
+
+HttpResponse HttpApi::Logs(const HttpRequest& request) {
+  if (!IsRead(request)) return MethodNotAllowed(request, "GET");
+  auto key = CheckParam(request);
+  if (!key.ok()) return HttpResponse::Text(400, key.error());
+  if (!engine_.Knows(key.value())) return HttpResponse::Text(404, "no check " + key.value().str());
+  HttpResponse r;
+  r.content_type = "text/plain; charset=utf-8";
+  for (const RunLogs& logs : runner_.Logs(key.value())) {
+    r.body += "=== run " + logs.run_uuid + " started " + FormatRfc3339Nano(logs.started) +
+              (logs.truncated ? " (older output dropped)" : "") + " ===\n";
+    r.body += logs.output;
+    if (!logs.output.empty() && logs.output.back() != '\n') r.body += '\n';
+  }
+  return r;
+}
+
+HttpResponse HttpApi::Healthz() {
+  if (engine_.Healthy()) return HttpResponse::Text(200, "ok");
+  return HttpResponse::Text(503, "scheduler stalled: due checks are not being started");
+}
+
+}  // namespace sonde
