@@ -70,16 +70,16 @@ std::optional<CheckKind> ReadKind(const MapView& root) {
   const std::string missing = "is required; " + std::string(kAccepted);
   auto api = ReadRequiredString(root, "apiVersion", missing);
   auto kind = ReadRequiredString(root, "kind", missing);
-  if (!api || !kind) return std::nullopt;
-  if (auto k = KindFor(*api, *kind)) return k;
-  if (*api != kApiV1 && *api != kApiV2) {
+  if (api && *api != kApiV1 && *api != kApiV2) {
     root.sink().Add(*root.Get("apiVersion"), "apiVersion",
                     "unsupported apiVersion " + Quote(*api) + "; " + std::string(kAccepted));
-  } else {
-    root.sink().Add(*root.Get("kind"), "kind",
-                    "unsupported kind " + Quote(*kind) + " for apiVersion " + *api + "; " +
-                        std::string(kAccepted));
+    return std::nullopt;
   }
+  if (!api || !kind) return std::nullopt;
+  if (auto k = KindFor(*api, *kind)) return k;
+  root.sink().Add(*root.Get("kind"), "kind",
+                  "unsupported kind " + Quote(*kind) + " for apiVersion " + *api + "; " +
+                      std::string(kAccepted));
   return std::nullopt;
 }
 

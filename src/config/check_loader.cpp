@@ -4,7 +4,6 @@
 #include <filesystem>
 #include <map>
 #include <set>
-#include <tuple>
 
 #include "config/check_document.hpp"
 #include "config/text_file.hpp"
@@ -63,10 +62,7 @@ void ParseInto(std::string_view text, const std::string& file, const LoadOptions
     parsed->spec.base_dir = base_dir;
     AddCheck(std::move(*parsed), file, sink, defs, out);
   }
-  // Required-field errors sit at their parent's position but are found after its children.
-  std::stable_sort(errors.begin(), errors.end(), [](const ConfigError& a, const ConfigError& b) {
-    return std::tie(a.line, a.column) < std::tie(b.line, b.column);
-  });
+  config_internal::SortByPosition(errors);
   out.errors.insert(out.errors.end(), errors.begin(), errors.end());
 }
 

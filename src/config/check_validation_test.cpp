@@ -45,6 +45,11 @@ std::vector<Case> Cases() {
       {"ApiVersionUnsupported",
        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: c}\n",
        {"c.yaml:1:13: apiVersion: unsupported apiVersion \"apps/v1\"; " + accepted}},
+      {"ApiVersionUnsupportedAndKindMissing",
+       "apiVersion: kuberhealthy.github.io/v3\nmetadata: {name: c}\n",
+       {"c.yaml:1:1: kind: is required; " + accepted,
+        "c.yaml:1:13: apiVersion: unsupported apiVersion \"kuberhealthy.github.io/v3\"; " +
+            accepted}},
       {"KindNotInApiVersion",
        "apiVersion: kuberhealthy.github.io/v2\nkind: KuberhealthyCheck\nmetadata: {name: c}\n",
        {"c.yaml:2:7: kind: unsupported kind \"KuberhealthyCheck\" for apiVersion "

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <filesystem>
 #include <limits>
-#include <tuple>
 
 #include "config/text_file.hpp"
 #include "config/yaml_reader.hpp"
@@ -153,10 +152,7 @@ DaemonConfigResult ParseDaemonConfig(std::string_view text, const std::string& f
       sink.AddAt(e.mark, "", "invalid YAML: " + e.msg);
     }
   }
-  std::stable_sort(out.errors.begin(), out.errors.end(),
-                   [](const ConfigError& a, const ConfigError& b) {
-                     return std::tie(a.line, a.column) < std::tie(b.line, b.column);
-                   });
+  config_internal::SortByPosition(out.errors);
   return out;
 }
 

@@ -6,6 +6,7 @@
 #include <cctype>
 #include <charconv>
 #include <sstream>
+#include <tuple>
 #include <utility>
 
 namespace sonde::config_internal {
@@ -89,6 +90,12 @@ std::vector<DocumentChunk> SplitDocuments(std::string_view text) {
   }
   if (chunk_start < text.size()) chunks.push_back({text.substr(chunk_start), chunk_line});
   return chunks;
+}
+
+void SortByPosition(std::vector<ConfigError>& errors) {
+  std::stable_sort(errors.begin(), errors.end(), [](const ConfigError& a, const ConfigError& b) {
+    return std::tie(a.line, a.column) < std::tie(b.line, b.column);
+  });
 }
 
 std::optional<YAML::Node> ParseDocument(const DocumentChunk& chunk, ErrorSink& sink) {

@@ -47,6 +47,11 @@ class ErrorSink {
   std::vector<ConfigError>& out_;
 };
 
+// Orders one file's errors by line and column. Stable: errors at one position keep the order
+// they were found in. Needed because a missing field is reported at its parent's position,
+// after the parent's children were checked.
+void SortByPosition(std::vector<ConfigError>& errors);
+
 // The document in `chunk`: a null node when it holds none, nullopt after reporting a syntax
 // error (at yaml-cpp's line and column) to `sink`.
 std::optional<YAML::Node> ParseDocument(const DocumentChunk& chunk, ErrorSink& sink);
