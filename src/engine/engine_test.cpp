@@ -206,6 +206,23 @@ TEST_F(EngineTest, HttpApiRoutesAndStatusCodes) {
   }
 }
 
+TEST_F(EngineTest, HealthzTurnsUnhealthyWhenTheLoopStopsTicking) {
+  engine_.ApplyChecks({Check("a")}, {});
+  EXPECT_TRUE(engine_.Healthy());
+  clock_.Advance(seconds(5));
+  EXPECT_TRUE(engine_.Healthy());
+  clock_.Advance(seconds(6));  // no tick for 11s: the loop is stuck
+  EXPECT_FALSE(engine_.Healthy());
+  HttpApi api(engine_, runner_);
+  HttpRequest r;
+  r.method = "GET";
+  r.path = "/healthz";
+  EXPECT_EQ(api.Handle(r).status, 503);
+  io_.restart();
+  io_.run_for(milliseconds(1200));  // the loop ticks at least every second
+  EXPECT_TRUE(engine_.Healthy());
+}
+
 TEST(DescribeExitWithoutReport, NamesTheCause) {
   RunExit spawn;
   spawn.containers.push_back({"main", false, false, "cannot start \"/x\": No such file", false, 0, 0});
