@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <chrono>
@@ -63,6 +64,9 @@ class TestServer {
 
  private:
   boost::asio::io_context io_;
+  // Keeps run() going after Stop() so that Run() can still reach the executor.
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_ =
+      boost::asio::make_work_guard(io_);
   std::optional<HttpServer> server_;
   std::thread thread_;
 };
