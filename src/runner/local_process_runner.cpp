@@ -1,6 +1,7 @@
 // LocalProcessRunner: public methods, reaping and the run's progress through its containers.
 // Output pipes and the end of a run are in run_finish.cpp.
 #include "runner/local_process_runner.hpp"
+#include "contract/checker_env.hpp"
 
 #include <spdlog/spdlog.h>
 #include <sys/prctl.h>
@@ -35,7 +36,7 @@ void AddRestartFlags() {
   ::sigaction(SIGCHLD, &sa, nullptr);
 }
 
-std::string EnvEntry(const std::string& run_uuid) { return "KH_RUN_UUID=" + run_uuid; }
+std::string EnvEntry(const std::string& run_uuid) { return std::string(kEnvRunUuid) + "=" + run_uuid; }
 
 }  // namespace
 

@@ -5,6 +5,7 @@
 #include <boost/asio/error.hpp>
 #include <chrono>
 
+#include "contract/checker_env.hpp"
 #include "runner/local_process_runner.hpp"
 #include "runner/local_process_runner_internal.hpp"
 #include "runner/process_sweep.hpp"
@@ -101,7 +102,7 @@ void LocalProcessRunner::SweepStrays(RunPtr run) {
     spdlog::warn("run {}: strays keep appearing; giving up after {} sweeps", uuid, kMaxSweepRounds);
     return CompleteRun(std::move(run));
   }
-  run->strays = KillProcessesWithEnvEntry("KH_RUN_UUID=" + uuid, run->swept);
+  run->strays = KillProcessesWithEnvEntry(std::string(kEnvRunUuid) + "=" + uuid, run->swept);
   if (run->strays.empty()) return CompleteRun(std::move(run));
   spdlog::debug("run {}: killed {} leftover process(es)", uuid, run->strays.size());
   run->sweep_deadline = std::chrono::steady_clock::now() + kSweepWait;

@@ -9,6 +9,7 @@
 #include <unordered_map>
 
 #include "runner/spawn.hpp"
+#include "contract/checker_env.hpp"
 
 extern char** environ;  // POSIX: the process environment; read-only here
 
@@ -53,10 +54,10 @@ EnvBuilder BuildEnv(const Container& c, const RunRequest& request, const SpawnHo
   EnvBuilder env;
   for (const char* const* e = host.environ; e != nullptr && *e != nullptr; ++e) env.SetEntry(*e);
   for (const EnvVar& v : c.env) env.Set(v.name, v.value);
-  env.Set("KH_REPORTING_URL", request.reporting_url);
-  env.Set("KH_RUN_UUID", request.run_uuid);
-  env.Set("KH_CHECK_RUN_DEADLINE", std::to_string(UnixSeconds(request.deadline)));
-  env.Set("KH_POD_NAMESPACE", request.spec->key.ns);
+  env.Set(kEnvReportingUrl, request.reporting_url);
+  env.Set(kEnvRunUuid, request.run_uuid);
+  env.Set(kEnvRunDeadline, std::to_string(UnixSeconds(request.deadline)));
+  env.Set(kEnvPodNamespace, request.spec->key.ns);
   return env;
 }
 
