@@ -1,6 +1,7 @@
 #include "cli/client_commands.hpp"
 
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 #include <boost/json/value_to.hpp>
 #include <cstdio>
@@ -109,6 +110,104 @@ int RunCommand(const std::string& server, const std::string& check) {
   }
   (r.value().status == 202 ? std::cout : std::cerr) << r.value().body;
   return r.value().status == 202 ? 0 : 1;
+}
+
+namespace {
+
+// Splits NAMESPACE/NAME into the API's query parameters; empty on a malformed argument.
+std::string CheckQuery(const std::string& check) {
+  const size_t slash = check.find('/');
+  if (slash == std::string::npos || slash == 0 || slash + 1 == check.size()) return "";
+  return "namespace=" + check.substr(0, slash) + "&healthcheck=" + check.substr(slash + 1);
+}
+
+// GETs a JSON document; prints the problem and returns null on failure.
+json::value GetDocument(const std::string& url) {
+  auto r = HttpCall("GET", url);
+  if (!r.ok()) {
+    std::cerr << "sonde: " << r.error() << "\n";
+    return nullptr;
+  }
+  if (r.value().status != 200) {
+    std::cerr << "sonde: " << url << " answered " << r.value().status << ": " << r.value().body;
+    return nullptr;
+  }
+  boost::system::error_code ec;
+  json::value doc = json::parse(r.value().body, ec);
+  if (ec) std::cerr << "sonde: " << url << " did not answer JSON\n";
+  return ec ? json::value(nullptr) : doc;
+}
+
+std::string Text(const json::value& v) {
+  return v.is_string() ? std::string(v.as_string()) : v.is_null() ? "-" : json::serialize(v);
+}
+
+std::string Clip(std::string s, size_t max) {
+  for (char& c : s) {
+    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+  }
+  return s.size() > max ? s.substr(0, max - 3) + "..." : s;
+}
+
+std::string Secs(const json::value& v) {
+  if (!v.is_number()) return "-";
+  return FormatGoDuration(std::chrono::duration_cast<Duration>(
+      std::chrono::duration<double>(v.to_number<double>())));
+}
+
+}  // namespace
+
+int HistoryCommand(const std::string& server, const std::string& check, size_t limit, bool as_json) {
+  const std::string query = CheckQuery(check);
+  if (query.empty()) {
+    std::cerr << "sonde history: expected NAMESPACE/NAME, got \"" << check << "\"\n";
+    return 2;
+  }
+  const json::value doc = GetDocument(server + "/api/history?" + query + "&limit=" + std::to_string(limit));
+  if (doc.is_null()) return 2;
+  if (as_json) {
+    std::cout << json::serialize(doc) << "\n";
+    return 0;
+  }
+  std::printf("%-32s %-6s %-14s %-12s %s\n", "FINISHED", "RESULT", "DURATION", "ENDED BY", "ERROR");
+  for (const auto& run : doc.at("runs").as_array()) {
+    const auto& r = run.as_object();
+    const auto& errors = r.at("errors").as_array();
+    std::printf("%-32s %-6s %-14s %-12s %s\n", Text(r.at("finished")).c_str(),
+                r.at("ok").as_bool() ? "OK" : "FAIL", Secs(r.at("durationSeconds")).c_str(),
+                Text(r.at("endedBy")).c_str(),
+                errors.empty() ? "" : Clip(Text(errors[0]), 80).c_str());
+  }
+  return 0;
+}
+
+int EventsCommand(const std::string& server, const std::string& check, bool as_json) {
+  std::string url = server + "/api/events";
+  if (!check.empty()) {
+    const std::string query = CheckQuery(check);
+    if (query.empty()) {
+      std::cerr << "sonde events: expected NAMESPACE/NAME, got \"" << check << "\"\n";
+      return 2;
+    }
+    url += "?" + query;
+  }
+  const json::value doc = GetDocument(url);
+  if (doc.is_null()) return 2;
+  if (as_json) {
+    std::cout << json::serialize(doc) << "\n";
+    return 0;
+  }
+  std::printf("%-36s %-32s %-32s %-14s %-6s %s\n", "CHECK", "START", "END", "DURATION", "RUNS",
+              "FIRST ERROR");
+  for (const auto& event : doc.at("events").as_array()) {
+    const auto& e = event.as_object();
+    const std::string key = Text(e.at("namespace")) + "/" + Text(e.at("name"));
+    std::printf("%-36s %-32s %-32s %-14s %-6s %s\n", key.c_str(), Text(e.at("start")).c_str(),
+                e.at("open").as_bool() ? "(open)" : Text(e.at("end")).c_str(),
+                Secs(e.at("durationSeconds")).c_str(), Text(e.at("failedRuns")).c_str(),
+                Clip(Text(e.at("firstError")), 60).c_str());
+  }
+  return 0;
 }
 
 int ValidateCommand(const std::vector<std::string>& paths) {

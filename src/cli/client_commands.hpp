@@ -16,6 +16,10 @@ std::string DefaultServer();
 int StatusCommand(const std::string& server, bool json);
 // `sonde run NS/NAME`: POST /api/run. Exit 0 on 202.
 int RunCommand(const std::string& server, const std::string& check);
+// `sonde history NS/NAME`: the check's runs, newest first (at most `limit`).
+int HistoryCommand(const std::string& server, const std::string& check, size_t limit, bool json);
+// `sonde events [NS/NAME]`: downtime events, newest first, of one check or all.
+int EventsCommand(const std::string& server, const std::string& check, bool json);
 // `sonde validate PATH...`: every problem, one per line; exit 1 if any.
 int ValidateCommand(const std::vector<std::string>& paths);
 

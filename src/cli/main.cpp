@@ -27,6 +27,19 @@ int main(int argc, char** argv) {
   run->add_option("check", check, "NAMESPACE/NAME")->required();
   run->add_option("--server", server, "Daemon base URL (env SONDE_SERVER)");
 
+  size_t limit = 20;
+  auto* history = app.add_subcommand("history", "A check's runs, newest first: sonde history NS/NAME");
+  history->add_option("check", check, "NAMESPACE/NAME")->required();
+  history->add_option("--limit", limit, "How many runs [20]");
+  history->add_option("--server", server, "Daemon base URL (env SONDE_SERVER)");
+  history->add_flag("--json", as_json, "Print the API's JSON");
+
+  std::string event_check;
+  auto* events = app.add_subcommand("events", "Downtime events, newest first: sonde events [NS/NAME]");
+  events->add_option("check", event_check, "NAMESPACE/NAME (default: every check)");
+  events->add_option("--server", server, "Daemon base URL (env SONDE_SERVER)");
+  events->add_flag("--json", as_json, "Print the API's JSON");
+
   std::vector<std::string> paths;
   auto* validate = app.add_subcommand("validate", "Check YAML files and directories for problems");
   validate->add_option("paths", paths, "Files or directories")->required();
@@ -50,6 +63,8 @@ int main(int argc, char** argv) {
   }
   if (*status) return sonde::StatusCommand(server, as_json);
   if (*run) return sonde::RunCommand(server, check);
+  if (*history) return sonde::HistoryCommand(server, check, limit, as_json);
+  if (*events) return sonde::EventsCommand(server, event_check, as_json);
   if (*validate) return sonde::ValidateCommand(paths);
   if (*version) std::cout << "sonde " << SONDE_VERSION << "\n";
   return 0;

@@ -18,7 +18,7 @@
 #include "engine/http_api.hpp"
 #include "runner/local_process_runner.hpp"
 #include "server/http_server.hpp"
-#include "store/memory_store.hpp"
+#include "store/sqlite_store.hpp"
 
 namespace sonde {
 namespace {
@@ -69,6 +69,9 @@ class Daemon {
         signals_(io_, SIGTERM, SIGINT, SIGHUP) {}
 
   int Run() {
+    auto store = SqliteStore::Open(settings_.state_dir, SqliteOptions{});
+    if (!store.ok()) return Fail(store.error());
+    store_ = std::move(store.value());
     auto address = ParseListenAddress(settings_.listen);
     if (!address.ok()) return Fail("--listen: " + address.error());
     HttpServerOptions http;
@@ -77,7 +80,7 @@ class Daemon {
     http.max_body_bytes = settings_.max_report_bytes;
     server_ = std::make_unique<HttpServer>(
         io_.get_executor(), http, [this](HttpRequest r) -> asio::awaitable<HttpResponse> {
-          co_return api_->Handle(r);
+          co_return co_await api_->Handle(std::move(r));
         });
     if (auto st = server_->Start(); !st.ok()) return Fail(st.message());
     const std::string base = ReportingBase(settings_, http.host, server_->port());
@@ -114,8 +117,8 @@ class Daemon {
     o.reporting_base_url = base;
     o.max_concurrent_runs = settings_.max_concurrent_runs;
     o.metadata = settings_.state_metadata;
-    engine_ = std::make_unique<Engine>(io_.get_executor(), clock_, runner_, store_, o);
-    api_ = std::make_unique<HttpApi>(*engine_, runner_);
+    engine_ = std::make_unique<Engine>(io_.get_executor(), clock_, runner_, *store_, o);
+    api_ = std::make_unique<HttpApi>(*engine_, runner_, *store_);
   }
 
   void Reload(const char* why) {
@@ -191,7 +194,7 @@ class Daemon {
   const ServeSettings& settings_;
   asio::io_context io_{1};
   SystemClock clock_;
-  MemoryStore store_;
+  std::unique_ptr<SqliteStore> store_;
   LocalProcessRunner runner_;
   std::unique_ptr<Engine> engine_;
   std::unique_ptr<HttpApi> api_;

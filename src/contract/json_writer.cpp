@@ -1,5 +1,7 @@
 #include "contract/json_writer.hpp"
 
+#include <charconv>
+#include <cmath>
 #include <cstdio>
 
 namespace sonde {
@@ -144,6 +146,14 @@ void JsonWriter::Bool(bool b) {
 void JsonWriter::Int(int64_t v) {
   BeforeValue();
   out_ += std::to_string(v);
+}
+
+void JsonWriter::Double(double v) {
+  if (!std::isfinite(v)) return Null();
+  BeforeValue();
+  char buf[32];
+  const auto r = std::to_chars(buf, buf + sizeof(buf), v);
+  out_.append(buf, r.ptr);
 }
 
 void JsonWriter::Null() {

@@ -25,6 +25,8 @@ class JsonWriter {
   void String(std::string_view s);
   void Bool(bool b);
   void Int(int64_t v);
+  // Shortest round-trip form; NaN and infinities (not JSON) are written as null.
+  void Double(double v);
   void Null();
   void StringArray(const std::vector<std::string>& items);
 

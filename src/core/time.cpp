@@ -216,6 +216,75 @@ std::string FormatRfc3339Nano(TimePoint t) {
   return out;
 }
 
+namespace {
+
+// Reads exactly `n` digits at s[pos]; false if they are not all digits.
+bool Digits(std::string_view s, size_t pos, size_t n, int& out) {
+  if (pos + n > s.size()) return false;
+  out = 0;
+  for (size_t i = pos; i < pos + n; ++i) {
+    if (!IsDigit(s[i])) return false;
+    out = out * 10 + (s[i] - '0');
+  }
+  return true;
+}
+
+// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil).
+int64_t DaysFromCivil(int64_t y, int m, int d) {
+  y -= m <= 2;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const int64_t yoe = y - era * 400;
+  const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + doe - 719468;
+}
+
+}  // namespace
+
+Result<TimePoint> ParseRfc3339(std::string_view s) {
+  const auto bad = [&] {
+    return Result<TimePoint>::Error("invalid time \"" + std::string(s) +
+                                    "\": expected RFC 3339, e.g. 2026-01-02T15:04:05Z");
+  };
+  int year = 0, mon = 0, day = 0, hour = 0, min = 0, sec = 0;
+  if (!Digits(s, 0, 4, year) || s.size() < 20 || s[4] != '-' || !Digits(s, 5, 2, mon) ||
+      s[7] != '-' || !Digits(s, 8, 2, day) || (s[10] != 'T' && s[10] != 't') ||
+      !Digits(s, 11, 2, hour) || s[13] != ':' || !Digits(s, 14, 2, min) || s[16] != ':' ||
+      !Digits(s, 17, 2, sec)) {
+    return bad();
+  }
+  if (mon < 1 || mon > 12 || day < 1 || day > 31 || hour > 23 || min > 59 || sec > 60) {
+    return bad();
+  }
+  size_t pos = 19;
+  int64_t nanos = 0;
+  if (pos < s.size() && s[pos] == '.') {
+    size_t digits = 0;
+    for (++pos; pos < s.size() && IsDigit(s[pos]); ++pos, ++digits) {
+      if (digits < 9) nanos = nanos * 10 + (s[pos] - '0');
+    }
+    if (digits == 0) return bad();
+    for (; digits < 9; ++digits) nanos *= 10;
+  }
+  int64_t offset = 0;
+  if (pos < s.size() && (s[pos] == 'Z' || s[pos] == 'z')) {
+    ++pos;
+  } else if (pos < s.size() && (s[pos] == '+' || s[pos] == '-')) {
+    int oh = 0, om = 0;
+    if (!Digits(s, pos + 1, 2, oh) || pos + 3 >= s.size() || s[pos + 3] != ':' ||
+        !Digits(s, pos + 4, 2, om)) {
+      return bad();
+    }
+    offset = (s[pos] == '-' ? -1 : 1) * (oh * 3600 + om * 60);
+    pos += 6;
+  } else {
+    return bad();
+  }
+  if (pos != s.size()) return bad();
+  const int64_t secs = DaysFromCivil(year, mon, day) * 86400 + hour * 3600 + min * 60 + sec - offset;
+  return TimePoint{std::chrono::seconds{secs} + std::chrono::nanoseconds{nanos}};
+}
+
 int64_t UnixSeconds(TimePoint t) {
   return std::chrono::floor<std::chrono::seconds>(t.time_since_epoch()).count();
 }

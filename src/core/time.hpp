@@ -26,6 +26,9 @@ std::string FormatGoDuration(Duration d);
 // "2021-03-01T06:08:09.35793049Z", "2021-03-01T06:08:09Z".
 std::string FormatRfc3339Nano(TimePoint t);
 
+// Parses RFC 3339 ("2021-03-01T06:08:09.35793049Z", "...+02:00"); the error quotes the input.
+Result<TimePoint> ParseRfc3339(std::string_view text);
+
 // Whole seconds since the Unix epoch (floor).
 int64_t UnixSeconds(TimePoint t);
 TimePoint FromUnixSeconds(int64_t s);

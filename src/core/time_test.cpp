@@ -134,6 +134,24 @@ TEST(FormatRfc3339Nano, TrimsTrailingZerosLikeGo) {
   EXPECT_EQ(FormatRfc3339Nano(FromUnixSeconds(0)), "1970-01-01T00:00:00Z");
 }
 
+TEST(ParseRfc3339, RoundTripsAndHonoursOffsets) {
+  const TimePoint t = FromUnixSeconds(1614578889) + nanoseconds(357930490);
+  auto r = ParseRfc3339(FormatRfc3339Nano(t));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r.value(), t);
+  r = ParseRfc3339("2021-03-01T08:08:09+02:00");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(UnixSeconds(r.value()), 1614578889);
+  EXPECT_EQ(UnixSeconds(ParseRfc3339("1970-01-01T00:00:00Z").value()), 0);
+  EXPECT_EQ(UnixSeconds(ParseRfc3339("2024-02-29T00:00:00Z").value()), 1709164800);
+  for (const char* bad : {"", "2021-03-01", "2021-03-01T06:08:09", "2021-13-01T00:00:00Z",
+                          "2021-03-01T06:08:09.Z", "2021-03-01T06:08:09Zjunk", "yesterday"}) {
+    auto b = ParseRfc3339(bad);
+    ASSERT_FALSE(b.ok()) << bad;
+    EXPECT_EQ(b.error().rfind("invalid time \"", 0), 0u) << b.error();
+  }
+}
+
 TEST(UnixSeconds, FloorsTowardsNegativeInfinity) {
   EXPECT_EQ(UnixSeconds(FromUnixSeconds(42) + milliseconds(999)), 42);
   EXPECT_EQ(UnixSeconds(FromUnixSeconds(0) - milliseconds(1)), -1);

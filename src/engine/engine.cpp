@@ -89,11 +89,12 @@ void Engine::ApplyChecks(std::vector<CheckSpec> checks, std::vector<std::string>
   for (auto& [key, spec] : next) {
     auto old = checks_.find(key);
     if (old != checks_.end() && *old->second == *spec) continue;
-    if (old == checks_.end()) spdlog::info("check {} added ({})", key.str(), spec->source_file);
-    if (old != checks_.end()) spdlog::info("check {} changed; effective from its next run", key.str());
-    const CheckState& state = states_[key];
-    scheduler_.Upsert(key, spec->run_interval, spec->IsJob(), state.last_run_start, now);
+    const bool added = old == checks_.end();
+    if (added) spdlog::info("check {} added ({})", key.str(), spec->source_file);
+    if (!added) spdlog::info("check {} changed; effective from its next run", key.str());
     checks_[key] = spec;
+    if (added) CloseInterruptedRun(key);
+    scheduler_.Upsert(key, spec->run_interval, spec->IsJob(), states_[key].last_run_start, now);
   }
   Pump();
 }
@@ -134,129 +135,11 @@ void Engine::ArmWake() {
   });
 }
 
-void Engine::StartRun(const CheckKey& key) {
-  const auto spec = checks_.at(key);
-  const TimePoint now = clock_.Now();
-  const std::string uuid = NewUuidV4();
-  const TimePoint deadline = now + spec->timeout;
 
-  CheckState& state = states_[key];
-  state.run_uuid = uuid;
-  state.current_uuid = uuid;
-  state.last_run_start = now;
-  SaveState(key);
-  RememberRun(key, uuid, deadline);
 
-  ActiveRun& run = active_[uuid];
-  run.key = key;
-  run.spec = spec;
-  run.started = now;
-  run.timer = std::make_unique<boost::asio::steady_timer>(executor_);
-  run.timer->expires_after(Until(deadline, now));
-  run.timer->async_wait([this, uuid](boost::system::error_code ec) {
-    if (!ec) OnDeadline(uuid);
-  });
-  spdlog::debug("run {} of {} started", uuid, key.str());
 
-  RunRequest request{spec, uuid, ReportingUrl(*spec, uuid), deadline};
-  // The runner may finish a run inside Start (a checker that cannot start); posting keeps
-  // OnExit from re-entering Pump while it iterates.
-  runner_.Start(request, [this, uuid](const RunExit& exit) {
-    boost::asio::post(executor_, [this, uuid, exit] { OnExit(uuid, exit); });
-  });
-}
 
-void Engine::RememberRun(const CheckKey& key, const std::string& uuid, TimePoint deadline) {
-  for (auto& [other, run] : active_) {
-    if (run.key == key && !run.result_recorded) run_views_[other].end = RunEnd::kSuperseded;
-  }
-  run_views_[uuid] = RunView{key.str(), RunEnd::kActive, deadline};
-  auto& recent = recent_runs_[key];
-  recent.push_back(uuid);
-  while (recent.size() > options_.runs_remembered_per_check) {
-    run_views_.erase(recent.front());
-    recent.pop_front();
-  }
-}
 
-void Engine::OnDeadline(const std::string& uuid) {
-  auto it = active_.find(uuid);
-  if (it == active_.end() || it->second.result_recorded) return;
-  const std::string timeout = FormatGoDuration(it->second.spec->timeout);
-  spdlog::warn("run {} of {} timed out after {}", uuid, it->second.key.str(), timeout);
-  RecordResult(uuid, false, {"timed out after " + timeout + " waiting for the checker to report"},
-               RunEnd::kTimedOut);
-  runner_.Terminate(uuid);
-}
-
-ReportVerdict Engine::HandleReport(const std::string& uuid, std::string_view body) {
-  auto view = run_views_.find(uuid);
-  ReportVerdict verdict =
-      JudgeReport(view == run_views_.end() ? nullptr : &view->second, uuid, clock_.Now());
-  if (verdict.http_status != 200) return verdict;
-  auto report = ParseReport(body);
-  if (!report.ok()) return {400, report.error()};
-  RecordResult(uuid, report.value().ok, std::move(report.value().errors), RunEnd::kReported);
-  auto run = active_.find(uuid);
-  if (run != active_.end()) {
-    // The checker has said what it had to say; give it a moment to exit, then stop it.
-    run->second.timer->expires_after(options_.report_exit_grace);
-    run->second.timer->async_wait([this, uuid](boost::system::error_code ec) {
-      if (!ec && active_.count(uuid) > 0) runner_.Terminate(uuid);
-    });
-  }
-  return verdict;
-}
-
-void Engine::OnExit(const std::string& uuid, const RunExit& exit) {
-  auto it = active_.find(uuid);
-  if (it == active_.end()) return;
-  if (!it->second.result_recorded) {
-    RecordResult(uuid, false, {DescribeExitWithoutReport(exit)}, RunEnd::kExited);
-  }
-  const CheckKey key = it->second.key;
-  it->second.timer->cancel();
-  active_.erase(it);
-  scheduler_.Finished(key, clock_.Now());
-  Pump();
-}
-
-void Engine::RecordResult(const std::string& uuid, bool ok, std::vector<std::string> errors,
-                          RunEnd end) {
-  auto it = active_.find(uuid);
-  if (it == active_.end() || it->second.result_recorded) return;
-  ActiveRun& run = it->second;
-  run.result_recorded = true;
-  run_views_[uuid].end = end;
-  const TimePoint now = clock_.Now();
-
-  CheckState& s = states_[run.key];
-  s.ok = ok;
-  s.errors = errors;
-  s.run_duration = now - run.started;
-  s.last_run = now;
-  s.node = options_.node_name;
-  s.authoritative_pod = options_.instance_name;
-  if (s.current_uuid == uuid) s.current_uuid.clear();
-  if (ok) {
-    s.consecutive_failures = 0;
-    ++s.success_count;
-    s.last_ok = now;
-  } else {
-    ++s.consecutive_failures;
-    ++s.failure_count;
-    s.last_failure = now;
-  }
-  SaveState(run.key);
-  static constexpr const char* kEndedBy[] = {"active", "report", "timeout", "exit",
-                                             "superseded", "removed", "interrupted"};
-  RunRecord record{run.key, uuid, run.started, now, ok, std::move(errors),
-                   kEndedBy[static_cast<int>(end)]};
-  if (auto st = store_.AppendRun(record); !st.ok()) {
-    spdlog::error("store: cannot record run {} of {}: {}", uuid, run.key.str(), st.message());
-  }
-  if (!ok) spdlog::info("run {} of {} failed: {}", uuid, run.key.str(), s.errors.front());
-}
 
 void Engine::SaveState(const CheckKey& key) {
   if (auto st = store_.SaveState(key, states_[key]); !st.ok()) {
@@ -300,20 +183,14 @@ void Engine::StopScheduling() {
 
 void Engine::InterruptAll() {
   StopScheduling();
-  std::vector<std::string> uuids;
-  for (auto& [uuid, run] : active_) uuids.push_back(uuid);
-  for (const auto& uuid : uuids) {
-    auto it = active_.find(uuid);
-    if (it == active_.end()) continue;
-    if (!it->second.result_recorded) {
-      run_views_[uuid].end = RunEnd::kInterrupted;
-      it->second.result_recorded = true;
-      CheckState& s = states_[it->second.key];
-      if (s.current_uuid == uuid) s.current_uuid.clear();
-      SaveState(it->second.key);
-    }
-    runner_.Terminate(uuid);
+  // The store still holds these runs as current: the next start closes them as interrupted.
+  for (auto& [uuid, run] : active_) {
+    if (!run.result_recorded) run_views_[uuid].end = RunEnd::kInterrupted;
+    run.result_recorded = true;
   }
+  std::vector<std::string> uuids;
+  for (const auto& entry : active_) uuids.push_back(entry.first);
+  for (const auto& uuid : uuids) runner_.Terminate(uuid);
 }
 
 }  // namespace sonde

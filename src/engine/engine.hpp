@@ -10,6 +10,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -55,14 +56,19 @@ class Engine {
   void ApplyChecks(std::vector<CheckSpec> checks, std::vector<std::string> load_errors);
 
   // A checker's report for run `uuid`. Decides with JudgeReport, then validates the body;
-  // on 200 the result is recorded. Never throws for bad input.
-  ReportVerdict HandleReport(const std::string& uuid, std::string_view body);
+  // an accepted result is committed to the store and `reply` gets 200 only once it is durable
+  // (503 with the reason if the store cannot take it; the run then stays open, so the
+  // checker's retry can still land). `reply` is called exactly once, on the executor,
+  // possibly before HandleReport returns. Never throws for bad input.
+  void HandleReport(const std::string& uuid, std::string_view body,
+                    std::function<void(ReportVerdict)> reply);
 
   // POST /api/run: start a check now.
   RunNowResult RunNow(const CheckKey& key);
 
   StatusSnapshot Snapshot() const;
   bool Knows(const CheckKey& key) const { return checks_.count(key) > 0; }
+  TimePoint Now() const { return clock_.Now(); }
   std::string ReportingUrl(const CheckSpec& spec, const std::string& uuid) const;
 
   // True while the scheduling loop ticks and no due check waits while slots are free.
@@ -75,12 +81,18 @@ class Engine {
   void InterruptAll();
 
  private:
+  // A run whose processes have not all exited yet.
   struct ActiveRun {
     CheckKey key;
     std::shared_ptr<const CheckSpec> spec;
     TimePoint started;
-    bool result_recorded = false;
+    bool result_recorded = false;  // its outcome is decided (maybe still being committed)
     std::unique_ptr<boost::asio::steady_timer> timer;  // deadline, then exit grace
+  };
+  // What a decided run changes: the check's next state and its history row.
+  struct Outcome {
+    CheckState state;
+    RunRecord record;
   };
 
   void Pump();
@@ -88,7 +100,13 @@ class Engine {
   void StartRun(const CheckKey& key);
   void OnDeadline(const std::string& uuid);
   void OnExit(const std::string& uuid, const RunExit& exit);
+  Outcome Decide(const CheckKey& key, const std::string& uuid, TimePoint started, bool ok,
+                 std::vector<std::string> errors, RunEnd end) const;
+  // Decides a run's outcome now (timeout, exit) and commits it in the background.
   void RecordResult(const std::string& uuid, bool ok, std::vector<std::string> errors, RunEnd end);
+  void Commit(Outcome outcome, std::function<void(Status)> then);
+  void ApplyCommitted(const CheckKey& key, const std::string& uuid, const CheckState& committed);
+  void CloseInterruptedRun(const CheckKey& key);
   void RememberRun(const CheckKey& key, const std::string& uuid, TimePoint deadline);
   void ForgetCheck(const CheckKey& key);
   void SaveState(const CheckKey& key);

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 
 #include "engine/http_api.hpp"
@@ -25,6 +27,7 @@ class FakeRunner final : public Runner {
     terminated.push_back(run_uuid);
     Exit(run_uuid, 0, true);
   }
+  void StopLeftovers(const std::string& run_uuid) override { leftovers.push_back(run_uuid); }
   void KillAll() override {}
   std::vector<RunLogs> Logs(const CheckKey&) const override { return {}; }
   size_t ActiveRuns() const override { return done_.size(); }
@@ -43,6 +46,7 @@ class FakeRunner final : public Runner {
 
   std::vector<RunRequest> started;
   std::vector<std::string> terminated;
+  std::vector<std::string> leftovers;
 
  private:
   std::map<std::string, RunDone> done_;
@@ -67,9 +71,28 @@ class EngineTest : public ::testing::Test {
     o.report_exit_grace = milliseconds(10);
     return o;
   }
+  // Answers a request through the asynchronous entry point.
+  int Answer(HttpApi& api, const HttpRequest& r) {
+    int status = 0;
+    boost::asio::co_spawn(
+        io_, [&]() -> boost::asio::awaitable<void> { status = (co_await api.Handle(r)).status; },
+        boost::asio::detached);
+    io_.restart();
+    for (int i = 0; i < 100 && status == 0; ++i) io_.poll();
+    return status;
+  }
   void Drain() {
     io_.restart();
     io_.run_for(milliseconds(50));
+  }
+  // Sends a report and waits for the (committed) answer.
+  ReportVerdict Report(const std::string& uuid, const std::string& body) {
+    std::optional<ReportVerdict> got;
+    engine_.HandleReport(uuid, body, [&](ReportVerdict v) { got = v; });
+    io_.restart();
+    for (int i = 0; i < 100 && !got; ++i) io_.poll();
+    EXPECT_TRUE(got.has_value()) << "no answer for " << uuid;
+    return got.value_or(ReportVerdict{0, "no answer"});
   }
   const CheckState& State(const std::string& name) {
     for (const auto& c : (snap_ = engine_.Snapshot()).checks) {
@@ -96,7 +119,7 @@ TEST_F(EngineTest, RunsAtStartAndRecordsAcceptedReport) {
             "http://127.0.0.1:8080/externalCheckStatus?kh-run-uuid=" + run.run_uuid);
   EXPECT_EQ(State("a").current_uuid, run.run_uuid);
   clock_.Advance(seconds(2));
-  EXPECT_EQ(engine_.HandleReport(run.run_uuid, R"({"OK": true})").http_status, 200);
+  EXPECT_EQ(Report(run.run_uuid, R"({"OK": true})").http_status, 200);
   const CheckState& s = State("a");
   EXPECT_TRUE(s.ok);
   EXPECT_EQ(s.run_duration, seconds(2));
@@ -104,21 +127,23 @@ TEST_F(EngineTest, RunsAtStartAndRecordsAcceptedReport) {
   EXPECT_TRUE(s.current_uuid.empty());
   EXPECT_EQ(s.run_uuid, run.run_uuid);
   // A second report for the same run is stale.
-  EXPECT_EQ(engine_.HandleReport(run.run_uuid, R"({"OK": true})").http_status, 410);
-  EXPECT_EQ(engine_.HandleReport("nope", R"({"OK": true})").http_status, 400);
+  EXPECT_EQ(Report(run.run_uuid, R"({"OK": true})").http_status, 410);
+  EXPECT_EQ(Report("nope", R"({"OK": true})").http_status, 400);
   // The checker lingers: after the exit grace it is terminated.
   Drain();
   EXPECT_EQ(runner_.terminated, std::vector<std::string>{run.run_uuid});
-  EXPECT_EQ(store_.RecentRuns({"default", "a"}, 10).size(), 1u);
+  auto history = store_.History({{"default", "a"}});
+  ASSERT_TRUE(history.ok());
+  EXPECT_EQ(history.value().size(), 1u);
 }
 
 TEST_F(EngineTest, MalformedReportIsRejectedAndRunStaysOpen) {
   engine_.ApplyChecks({Check("a")}, {});
   const std::string uuid = runner_.started.at(0).run_uuid;
-  const auto v = engine_.HandleReport(uuid, R"({"OK": false})");
+  const auto v = Report(uuid, R"({"OK": false})");
   EXPECT_EQ(v.http_status, 400);
   EXPECT_EQ(v.reason, "\"OK\" is false but \"Errors\" is empty: say what failed");
-  EXPECT_EQ(engine_.HandleReport(uuid, R"({"OK": false, "Errors": ["db down"]})").http_status, 200);
+  EXPECT_EQ(Report(uuid, R"({"OK": false, "Errors": ["db down"]})").http_status, 200);
   EXPECT_FALSE(State("a").ok);
   EXPECT_EQ(State("a").errors, std::vector<std::string>{"db down"});
   EXPECT_EQ(State("a").consecutive_failures, 1);
@@ -131,7 +156,7 @@ TEST_F(EngineTest, ExitWithoutReportFailsWithExitCodeAndStderr) {
   EXPECT_FALSE(State("a").ok);
   EXPECT_EQ(State("a").errors.at(0),
             "checker exited with code 3 before reporting (container main); stderr: boom");
-  EXPECT_EQ(engine_.HandleReport(runner_.started[0].run_uuid, R"({"OK": true})").http_status, 410);
+  EXPECT_EQ(Report(runner_.started[0].run_uuid, R"({"OK": true})").http_status, 410);
 }
 
 TEST_F(EngineTest, DeadlineFailsTheRunAndTerminatesIt) {
@@ -141,7 +166,7 @@ TEST_F(EngineTest, DeadlineFailsTheRunAndTerminatesIt) {
   EXPECT_FALSE(State("a").ok);
   EXPECT_EQ(State("a").errors.at(0), "timed out after 5ms waiting for the checker to report");
   EXPECT_EQ(runner_.terminated.size(), 1u);
-  EXPECT_EQ(engine_.HandleReport(runner_.started[0].run_uuid, R"({"OK": true})").http_status, 410);
+  EXPECT_EQ(Report(runner_.started[0].run_uuid, R"({"OK": true})").http_status, 410);
 }
 
 TEST_F(EngineTest, CapsConcurrencyAndRunNowAnswers) {
@@ -162,14 +187,14 @@ TEST_F(EngineTest, RemovedCheckIsTerminatedAndForgotten) {
   EXPECT_EQ(runner_.terminated, std::vector<std::string>{a});
   EXPECT_EQ(engine_.Snapshot().checks.size(), 1u);
   EXPECT_EQ(engine_.Snapshot().load_errors.size(), 1u);
-  EXPECT_EQ(engine_.HandleReport(a, R"({"OK": true})").http_status, 410);
+  EXPECT_EQ(Report(a, R"({"OK": true})").http_status, 410);
   // b was not disturbed: still its first run.
   EXPECT_EQ(runner_.started.size(), 2u);
 }
 
 TEST_F(EngineTest, HttpApiRoutesAndStatusCodes) {
   engine_.ApplyChecks({Check("a")}, {});
-  HttpApi api(engine_, runner_);
+  HttpApi api(engine_, runner_, store_);
   const std::string uuid = runner_.started.at(0).run_uuid;
   struct Case {
     const char* method;
@@ -202,7 +227,7 @@ TEST_F(EngineTest, HttpApiRoutesAndStatusCodes) {
     r.query = c.query;
     r.headers = c.headers;
     r.body = c.body;
-    EXPECT_EQ(api.Handle(r).status, c.status) << c.method << " " << c.path;
+    EXPECT_EQ(Answer(api, r), c.status) << c.method << " " << c.path;
   }
 }
 
@@ -213,14 +238,101 @@ TEST_F(EngineTest, HealthzTurnsUnhealthyWhenTheLoopStopsTicking) {
   EXPECT_TRUE(engine_.Healthy());
   clock_.Advance(seconds(6));  // no tick for 11s: the loop is stuck
   EXPECT_FALSE(engine_.Healthy());
-  HttpApi api(engine_, runner_);
+  HttpApi api(engine_, runner_, store_);
   HttpRequest r;
   r.method = "GET";
   r.path = "/healthz";
-  EXPECT_EQ(api.Handle(r).status, 503);
+  EXPECT_EQ(api.HandleNow(r).status, 503);
   io_.restart();
   io_.run_for(milliseconds(1200));  // the loop ticks at least every second
   EXPECT_TRUE(engine_.Healthy());
+}
+
+// Wraps a MemoryStore; commits fail while `full` is set, like a full disk.
+class FlakyStore final : public Store {
+ public:
+  bool full = false;
+  std::map<CheckKey, CheckState> LoadStates() override { return inner_.LoadStates(); }
+  sonde::Status SaveState(const CheckKey& k, const CheckState& s) override { return inner_.SaveState(k, s); }
+  sonde::Status DeleteState(const CheckKey& k) override { return inner_.DeleteState(k); }
+  void CommitRun(const RunRecord& r, const CheckState& s, std::function<void(sonde::Status)> done) override {
+    if (full) return done(sonde::Status::Error("disk full"));
+    inner_.CommitRun(r, s, std::move(done));
+  }
+  Result<std::vector<RunRecord>> History(const HistoryQuery& q) override { return inner_.History(q); }
+  Result<std::vector<DowntimeEvent>> Events(const std::optional<CheckKey>& k, std::optional<TimePoint> since,
+                                            size_t limit) override {
+    return inner_.Events(k, since, limit);
+  }
+  Result<std::optional<DowntimeEvent>> OpenEvent(const CheckKey& k) override { return inner_.OpenEvent(k); }
+  Result<UptimeStats> Uptime(const CheckKey& k, Duration w, TimePoint now) override {
+    return inner_.Uptime(k, w, now);
+  }
+
+ private:
+  MemoryStore inner_;
+};
+
+TEST(EngineStoreTest, UnstoredReportIsRefusedAndTheRetryLands) {
+  boost::asio::io_context io;
+  ManualClock clock(FromUnixSeconds(1'700'000'000));
+  FakeRunner runner;
+  FlakyStore store;
+  Engine engine(io.get_executor(), clock, runner, store, EngineOptions{});
+  engine.ApplyChecks({Check("a")}, {});
+  const std::string uuid = runner.started.at(0).run_uuid;
+  const auto report = [&] {
+    std::optional<ReportVerdict> got;
+    engine.HandleReport(uuid, R"({"OK": true})", [&](ReportVerdict v) { got = v; });
+    io.restart();
+    for (int i = 0; i < 100 && !got; ++i) io.poll();
+    return got.value_or(ReportVerdict{0, ""});
+  };
+  store.full = true;
+  const ReportVerdict refused = report();
+  EXPECT_EQ(refused.http_status, 503);
+  EXPECT_EQ(refused.reason, "report not stored, retry: disk full");
+  EXPECT_FALSE(engine.Snapshot().checks.at(0).state.HasResult()) << "nothing shown that is not stored";
+  store.full = false;
+  EXPECT_EQ(report().http_status, 200);
+  EXPECT_TRUE(engine.Snapshot().checks.at(0).state.ok);
+  EXPECT_EQ(store.History({{"default", "a"}}).value().size(), 1u);
+}
+
+TEST(EngineStoreTest, RestartClosesTheInterruptedRunAndKeepsTheSchedule) {
+  boost::asio::io_context io;
+  ManualClock clock(FromUnixSeconds(1'700'000'000));
+  MemoryStore store;
+  CheckState s;
+  s.ok = true;
+  s.last_run = clock.Now() - minutes(70);
+  s.run_uuid = s.current_uuid = "11111111-2222-4333-8444-555555555555";
+  s.last_run_start = clock.Now() - minutes(10);  // in flight when the daemon died
+  ASSERT_TRUE(store.SaveState({"default", "a"}, s).ok());
+  CheckState b;
+  b.ok = true;
+  b.last_run = b.last_run_start = clock.Now() - minutes(1);  // ran a minute ago, every 10m
+  ASSERT_TRUE(store.SaveState({"default", "b"}, b).ok());
+
+  FakeRunner runner;
+  Engine engine(io.get_executor(), clock, runner, store, EngineOptions{});
+  CheckSpec hourly = Check("a");
+  hourly.run_interval = std::chrono::hours(1);
+  engine.ApplyChecks({hourly, Check("b")}, {});
+  io.restart();
+  for (int i = 0; i < 10; ++i) io.poll();
+  EXPECT_EQ(runner.leftovers, std::vector<std::string>{s.current_uuid});
+  EXPECT_TRUE(runner.started.empty()) << "neither check is due yet";
+  const auto snap = engine.Snapshot();
+  const CheckState& a = snap.checks.at(0).state;
+  EXPECT_FALSE(a.ok);
+  EXPECT_EQ(a.errors.at(0), "run 11111111-2222-4333-8444-555555555555 was interrupted by a daemon "
+                            "restart before it reported");
+  EXPECT_TRUE(a.current_uuid.empty());
+  auto runs = store.History({{"default", "a"}}).value();
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_EQ(runs[0].ended_by, "restart");
+  EXPECT_EQ(snap.checks.at(1).next_run, b.last_run_start.value() + minutes(10));
 }
 
 TEST(DescribeExitWithoutReport, NamesTheCause) {

@@ -1,9 +1,22 @@
 #include "engine/http_api.hpp"
 
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
 #include "contract/report.hpp"
 
 namespace sonde {
 namespace {
+
+namespace asio = boost::asio;
+
+bool IsRead(const HttpRequest& request) {
+  return request.method == "GET" || request.method == "HEAD";
+}
+
+}  // namespace
 
 HttpResponse MethodNotAllowed(const HttpRequest& request, const char* allowed) {
   HttpResponse r = HttpResponse::Text(
@@ -12,11 +25,6 @@ HttpResponse MethodNotAllowed(const HttpRequest& request, const char* allowed) {
   return r;
 }
 
-bool IsRead(const HttpRequest& request) {
-  return request.method == "GET" || request.method == "HEAD";
-}
-
-// namespace + healthcheck query parameters, as Kuberhealthy v3's API takes them.
 Result<CheckKey> CheckParam(const HttpRequest& request) {
   auto ns = request.Query("namespace");
   auto name = request.Query("healthcheck");
@@ -28,16 +36,27 @@ Result<CheckKey> CheckParam(const HttpRequest& request) {
   return CheckKey{*ns, *name};
 }
 
-}  // namespace
+asio::awaitable<HttpResponse> HttpApi::Handle(HttpRequest request) {
+  if (request.path == kReportPathV2 || request.path == kReportPathV3) {
+    co_return co_await Report(request);
+  }
+  co_return HandleNow(request);
+}
 
-HttpResponse HttpApi::Handle(const HttpRequest& request) {
+HttpResponse HttpApi::HandleNow(const HttpRequest& request) {
   const std::string& p = request.path;
   if (p == "/") return StatusPage(request, false);
   if (p == "/json") return StatusPage(request, true);
-  if (p == kReportPathV2 || p == kReportPathV3) return Report(request);
   if (p == "/api/run") return RunNow(request);
   if (p == "/api/logs") return Logs(request);
   if (p == "/healthz") return Healthz();
+  if (p == "/api/checks") return Checks(request);
+  if (p == "/api/history") return History(request);
+  if (p == "/api/events") return Events(request);
+  if (p == "/api/uptime") return Uptime(request);
+  if (p == kReportPathV2 || p == kReportPathV3) {
+    return HttpResponse::Text(500, "report paths are asynchronous; use Handle");
+  }
   return HttpResponse::Text(404, "no such endpoint: " + p);
 }
 
@@ -56,21 +75,32 @@ HttpResponse HttpApi::StatusPage(const HttpRequest& request, bool v3) {
   return r;
 }
 
-HttpResponse HttpApi::Report(const HttpRequest& request) {
-  if (request.method != "POST") return MethodNotAllowed(request, "POST");
+asio::awaitable<HttpResponse> HttpApi::Report(const HttpRequest& request) {
+  if (request.method != "POST") co_return MethodNotAllowed(request, "POST");
   const std::string type = request.Header("content-type");
   if (!type.empty() && type.rfind("application/json", 0) != 0) {
-    return HttpResponse::Text(415, "content type " + type + " is not supported; send application/json");
+    co_return HttpResponse::Text(415, "content type " + type +
+                                          " is not supported; send application/json");
   }
   std::string uuid = request.Header(kRunUuidHeader);
   if (uuid.empty()) uuid = request.Query(kRunUuidQuery).value_or("");
   if (uuid.empty()) {
-    return HttpResponse::Text(400,
-                              "missing run id: send the kh-run-uuid header or post to "
-                              "KH_REPORTING_URL exactly as given");
+    co_return HttpResponse::Text(400,
+                                 "missing run id: send the kh-run-uuid header or post to "
+                                 "KH_REPORTING_URL exactly as given");
   }
-  const ReportVerdict verdict = engine_.HandleReport(uuid, request.body);
-  return HttpResponse::Text(verdict.http_status, verdict.reason);
+  // The answer waits for the store's commit: a 200 means the report is durable.
+  const auto executor = co_await asio::this_coro::executor;
+  const ReportVerdict verdict =
+      co_await asio::async_initiate<const asio::use_awaitable_t<>&, void(ReportVerdict)>(
+          [&](auto handler) {
+            auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+            engine_.HandleReport(uuid, request.body, [executor, shared](ReportVerdict v) {
+              asio::post(executor, [shared, v] { (*shared)(v); });
+            });
+          },
+          asio::use_awaitable);
+  co_return HttpResponse::Text(verdict.http_status, verdict.reason);
 }
 
 HttpResponse HttpApi::RunNow(const HttpRequest& request) {

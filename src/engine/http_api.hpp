@@ -1,30 +1,48 @@
 // The daemon's HTTP surface: the Kuberhealthy endpoints (status pages, report paths,
-// /api/run, /api/logs, /healthz) mapped onto the engine. Request in, response out: the
-// server does the I/O. Runs on the engine's executor; not thread-safe.
+// /api/run, /api/logs, /healthz) and Sonde's history API (/api/checks, /api/history,
+// /api/events, /api/uptime), mapped onto the engine and the store. The server does the I/O.
+// Runs on the engine's executor; not thread-safe.
 #pragma once
+
+#include <boost/asio/awaitable.hpp>
 
 #include "engine/engine.hpp"
 #include "runner/runner.hpp"
 #include "server/http_types.hpp"
+#include "store/store.hpp"
 
 namespace sonde {
 
 class HttpApi {
  public:
-  // Borrows both; they must outlive this object.
-  HttpApi(Engine& engine, const Runner& runner) : engine_(engine), runner_(runner) {}
+  // Borrows all three; they must outlive this object.
+  HttpApi(Engine& engine, const Runner& runner, Store& store)
+      : engine_(engine), runner_(runner), store_(store) {}
 
-  HttpResponse Handle(const HttpRequest& request);
+  boost::asio::awaitable<HttpResponse> Handle(HttpRequest request);
+  // Every endpoint but the report paths, which must wait for the store.
+  HttpResponse HandleNow(const HttpRequest& request);
 
  private:
+  boost::asio::awaitable<HttpResponse> Report(const HttpRequest& request);
   HttpResponse StatusPage(const HttpRequest& request, bool v3);
-  HttpResponse Report(const HttpRequest& request);
   HttpResponse RunNow(const HttpRequest& request);
   HttpResponse Logs(const HttpRequest& request);
   HttpResponse Healthz();
+  // History API (http_api_history.cpp).
+  HttpResponse Checks(const HttpRequest& request);
+  HttpResponse History(const HttpRequest& request);
+  HttpResponse Events(const HttpRequest& request);
+  HttpResponse Uptime(const HttpRequest& request);
 
   Engine& engine_;
   const Runner& runner_;
+  Store& store_;
 };
+
+// Shared by the handlers: 405 naming the allowed method, and the check named by the
+// namespace + healthcheck query parameters (Kuberhealthy v3's API convention).
+HttpResponse MethodNotAllowed(const HttpRequest& request, const char* allowed);
+Result<CheckKey> CheckParam(const HttpRequest& request);
 
 }  // namespace sonde

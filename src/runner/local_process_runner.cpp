@@ -94,6 +94,15 @@ void LocalProcessRunner::Terminate(const std::string& run_uuid) {
   });
 }
 
+void LocalProcessRunner::StopLeftovers(const std::string& run_uuid) {
+  if (run_uuid.empty() || runs_.count(run_uuid) > 0) return;
+  std::set<pid_t> seen;
+  const auto killed = KillProcessesWithEnvEntry(EnvEntry(run_uuid), seen);
+  if (killed.empty()) return;
+  spdlog::info("run {}: killed {} process(es) left by an earlier daemon", run_uuid, killed.size());
+  AllExited(killed, std::chrono::seconds(2));
+}
+
 void LocalProcessRunner::KillAll() {
   ++epoch_;  // drops done callbacks already posted
   std::vector<UniqueFd> strays;

@@ -51,6 +51,7 @@ class LocalProcessRunner final : public Runner {
   void Start(const RunRequest& request, RunDone done) override;
   void Terminate(const std::string& run_uuid) override;
   // Blocks for at most ~2 s reaping; done callbacks already posted are dropped as well.
+  void StopLeftovers(const std::string& run_uuid) override;
   void KillAll() override;
   std::vector<RunLogs> Logs(const CheckKey& key) const override;
   size_t ActiveRuns() const override;

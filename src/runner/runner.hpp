@@ -70,6 +70,10 @@ class Runner {
   // No-op for an unknown or finished run. `done` still fires (with terminated=true).
   virtual void Terminate(const std::string& run_uuid) = 0;
 
+  // Kills what is left of a run this runner is not tracking — a run of an earlier daemon
+  // that died — found by its run id. Synchronous and bounded (a couple of seconds at most).
+  virtual void StopLeftovers(const std::string& run_uuid) = 0;
+
   // Kills every process of every run at once (SIGKILL) and reaps them; for shutdown.
   // `done` callbacks of runs still active are not called afterwards.
   virtual void KillAll() = 0;

@@ -1,12 +1,13 @@
-// The store seam: where check state and run history live. MemoryStore implements it now;
-// the SQLite store (durable state and history) implements the same interface, and one test
-// suite runs against every implementation.
+// The store seam: each check's current state, its run history, downtime events and uptime.
+// MemoryStore keeps them in process memory; SqliteStore keeps them durably in one SQLite file.
+// One test suite (store_test.cpp) runs against every implementation.
 //
-// Thread safety: implementations are called from the engine's event loop only unless they
-// say otherwise. Failure: every mutating call returns a Status; the engine keeps serving
-// from memory and logs a failed write.
+// Thread safety: every implementation is safe to call from any thread. Completion callbacks
+// (CommitRun's `done`) may run on an internal thread: callers post back to their own executor.
+// Failure: calls return Status/Result values; nothing throws.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -19,6 +20,10 @@
 namespace sonde {
 
 // One finished run, as history keeps it.
+// Timeline: a check's runs are expected to be committed in order of `finished` (the engine runs
+// one at a time per check). A run committed with a `finished` earlier than its check's previous
+// run is kept as given, but events and uptime time it at the previous run's point instead (see
+// TimelinePoint in downtime.hpp): a wall clock stepped back must not rewrite the past.
 struct RunRecord {
   CheckKey key;
   std::string run_uuid;
@@ -26,8 +31,47 @@ struct RunRecord {
   TimePoint finished;
   bool ok = false;
   std::vector<std::string> errors;
-  std::string ended_by;  // "report", "timeout", "exit", "removed", "shutdown"
+  std::string ended_by;  // "report", "timeout", "exit", "removed", "interrupted", "restart"
+  std::string instance;  // the daemon instance that ran it
   bool operator==(const RunRecord&) const = default;
+};
+
+// A period during which a check was failing: opened by its first failed run after an OK (or
+// after nothing), closed by the next OK run.
+struct DowntimeEvent {
+  int64_t id = 0;  // unique per store, increasing
+  CheckKey key;
+  TimePoint start;                // `finished` of the first failed run
+  std::optional<TimePoint> end;   // `finished` of the OK run that closed it; none while open
+  std::string first_error;
+  std::string last_error;
+  int64_t failed_runs = 0;
+  bool operator==(const DowntimeEvent&) const = default;
+};
+
+// Uptime and run durations of one check over [now - window, now].
+struct UptimeStats {
+  Duration window{};
+  // Fraction of the *observed* time the check was OK: between two consecutive runs the check
+  // is taken to be in the state of the earlier run's result (time-weighted, not a count of
+  // runs). Time before the first run in or before the window is not observed. None when
+  // nothing in the window is observed.
+  std::optional<double> uptime;
+  Duration observed{};
+  int64_t runs = 0;                        // runs that finished inside the window
+  std::optional<Duration> mean_duration;   // of those runs (finished - started)
+  std::optional<Duration> p95_duration;    // of those runs; may be bucket-approximated
+};
+
+// History and Events return at most this many items, whatever limit is asked for.
+inline constexpr size_t kMaxQueryLimit = 1000;
+
+struct HistoryQuery {
+  CheckKey key;
+  std::optional<TimePoint> since;  // finished >= since
+  std::optional<TimePoint> until;  // finished < until
+  size_t limit = 100;              // at most this many, newest first
+  size_t offset = 0;               // skip this many newest first (pagination)
 };
 
 class Store {
@@ -39,13 +83,30 @@ class Store {
 
   // Every check's last saved state.
   virtual std::map<CheckKey, CheckState> LoadStates() = 0;
-  // Replaces a check's state. OK means it is stored (durably, for durable stores).
+  // Replaces a check's state (used when a run starts: its uuid and start time).
   virtual Status SaveState(const CheckKey& key, const CheckState& state) = 0;
-  // Forgets a removed check's state (its history stays).
+  // Forgets a removed check's state (its history and events stay).
   virtual Status DeleteState(const CheckKey& key) = 0;
-  virtual Status AppendRun(const RunRecord& run) = 0;
-  // The newest `limit` runs of a check, newest first.
-  virtual std::vector<RunRecord> RecentRuns(const CheckKey& key, size_t limit) = 0;
+
+  // Records a finished run, the check's new state and the downtime-event change it implies
+  // (open, extend or close), atomically. `done` is called exactly once: OK once all of it is
+  // durable (for a durable store: committed and synced), or an error saying why not (then
+  // none of it is stored). Durable stores may group many commits into one transaction.
+  virtual void CommitRun(const RunRecord& run, const CheckState& state,
+                         std::function<void(Status)> done) = 0;
+
+  // Runs of a check, newest first (by `finished`, then latest committed).
+  virtual Result<std::vector<RunRecord>> History(const HistoryQuery& query) = 0;
+  // Downtime events, newest first (highest id): of one check (key set) or of all; those still open or
+  // ended at or after `since`.
+  virtual Result<std::vector<DowntimeEvent>> Events(const std::optional<CheckKey>& key,
+                                                    std::optional<TimePoint> since,
+                                                    size_t limit) = 0;
+  // The open event of a check, if it is failing.
+  virtual Result<std::optional<DowntimeEvent>> OpenEvent(const CheckKey& key) = 0;
+  // Uptime over [now - window, now]. Must stay fast for windows of a year and thousands of
+  // checks (durable stores answer long windows from roll-ups, never from raw rows).
+  virtual Result<UptimeStats> Uptime(const CheckKey& key, Duration window, TimePoint now) = 0;
 };
 
 }  // namespace sonde

@@ -34,6 +34,7 @@ class DaemonProcess {
  public:
   // Starts build/sonde serve --listen 127.0.0.1:0 --checks <checks_dir> plus `extra_args`,
   // and waits (at most 20s) until it serves. Fails the test (ADD_FAILURE) if it does not.
+  // The state directory is private unless `extra_args` names one with --state-dir.
   DaemonProcess(const std::string& checks_dir, std::vector<std::string> extra_args = {});
   ~DaemonProcess();
   DaemonProcess(const DaemonProcess&) = delete;
@@ -49,6 +50,8 @@ class DaemonProcess {
 
   // SIGTERM and wait for exit (at most `wait`); returns the exit status as from waitpid.
   int Terminate(std::chrono::milliseconds wait = std::chrono::seconds(20));
+  // SIGKILL, as a crash would: no clean-up at all.
+  void Kill();
 
  private:
   TempDir dir_;

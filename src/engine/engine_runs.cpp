@@ -1,0 +1,224 @@
+// The life of one run: start, deadline, report, exit, and committing its outcome.
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/post.hpp>
+
+#include "contract/report.hpp"
+#include "core/uuid.hpp"
+#include "engine/engine.hpp"
+
+namespace sonde {
+namespace {
+
+std::chrono::steady_clock::duration Until(TimePoint when, TimePoint now) {
+  return std::max(Duration{0}, when - now);
+}
+
+const char* EndedBy(RunEnd end) {
+  switch (end) {
+    case RunEnd::kReported:
+      return "report";
+    case RunEnd::kTimedOut:
+      return "timeout";
+    case RunEnd::kExited:
+      return "exit";
+    case RunEnd::kSuperseded:
+      return "superseded";
+    case RunEnd::kRemoved:
+      return "removed";
+    case RunEnd::kInterrupted:
+      return "restart";
+    case RunEnd::kActive:
+      break;
+  }
+  return "active";
+}
+
+}  // namespace
+
+void Engine::StartRun(const CheckKey& key) {
+  const auto spec = checks_.at(key);
+  const TimePoint now = clock_.Now();
+  const std::string uuid = NewUuidV4();
+  const TimePoint deadline = now + spec->timeout;
+
+  CheckState& state = states_[key];
+  state.run_uuid = uuid;
+  state.current_uuid = uuid;
+  state.last_run_start = now;
+  // Durable before the checker exists, so a daemon that dies now knows to close this run.
+  SaveState(key);
+  RememberRun(key, uuid, deadline);
+
+  ActiveRun& run = active_[uuid];
+  run.key = key;
+  run.spec = spec;
+  run.started = now;
+  run.timer = std::make_unique<boost::asio::steady_timer>(executor_);
+  run.timer->expires_after(Until(deadline, now));
+  run.timer->async_wait([this, uuid](boost::system::error_code ec) {
+    if (!ec) OnDeadline(uuid);
+  });
+  spdlog::debug("run {} of {} started", uuid, key.str());
+
+  RunRequest request{spec, uuid, ReportingUrl(*spec, uuid), deadline};
+  // Posting keeps OnExit from re-entering Pump while Pump iterates.
+  runner_.Start(request, [this, uuid](const RunExit& exit) {
+    boost::asio::post(executor_, [this, uuid, exit] { OnExit(uuid, exit); });
+  });
+}
+
+void Engine::RememberRun(const CheckKey& key, const std::string& uuid, TimePoint deadline) {
+  for (auto& [other, run] : active_) {
+    if (run.key == key && !run.result_recorded) run_views_[other].end = RunEnd::kSuperseded;
+  }
+  run_views_[uuid] = RunView{key.str(), RunEnd::kActive, deadline};
+  auto& recent = recent_runs_[key];
+  recent.push_back(uuid);
+  while (recent.size() > options_.runs_remembered_per_check) {
+    run_views_.erase(recent.front());
+    recent.pop_front();
+  }
+}
+
+void Engine::OnDeadline(const std::string& uuid) {
+  auto it = active_.find(uuid);
+  if (it == active_.end() || it->second.result_recorded) return;
+  const std::string timeout = FormatGoDuration(it->second.spec->timeout);
+  spdlog::warn("run {} of {} timed out after {}", uuid, it->second.key.str(), timeout);
+  RecordResult(uuid, false, {"timed out after " + timeout + " waiting for the checker to report"},
+               RunEnd::kTimedOut);
+  runner_.Terminate(uuid);
+}
+
+void Engine::HandleReport(const std::string& uuid, std::string_view body,
+                          std::function<void(ReportVerdict)> reply) {
+  auto view = run_views_.find(uuid);
+  ReportVerdict verdict =
+      JudgeReport(view == run_views_.end() ? nullptr : &view->second, uuid, clock_.Now());
+  if (verdict.http_status != 200) return reply(verdict);
+  auto report = ParseReport(body);
+  if (!report.ok()) return reply({400, report.error()});
+  auto run = active_.find(uuid);
+  if (run == active_.end()) return reply({410, "run " + uuid + " has already ended"});
+  ActiveRun& r = run->second;
+  r.result_recorded = true;
+  view->second.end = RunEnd::kReported;  // a second report now gets 410
+  Outcome outcome = Decide(r.key, uuid, r.started, report.value().ok,
+                           std::move(report.value().errors), RunEnd::kReported);
+  Commit(std::move(outcome), [this, uuid, verdict, reply](Status st) {
+    if (st.ok()) return reply(verdict);
+    spdlog::error("run {}: report not stored: {}", uuid, st.message());
+    // Not acknowledged, so not lost: reopen the run for the checker's retry.
+    if (auto v = run_views_.find(uuid); v != run_views_.end()) v->second.end = RunEnd::kActive;
+    if (auto a = active_.find(uuid); a != active_.end()) a->second.result_recorded = false;
+    reply({503, "report not stored, retry: " + st.message()});
+  });
+  // The checker has said what it had to say; give it a moment to exit, then stop it.
+  r.timer->expires_after(options_.report_exit_grace);
+  r.timer->async_wait([this, uuid](boost::system::error_code ec) {
+    if (!ec && active_.count(uuid) > 0) runner_.Terminate(uuid);
+  });
+}
+
+void Engine::OnExit(const std::string& uuid, const RunExit& exit) {
+  auto it = active_.find(uuid);
+  if (it == active_.end()) return;
+  if (!it->second.result_recorded) {
+    RecordResult(uuid, false, {DescribeExitWithoutReport(exit)}, RunEnd::kExited);
+  }
+  const CheckKey key = it->second.key;
+  it->second.timer->cancel();
+  active_.erase(it);
+  scheduler_.Finished(key, clock_.Now());
+  Pump();
+}
+
+Engine::Outcome Engine::Decide(const CheckKey& key, const std::string& uuid, TimePoint started,
+                               bool ok, std::vector<std::string> errors, RunEnd end) const {
+  const TimePoint now = clock_.Now();
+  auto current = states_.find(key);
+  CheckState s = current == states_.end() ? CheckState{} : current->second;
+  s.ok = ok;
+  s.errors = errors;
+  s.run_duration = now - started;
+  s.last_run = now;
+  s.node = options_.node_name;
+  s.authoritative_pod = options_.instance_name;
+  if (s.current_uuid == uuid) s.current_uuid.clear();
+  if (ok) {
+    s.consecutive_failures = 0;
+    ++s.success_count;
+    s.last_ok = now;
+  } else {
+    ++s.consecutive_failures;
+    ++s.failure_count;
+    s.last_failure = now;
+  }
+  RunRecord record{key, uuid, started, now, ok, std::move(errors), EndedBy(end),
+                   options_.instance_name};
+  return Outcome{std::move(s), std::move(record)};
+}
+
+void Engine::RecordResult(const std::string& uuid, bool ok, std::vector<std::string> errors,
+                          RunEnd end) {
+  auto it = active_.find(uuid);
+  if (it == active_.end() || it->second.result_recorded) return;
+  ActiveRun& run = it->second;
+  run.result_recorded = true;
+  run_views_[uuid].end = end;
+  if (!ok) spdlog::info("run {} of {} failed: {}", uuid, run.key.str(), errors.front());
+  Commit(Decide(run.key, uuid, run.started, ok, std::move(errors), end), [uuid](Status st) {
+    if (!st.ok()) spdlog::error("run {}: result not stored: {}", uuid, st.message());
+  });
+}
+
+// The new state becomes visible only once the store has it, so what the status page shows is
+// never ahead of what survives a crash.
+void Engine::Commit(Outcome outcome, std::function<void(Status)> then) {
+  const CheckKey key = outcome.record.key;
+  const std::string uuid = outcome.record.run_uuid;
+  auto state = std::make_shared<CheckState>(outcome.state);
+  store_.CommitRun(outcome.record, outcome.state,
+                   [this, key, uuid, state, then = std::move(then)](Status st) {
+                     boost::asio::post(executor_, [this, key, uuid, state, then, st] {
+                       if (st.ok() && checks_.count(key) > 0) ApplyCommitted(key, uuid, *state);
+                       then(st);
+                     });
+                   });
+}
+
+void Engine::ApplyCommitted(const CheckKey& key, const std::string& uuid,
+                            const CheckState& committed) {
+  CheckState& s = states_[key];
+  // A newer run may have started while this one was being committed: keep its fields.
+  const bool newer = !s.current_uuid.empty() && s.current_uuid != uuid;
+  const CheckState before = s;
+  s = committed;
+  if (newer) {
+    s.current_uuid = before.current_uuid;
+    s.run_uuid = before.run_uuid;
+    s.last_run_start = before.last_run_start;
+  }
+}
+
+// A run the store says was in flight, but that no process of ours runs: the daemon died
+// during it. Close it as failed, and stop what the dead daemon's checker left behind.
+void Engine::CloseInterruptedRun(const CheckKey& key) {
+  CheckState& state = states_[key];
+  const std::string uuid = state.current_uuid;
+  if (uuid.empty() || active_.count(uuid) > 0) return;
+  runner_.StopLeftovers(uuid);
+  const TimePoint started = state.last_run_start.value_or(clock_.Now());
+  RememberRun(key, uuid, started);
+  run_views_[uuid].end = RunEnd::kInterrupted;
+  spdlog::warn("run {} of {} was interrupted by a daemon restart", uuid, key.str());
+  Commit(Decide(key, uuid, started, false,
+                {"run " + uuid + " was interrupted by a daemon restart before it reported"},
+                RunEnd::kInterrupted),
+         [uuid](Status st) {
+           if (!st.ok()) spdlog::error("run {}: closing it failed: {}", uuid, st.message());
+         });
+}
+
+}  // namespace sonde

@@ -1,0 +1,236 @@
+#include "metrics/family.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+
+namespace sonde {
+namespace {
+
+constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
+
+// Length of the valid UTF-8 sequence starting at s[i], or 0 when it is not one (truncated,
+// overlong, a surrogate or beyond U+10FFFF).
+size_t Utf8SequenceLength(std::string_view s, size_t i) {
+  const auto c = static_cast<unsigned char>(s[i]);
+  if (c < 0x80) return 1;
+  size_t n = 0;
+  uint32_t cp = 0;
+  uint32_t min = 0;
+  if ((c & 0xE0) == 0xC0) {
+    n = 2, cp = c & 0x1F, min = 0x80;
+  } else if ((c & 0xF0) == 0xE0) {
+    n = 3, cp = c & 0x0F, min = 0x800;
+  } else if ((c & 0xF8) == 0xF0) {
+    n = 4, cp = c & 0x07, min = 0x10000;
+  } else {
+    return 0;
+  }
+  if (i + n > s.size()) return 0;
+  for (size_t k = 1; k < n; ++k) {
+    const auto cc = static_cast<unsigned char>(s[i + k]);
+    if ((cc & 0xC0) != 0x80) return 0;
+    cp = (cp << 6) | (cc & 0x3F);
+  }
+  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+  return n;
+}
+
+// HELP text escaping differs: OpenMetrics also escapes the double quote.
+void AppendEscapedHelp(std::string& out, std::string_view help, ExpositionFormat format) {
+  for (char c : help) {
+    if (c == '\\') {
+      out += "\\\\";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '"' && format == ExpositionFormat::kOpenMetrics100) {
+      out += "\\\"";
+    } else {
+      out += c;
+    }
+  }
+}
+
+const char* TypeName(MetricType type) {
+  switch (type) {
+    case MetricType::kCounter:
+      return "counter";
+    case MetricType::kGauge:
+      return "gauge";
+    case MetricType::kHistogram:
+      return "histogram";
+  }
+  return "untyped";
+}
+
+// OpenMetrics names a counter family without the "_total" its sample carries.
+std::string_view HeaderName(const Family& f, ExpositionFormat format) {
+  std::string_view name = f.name;
+  constexpr std::string_view kTotal = "_total";
+  if (format == ExpositionFormat::kOpenMetrics100 && f.type == MetricType::kCounter &&
+      name.size() > kTotal.size() && name.ends_with(kTotal)) {
+    name.remove_suffix(kTotal.size());
+  }
+  return name;
+}
+
+void AppendLabels(std::string& out, const Labels& labels, const Label* extra = nullptr) {
+  if (labels.empty() && extra == nullptr) return;
+  out += '{';
+  bool first = true;
+  auto one = [&](const Label& l) {
+    if (!first) out += ',';
+    first = false;
+    out += l.name;
+    out += "=\"";
+    AppendEscapedLabelValue(out, l.value);
+    out += '"';
+  };
+  for (const Label& l : labels) one(l);
+  if (extra != nullptr) one(*extra);
+  out += '}';
+}
+
+void AppendSample(std::string& out, std::string_view name, const Labels& labels,
+                  std::string_view value, const Label* extra = nullptr) {
+  out += name;
+  AppendLabels(out, labels, extra);
+  out += ' ';
+  out += value;
+  out += '\n';
+}
+
+// OpenMetrics wants bucket bounds in canonical form ("1.0"); text 0.0.4 clients write Go's
+// shortest form ("1"), which is what existing Kuberhealthy series carry.
+std::string FormatBound(double bound, ExpositionFormat format) {
+  if (format == ExpositionFormat::kOpenMetrics100 && std::isfinite(bound) &&
+      bound == std::floor(bound) && std::fabs(bound) < 1e15) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.1f", bound);
+    return buf;
+  }
+  return FormatSampleValue(bound);
+}
+
+void AppendHistogram(std::string& out, const std::string& name, const Series& s,
+                     ExpositionFormat format) {
+  const HistogramValue& h = s.histogram;
+  const std::string bucket = name + "_bucket";
+  for (size_t i = 0; i < h.bounds.size() && i < h.counts.size(); ++i) {
+    const Label le{"le", FormatBound(h.bounds[i], format)};
+    AppendSample(out, bucket, s.labels, std::to_string(h.counts[i]), &le);
+  }
+  const Label inf{"le", "+Inf"};
+  AppendSample(out, bucket, s.labels, std::to_string(h.count), &inf);
+  AppendSample(out, name + "_sum", s.labels, FormatSampleValue(h.sum));
+  AppendSample(out, name + "_count", s.labels, std::to_string(h.count));
+}
+
+bool LabelsLess(const Series* a, const Series* b) {
+  return std::lexicographical_compare(
+      a->labels.begin(), a->labels.end(), b->labels.begin(), b->labels.end(),
+      [](const Label& x, const Label& y) {
+        return x.name != y.name ? x.name < y.name : x.value < y.value;
+      });
+}
+
+}  // namespace
+
+const char* ContentTypeOf(ExpositionFormat format) {
+  return format == ExpositionFormat::kOpenMetrics100
+             ? "application/openmetrics-text; version=1.0.0; charset=utf-8"
+             : "text/plain; version=0.0.4; charset=utf-8";
+}
+
+void WriteFamily(const Family& family, ExpositionFormat format, std::string& out) {
+  if (family.series.empty()) return;
+  const std::string_view header = HeaderName(family, format);
+  out += "# HELP ";
+  out += header;
+  out += ' ';
+  AppendEscapedHelp(out, family.help, format);
+  out += "\n# TYPE ";
+  out += header;
+  out += ' ';
+  out += TypeName(family.type);
+  out += '\n';
+  // Sort pointers: series may carry megabyte label values.
+  std::vector<const Series*> sorted;
+  sorted.reserve(family.series.size());
+  for (const Series& s : family.series) sorted.push_back(&s);
+  std::stable_sort(sorted.begin(), sorted.end(), LabelsLess);
+  for (const Series* s : sorted) {
+    if (family.type == MetricType::kHistogram) {
+      AppendHistogram(out, family.name, *s, format);
+    } else {
+      AppendSample(out, family.name, s->labels,
+                   s->value_text.empty() ? FormatSampleValue(s->value) : s->value_text);
+    }
+  }
+}
+
+void WriteEnd(ExpositionFormat format, std::string& out) {
+  if (format == ExpositionFormat::kOpenMetrics100) out += "# EOF\n";
+}
+
+void AppendEscapedLabelValue(std::string& out, std::string_view value) {
+  for (size_t i = 0; i < value.size();) {
+    const size_t n = Utf8SequenceLength(value, i);
+    if (n == 0) {
+      out += kReplacement;
+      ++i;
+      continue;
+    }
+    if (n == 1) {
+      const char c = value[i];
+      if (c == '\\') {
+        out += "\\\\";
+      } else if (c == '"') {
+        out += "\\\"";
+      } else if (c == '\n') {
+        out += "\\n";
+      } else {
+        out += c;
+      }
+    } else {
+      out.append(value.substr(i, n));
+    }
+    i += n;
+  }
+}
+
+std::string ToValidUtf8(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size();) {
+    const size_t n = Utf8SequenceLength(s, i);
+    if (n == 0) {
+      out += kReplacement;
+      ++i;
+    } else {
+      out.append(s.substr(i, n));
+      i += n;
+    }
+  }
+  return out;
+}
+
+std::string_view TruncateUtf8(std::string_view s, size_t max_bytes) {
+  if (s.size() <= max_bytes) return s;
+  size_t end = max_bytes;
+  // Back up over continuation bytes to the start of the character that would be split.
+  while (end > 0 && (static_cast<unsigned char>(s[end]) & 0xC0) == 0x80) --end;
+  return s.substr(0, end);
+}
+
+std::string FormatSampleValue(double v) {
+  if (std::isnan(v)) return "NaN";
+  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
+  char buf[64];
+  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  if (ec != std::errc()) return "NaN";  // cannot happen: 64 bytes hold any double
+  return std::string(buf, end);
+}
+
+}  // namespace sonde

@@ -1,0 +1,247 @@
+#include "metrics/registry.hpp"
+
+#include <algorithm>
+#include <chrono>
+
+namespace sonde {
+namespace {
+
+double Seconds(Duration d) { return std::chrono::duration<double>(d).count(); }
+
+// Spawning is fork+exec plus the runner's bookkeeping: milliseconds, or worse under load.
+const std::vector<double> kSpawnBounds = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                          0.1,   0.25,   0.5,   1,    2.5};
+// The scheduler's timer resolution is milliseconds; minutes late means a stall.
+const std::vector<double> kLatenessBounds = {0.001, 0.005, 0.01, 0.05, 0.1, 0.5,
+                                             1,     5,     10,   30,   60,  300};
+// Checks take from milliseconds (a curl) to the 5m default timeout and beyond.
+const std::vector<double> kRunBounds = {0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600};
+
+std::string_view ReasonForStatus(int http_status) {
+  switch (http_status) {
+    case 200:
+      return "ok";
+    case 400:
+      return "malformed";
+    case 405:
+      return "wrong_method";
+    case 410:
+      return "gone";
+    case 413:
+      return "too_large";
+    case 415:
+      return "content_type";
+    case 431:
+      return "headers_too_large";
+    default:
+      return "other";
+  }
+}
+
+}  // namespace
+
+template <class V>
+void Instrument<V>::EraseWhere(std::string_view label_name, std::string_view value) {
+  const auto it = std::find(label_names_.begin(), label_names_.end(), label_name);
+  if (it == label_names_.end()) return;
+  const size_t index = static_cast<size_t>(it - label_names_.begin());
+  std::erase_if(series_, [&](const auto& entry) { return entry.first[index] == value; });
+}
+
+template <class V>
+V& Instrument<V>::At(LabelValues values) {
+  values.resize(label_names_.size());
+  return series_[std::move(values)];
+}
+
+template <class V>
+Labels Instrument<V>::LabelsOf(const LabelValues& values) const {
+  Labels labels;
+  labels.reserve(label_names_.size());
+  for (size_t i = 0; i < label_names_.size(); ++i) labels.push_back({label_names_[i], values[i]});
+  return labels;
+}
+
+template class Instrument<double>;
+template class Instrument<HistogramValue>;
+
+void Counter::Inc(LabelValues values, double by) {
+  if (!(by >= 0)) return;
+  At(std::move(values)) += by;
+}
+
+double Counter::Get(const LabelValues& values) const {
+  const auto it = series_.find(values);
+  return it == series_.end() ? 0 : it->second;
+}
+
+Family Counter::Collect(const SeriesFilter& keep) const {
+  Family f = Start(MetricType::kCounter);
+  for (const auto& [values, v] : series_) {
+    Series s{LabelsOf(values), v, {}, {}};
+    if (!keep || keep(s.labels)) f.series.push_back(std::move(s));
+  }
+  return f;
+}
+
+void Gauge::Set(LabelValues values, double v) { At(std::move(values)) = v; }
+
+Family Gauge::Collect(const SeriesFilter& keep) const {
+  Family f = Start(MetricType::kGauge);
+  for (const auto& [values, v] : series_) {
+    Series s{LabelsOf(values), v, {}, {}};
+    if (!keep || keep(s.labels)) f.series.push_back(std::move(s));
+  }
+  return f;
+}
+
+void Histogram::Ensure(LabelValues values) {
+  HistogramValue& h = At(std::move(values));
+  if (h.bounds.empty()) {
+    h.bounds = bounds_;
+    h.counts.assign(bounds_.size(), 0);
+  }
+}
+
+void Histogram::Observe(LabelValues values, double v) {
+  Ensure(values);
+  HistogramValue& h = At(std::move(values));
+  for (size_t i = 0; i < h.bounds.size(); ++i) {
+    if (v <= h.bounds[i]) ++h.counts[i];
+  }
+  h.sum += v;
+  ++h.count;
+}
+
+const HistogramValue* Histogram::Find(const LabelValues& values) const {
+  const auto it = series_.find(values);
+  return it == series_.end() ? nullptr : &it->second;
+}
+
+Family Histogram::Collect(const SeriesFilter& keep) const {
+  Family f = Start(MetricType::kHistogram);
+  for (const auto& [values, h] : series_) {
+    Series s{LabelsOf(values), 0, {}, h};
+    if (!keep || keep(s.labels)) f.series.push_back(std::move(s));
+  }
+  return f;
+}
+
+const char* RunOutcomeName(RunOutcome outcome) {
+  switch (outcome) {
+    case RunOutcome::kOk:
+      return "ok";
+    case RunOutcome::kFailed:
+      return "failed";
+    case RunOutcome::kTimeout:
+      return "timeout";
+    case RunOutcome::kExit:
+      return "exit";
+    case RunOutcome::kSuperseded:
+      return "superseded";
+    case RunOutcome::kInterrupted:
+      return "interrupted";
+    case RunOutcome::kRemoved:
+      return "removed";
+  }
+  return "unknown";
+}
+
+const std::vector<std::string>& SondeMetrics::ReportReasons() {
+  static const std::vector<std::string> kReasons = {
+      "malformed", "missing_run_id", "unknown_run", "gone",
+      "wrong_method", "content_type", "too_large", "headers_too_large"};
+  return kReasons;
+}
+
+SondeMetrics::SondeMetrics(std::string version)
+    : version_(std::move(version)),
+      reports_("sonde_reports_total", "Check reports answered, by result and reason",
+               {"result", "reason"}),
+      runs_started_("sonde_runs_started_total", "Check runs started", {}),
+      runs_finished_("sonde_runs_finished_total", "Check runs finished, by how they ended",
+                     {"outcome"}),
+      run_duration_("sonde_run_duration_seconds",
+                    "Check run durations from start to result, per check",
+                    {"check", "namespace"}, kRunBounds),
+      spawn_latency_("sonde_checker_spawn_seconds",
+                     "Time from deciding to start a run to its checker process running", {},
+                     kSpawnBounds),
+      scheduler_lateness_("sonde_scheduler_lateness_seconds",
+                          "How late check runs started against their due time", {},
+                          kLatenessBounds),
+      http_requests_("sonde_http_requests_total", "HTTP requests answered, by route and code",
+                     {"route", "code"}) {
+  // Zero-valued series from the start, so rate() and increase() see the first event.
+  reports_.Inc({"accepted", "ok"}, 0);
+  for (const std::string& r : ReportReasons()) reports_.Inc({"rejected", r}, 0);
+  runs_started_.Inc({}, 0);
+  spawn_latency_.Ensure({});
+  scheduler_lateness_.Ensure({});
+  for (RunOutcome o : {RunOutcome::kOk, RunOutcome::kFailed, RunOutcome::kTimeout,
+                       RunOutcome::kExit, RunOutcome::kSuperseded, RunOutcome::kInterrupted,
+                       RunOutcome::kRemoved}) {
+    runs_finished_.Inc({RunOutcomeName(o)}, 0);
+  }
+}
+
+void SondeMetrics::ReportAnswered(int http_status, std::string_view reason) {
+  if (http_status == 200) {
+    reports_.Inc({"accepted", "ok"});
+    return;
+  }
+  std::string r(reason.empty() ? ReasonForStatus(http_status) : reason);
+  const auto& known = ReportReasons();
+  if (std::find(known.begin(), known.end(), r) == known.end()) r = "other";
+  reports_.Inc({"rejected", std::move(r)});
+}
+
+void SondeMetrics::RunStarted() { runs_started_.Inc({}); }
+
+void SondeMetrics::RunFinished(const CheckKey& key, RunOutcome outcome, Duration run_duration) {
+  runs_finished_.Inc({RunOutcomeName(outcome)});
+  if (outcome == RunOutcome::kRemoved || outcome == RunOutcome::kInterrupted) return;
+  run_duration_.Observe({key.str(), key.ns}, std::max(0.0, Seconds(run_duration)));
+}
+
+void SondeMetrics::SpawnLatency(Duration d) { spawn_latency_.Observe({}, std::max(0.0, Seconds(d))); }
+
+void SondeMetrics::SchedulerLateness(Duration d) {
+  scheduler_lateness_.Observe({}, std::max(0.0, Seconds(d)));
+}
+
+void SondeMetrics::SchedulerLoop(Duration took, size_t due) {
+  last_loop_duration_ = took;
+  last_due_checks_ = due;
+}
+
+void SondeMetrics::HttpAnswered(std::string_view route, int code) {
+  LabelValues values{std::string(route), std::to_string(code)};
+  // A wiring mistake that passes raw paths must not grow the scrape without bound.
+  if (http_requests_.size() >= kMaxHttpSeries && http_requests_.Get(values) == 0) {
+    values[0] = "other";
+  }
+  http_requests_.Inc(std::move(values));
+}
+
+void SondeMetrics::ForgetCheck(const CheckKey& key) {
+  run_duration_.EraseWhere("check", key.str());
+}
+
+std::vector<Family> SondeMetrics::Collect(const std::set<std::string>& live_checks) const {
+  std::vector<Family> out;
+  out.push_back(Family{"sonde_build_info", MetricType::kGauge,
+                       "Sonde's version; always 1", {Series{{{"version", version_}}, 1, {}, {}}}});
+  out.push_back(reports_.Collect());
+  out.push_back(runs_started_.Collect());
+  out.push_back(runs_finished_.Collect());
+  out.push_back(run_duration_.Collect([&](const Labels& labels) {
+    return live_checks.count(labels.front().value) > 0;
+  }));
+  out.push_back(spawn_latency_.Collect());
+  out.push_back(scheduler_lateness_.Collect());
+  out.push_back(http_requests_.Collect());
+  return out;
+}
+
+}  // namespace sonde

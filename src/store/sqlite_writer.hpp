@@ -1,0 +1,86 @@
+// The SQLite store's write side: applies queued writes to the write connection in group
+// transactions, keeps roll-ups and events in step with each run, and prunes old rows.
+// Thread safety: none; the store's one writer thread owns it. Failure: DbStatus/Status values.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "store/sqlite_codec.hpp"
+#include "store/sqlite_db.hpp"
+#include "store/store.hpp"
+
+namespace sonde {
+
+// One queued write, in the order callers made them (seq).
+struct WriteOp {
+  enum class Kind { kRun, kSaveState, kDeleteState };
+  Kind kind = Kind::kRun;
+  uint64_t seq = 0;
+  CheckKey key;
+  RunRecord run;      // kRun
+  CheckState state;   // kRun, kSaveState
+  std::function<void(Status)> done;  // kRun
+};
+
+// A state write to (re)apply: the state, or none to delete it.
+struct StateWrite {
+  uint64_t seq = 0;
+  std::optional<CheckState> state;
+};
+
+class SqliteWriter {
+ public:
+  SqliteWriter(std::unique_ptr<Db> db, std::string path, Retention retention, const Clock& clock);
+
+  struct BatchResult {
+    bool committed = false;   // false: nothing of the batch is stored
+    std::vector<Status> ops;  // one per op; an op can fail alone (e.g. a duplicate run uuid)
+  };
+  // In one transaction: `retries` first, then `ops` in order, then commit (synced).
+  BatchResult Apply(const std::map<CheckKey, StateWrite>& retries,
+                    const std::vector<WriteOp>& ops);
+
+  // Pruning runs as many small transactions: Begin a pass, then Step until it returns false.
+  void BeginPrunePass();
+  // One step (one short transaction); false when the pass is done (or failed; tried next pass).
+  bool PruneStep();
+
+  // Caps the database file (0: no cap); a full database fails commits like a full disk.
+  DbStatus SetMaxBytes(int64_t bytes);
+
+ private:
+  DbStatus ApplyOp(const WriteOp& op, TimePoint now);
+  DbStatus ApplyRun(const RunRecord& run, const CheckState& state, TimePoint now);
+  DbStatus ApplyState(const CheckKey& key, const std::optional<CheckState>& state);
+  DbStatus WriteState(int64_t check_id, const CheckState& state);
+  DbStatus CheckId(const CheckKey& key, int64_t* id);
+  Status Describe(const DbStatus& s, const WriteOp* op) const;
+  void Abort();
+
+  // Roll-ups (sqlite_rollup.cpp).
+  DbStatus AddTime(int64_t check_id, TimePoint from, TimePoint to, bool ok, TimePoint now);
+  DbStatus AddRunToRollups(int64_t check_id, TimePoint at, Duration duration, TimePoint now);
+  DbStatus PruneCheck(int64_t check_id, int64_t* deleted);
+  DbStatus PruneEvents(int64_t* deleted);
+
+  std::unique_ptr<Db> db_;
+  const std::string path_;
+  const Retention retention_;
+  const Clock& clock_;
+  std::map<CheckKey, int64_t> check_ids_;  // only ids of committed rows (cleared on rollback)
+
+  struct PrunePass {
+    TimePoint now;
+    int64_t next_check = 0;
+    bool checks_done = false;
+  };
+  std::optional<PrunePass> prune_;
+};
+
+}  // namespace sonde

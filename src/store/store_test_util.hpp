@@ -1,0 +1,72 @@
+// Helpers shared by the store tests: temp dirs, run builders, synchronous commits.
+#pragma once
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <future>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "store/store.hpp"
+
+namespace sonde {
+
+// A fresh directory under the system temp dir, removed with everything in it on destruction.
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "sonde-store-XXXXXX").string();
+    path_ = ::mkdtemp(tmpl.data());
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::permissions(path_, std::filesystem::perms::owner_all,
+                                 std::filesystem::perm_options::add, ec);
+    std::filesystem::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+inline RunRecord MakeRun(const CheckKey& key, const std::string& uuid, TimePoint started,
+                         Duration duration, bool ok, std::vector<std::string> errors = {}) {
+  RunRecord r;
+  r.key = key;
+  r.run_uuid = uuid;
+  r.started = started;
+  r.finished = started + duration;
+  r.ok = ok;
+  r.errors = std::move(errors);
+  r.ended_by = "report";
+  r.instance = "test";
+  return r;
+}
+
+// Commits and waits for `done` (at most 10 s).
+inline Status CommitSync(Store& store, const RunRecord& run, const CheckState& state = {}) {
+  auto promise = std::make_shared<std::promise<Status>>();
+  auto future = promise->get_future();
+  store.CommitRun(run, state, [promise](Status s) { promise->set_value(std::move(s)); });
+  if (future.wait_for(std::chrono::seconds(10)) != std::future_status::ready) {
+    return Status::Error("commit timed out");
+  }
+  return future.get();
+}
+
+template <class Pred>
+void WaitFor(Pred pred, std::chrono::milliseconds limit = std::chrono::seconds(10)) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!pred() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+}
+
+}  // namespace sonde

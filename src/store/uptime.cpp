@@ -1,0 +1,181 @@
+#include "store/uptime.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+namespace sonde {
+namespace {
+
+constexpr Duration kBase = std::chrono::milliseconds(1);
+
+void PutVarint(std::string& out, uint64_t v) {
+  while (v >= 0x80) {
+    out.push_back(static_cast<char>((v & 0x7f) | 0x80));
+    v >>= 7;
+  }
+  out.push_back(static_cast<char>(v));
+}
+
+bool GetVarint(std::string_view& in, uint64_t& v) {
+  v = 0;
+  for (int shift = 0; shift < 64 && !in.empty(); shift += 7) {
+    const auto byte = static_cast<uint8_t>(in.front());
+    in.remove_prefix(1);
+    v |= uint64_t{byte & 0x7fu} << shift;
+    if ((byte & 0x80) == 0) return true;
+  }
+  return false;
+}
+
+// Nearest rank: the ceil(q * n)-th smallest, counting from 1.
+int64_t Rank(double q, int64_t n) {
+  return std::clamp<int64_t>(static_cast<int64_t>(std::ceil(q * static_cast<double>(n))), 1, n);
+}
+
+}  // namespace
+
+int DurationHistogram::BucketOf(Duration d) {
+  if (d < kBase) return 0;
+  const double doublings = std::log2(static_cast<double>(d.count()) /
+                                     static_cast<double>(kBase.count()));
+  const auto i = static_cast<int>(std::floor(doublings * kBucketsPerDoubling)) + 1;
+  return std::min(i, kBuckets - 1);
+}
+
+Duration DurationHistogram::Representative(int bucket) {
+  if (bucket <= 0) return kBase / 2;
+  // Geometric middle of [base * 2^((b-1)/k), base * 2^(b/k)); the last bucket has no top.
+  const double exponent = bucket == kBuckets - 1
+                              ? static_cast<double>(bucket - 1) / kBucketsPerDoubling
+                              : (static_cast<double>(bucket) - 0.5) / kBucketsPerDoubling;
+  return Duration(static_cast<int64_t>(
+      std::llround(static_cast<double>(kBase.count()) * std::exp2(exponent))));
+}
+
+void DurationHistogram::Add(Duration d, int64_t count) {
+  counts_[static_cast<size_t>(BucketOf(d))] += count;
+  count_ += count;
+}
+
+void DurationHistogram::Merge(const DurationHistogram& other) {
+  for (size_t i = 0; i < counts_.size(); ++i) counts_[i] += other.counts_[i];
+  count_ += other.count_;
+}
+
+std::optional<Duration> DurationHistogram::Quantile(double q) const {
+  if (count_ <= 0) return std::nullopt;
+  const int64_t rank = Rank(q, count_);
+  int64_t seen = 0;
+  for (size_t i = 0; i < counts_.size(); ++i) {
+    seen += counts_[i];
+    if (seen >= rank) return Representative(static_cast<int>(i));
+  }
+  return Representative(kBuckets - 1);
+}
+
+std::string DurationHistogram::Encode() const {
+  std::string out;
+  for (size_t i = 0; i < counts_.size(); ++i) {
+    if (counts_[i] == 0) continue;
+    PutVarint(out, i);
+    PutVarint(out, static_cast<uint64_t>(counts_[i]));
+  }
+  return out;
+}
+
+Result<DurationHistogram> DurationHistogram::Decode(std::string_view blob) {
+  DurationHistogram h;
+  while (!blob.empty()) {
+    uint64_t bucket = 0;
+    uint64_t count = 0;
+    if (!GetVarint(blob, bucket) || !GetVarint(blob, count) ||
+        bucket >= static_cast<uint64_t>(kBuckets) || count > (uint64_t{1} << 62)) {
+      return Result<DurationHistogram>::Error("malformed duration histogram");
+    }
+    h.counts_[bucket] += static_cast<int64_t>(count);
+    h.count_ += static_cast<int64_t>(count);
+  }
+  return h;
+}
+
+void UptimeTotals::AddRun(Duration duration) {
+  ++runs;
+  duration_sum += duration;
+  histogram.Add(duration);
+}
+
+void UptimeTotals::AddTime(TimePoint from, TimePoint to, bool is_ok) {
+  if (to <= from) return;
+  observed += to - from;
+  if (is_ok) ok += to - from;
+}
+
+void UptimeTotals::Merge(const UptimeTotals& other) {
+  ok += other.ok;
+  observed += other.observed;
+  runs += other.runs;
+  duration_sum += other.duration_sum;
+  histogram.Merge(other.histogram);
+}
+
+UptimeStats StatsFromTotals(Duration window, const UptimeTotals& totals) {
+  UptimeStats stats;
+  stats.window = window;
+  stats.observed = totals.observed;
+  if (totals.observed > Duration::zero()) {
+    stats.uptime = static_cast<double>(totals.ok.count()) /
+                   static_cast<double>(totals.observed.count());
+  }
+  stats.runs = totals.runs;
+  if (totals.runs > 0) {
+    stats.mean_duration = totals.duration_sum / totals.runs;
+    stats.p95_duration = totals.histogram.Quantile(0.95);
+  }
+  return stats;
+}
+
+UptimeStats ComputeUptime(std::span<const UptimeSample> samples, Duration window,
+                          TimePoint now) {
+  const TimePoint from = now - window;
+  UptimeTotals totals;
+  std::vector<Duration> durations;
+  std::optional<bool> state;  // none until the timeline starts
+  TimePoint t = from;
+  for (const UptimeSample& s : samples) {
+    if (s.at > now) break;
+    if (s.at < from) {
+      state = s.ok;
+      continue;
+    }
+    if (state) totals.AddTime(t, s.at, *state);
+    state = s.ok;
+    t = s.at;
+    totals.AddRun(s.duration);
+    durations.push_back(s.duration);
+  }
+  if (state) totals.AddTime(t, now, *state);
+  UptimeStats stats = StatsFromTotals(window, totals);
+  if (!durations.empty()) {
+    const auto rank = static_cast<size_t>(Rank(0.95, static_cast<int64_t>(durations.size())));
+    std::nth_element(durations.begin(), durations.begin() + static_cast<ptrdiff_t>(rank - 1),
+                     durations.end());
+    stats.p95_duration = durations[rank - 1];
+  }
+  return stats;
+}
+
+Duration Overlap(TimePoint a0, TimePoint a1, TimePoint b0, TimePoint b1) {
+  const TimePoint lo = std::max(a0, b0);
+  const TimePoint hi = std::min(a1, b1);
+  return hi > lo ? hi - lo : Duration::zero();
+}
+
+TimePoint BucketStart(TimePoint t, Duration size) {
+  const int64_t n = t.time_since_epoch().count();
+  const int64_t s = size.count();
+  const int64_t floored = n >= 0 ? n / s * s : -((-n + s - 1) / s) * s;
+  return TimePoint(Duration(floored));
+}
+
+}  // namespace sonde
