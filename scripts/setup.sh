@@ -8,7 +8,7 @@ packages=(
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libyaml-cpp-dev libspdlog-dev libcli11-dev libssl-dev
   googletest libgtest-dev libgmock-dev
-  curl procps
+  curl procps prometheus
 )
 
 missing=()

@@ -105,7 +105,9 @@ TEST(DaemonDurability, FlappingCheckerOpensAndClosesEvents) {
   for (size_t i = 0; i < list.size(); ++i) {
     const auto& e = list[i].as_object();
     EXPECT_EQ(e.at("failedRuns").as_int64(), 1) << json::serialize(e);
-    if (i > 0) EXPECT_FALSE(e.at("open").as_bool()) << json::serialize(e);
+    if (i > 0) {
+      EXPECT_FALSE(e.at("open").as_bool()) << json::serialize(e);
+    }
     EXPECT_EQ(e.at("firstError").as_string().subview().substr(0, 5), "flap ");
   }
   const json::value uptime = Api(d, "/api/uptime?namespace=default&healthcheck=flap&window=1h");

@@ -18,6 +18,8 @@
 #include "engine/http_api.hpp"
 #include "runner/local_process_runner.hpp"
 #include "server/http_server.hpp"
+#include "metrics/registry.hpp"
+#include "sonde_version.hpp"
 #include "store/sqlite_store.hpp"
 
 namespace sonde {
@@ -117,8 +119,8 @@ class Daemon {
     o.reporting_base_url = base;
     o.max_concurrent_runs = settings_.max_concurrent_runs;
     o.metadata = settings_.state_metadata;
-    engine_ = std::make_unique<Engine>(io_.get_executor(), clock_, runner_, *store_, o);
-    api_ = std::make_unique<HttpApi>(*engine_, runner_, *store_);
+    engine_ = std::make_unique<Engine>(io_.get_executor(), clock_, runner_, *store_, o, &metrics_);
+    api_ = std::make_unique<HttpApi>(*engine_, runner_, *store_, metrics_);
   }
 
   void Reload(const char* why) {
@@ -195,6 +197,7 @@ class Daemon {
   asio::io_context io_{1};
   SystemClock clock_;
   std::unique_ptr<SqliteStore> store_;
+  SondeMetrics metrics_{SONDE_VERSION};
   LocalProcessRunner runner_;
   std::unique_ptr<Engine> engine_;
   std::unique_ptr<HttpApi> api_;

@@ -53,11 +53,12 @@ std::string DescribeExitWithoutReport(const RunExit& exit) {
 }
 
 Engine::Engine(boost::asio::any_io_executor executor, const Clock& clock, Runner& runner,
-               Store& store, EngineOptions options)
+               Store& store, EngineOptions options, SondeMetrics* metrics)
     : executor_(executor),
       clock_(clock),
       runner_(runner),
       store_(store),
+      metrics_(metrics),
       options_(std::move(options)),
       scheduler_(std::max<size_t>(1, options_.max_concurrent_runs)),
       wake_(executor),
@@ -104,9 +105,13 @@ void Engine::ForgetCheck(const CheckKey& key) {
   for (auto& [uuid, run] : active_) {
     if (run.key != key) continue;
     run_views_[uuid].end = RunEnd::kRemoved;
+    if (metrics_ && !run.result_recorded) {
+      metrics_->RunFinished(key, RunOutcome::kRemoved, clock_.Now() - run.started);
+    }
     run.result_recorded = true;
     runner_.Terminate(uuid);
   }
+  if (metrics_) metrics_->ForgetCheck(key);
   scheduler_.Remove(key);
   checks_.erase(key);
   states_.erase(key);
@@ -116,9 +121,14 @@ void Engine::ForgetCheck(const CheckKey& key) {
 }
 
 void Engine::Pump() {
-  last_pump_ = clock_.Now();
+  const TimePoint now = last_pump_ = clock_.Now();
   if (scheduling_) {
-    for (const CheckKey& key : scheduler_.TakeDue(last_pump_)) StartRun(key);
+    const auto due = scheduler_.TakeDue(now);
+    for (const DueCheck& d : due) {
+      if (metrics_) metrics_->SchedulerLateness(now - d.due);
+      StartRun(d.key);
+    }
+    if (metrics_) metrics_->SchedulerLoop(clock_.Now() - now, due.size());
   }
   ArmWake();
 }
@@ -185,7 +195,12 @@ void Engine::InterruptAll() {
   StopScheduling();
   // The store still holds these runs as current: the next start closes them as interrupted.
   for (auto& [uuid, run] : active_) {
-    if (!run.result_recorded) run_views_[uuid].end = RunEnd::kInterrupted;
+    if (!run.result_recorded) {
+      run_views_[uuid].end = RunEnd::kInterrupted;
+      if (metrics_) {
+        metrics_->RunFinished(run.key, RunOutcome::kInterrupted, clock_.Now() - run.started);
+      }
+    }
     run.result_recorded = true;
   }
   std::vector<std::string> uuids;

@@ -23,6 +23,7 @@
 #include "core/check.hpp"
 #include "core/check_state.hpp"
 #include "core/clock.hpp"
+#include "metrics/registry.hpp"
 #include "runner/runner.hpp"
 #include "scheduler/scheduler.hpp"
 #include "store/store.hpp"
@@ -43,8 +44,9 @@ enum class RunNowResult { kStarted, kUnknown, kAlreadyRunning };
 
 class Engine {
  public:
+  // `metrics` is optional (null: nothing is counted) and borrowed like the others.
   Engine(boost::asio::any_io_executor executor, const Clock& clock, Runner& runner, Store& store,
-         EngineOptions options);
+         EngineOptions options, SondeMetrics* metrics = nullptr);
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
   ~Engine();
@@ -115,6 +117,7 @@ class Engine {
   const Clock& clock_;
   Runner& runner_;
   Store& store_;
+  SondeMetrics* metrics_;
   EngineOptions options_;
   Scheduler scheduler_;
   boost::asio::steady_timer wake_;

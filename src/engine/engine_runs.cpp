@@ -62,10 +62,12 @@ void Engine::StartRun(const CheckKey& key) {
   spdlog::debug("run {} of {} started", uuid, key.str());
 
   RunRequest request{spec, uuid, ReportingUrl(*spec, uuid), deadline};
+  if (metrics_) metrics_->RunStarted();
   // Posting keeps OnExit from re-entering Pump while Pump iterates.
   runner_.Start(request, [this, uuid](const RunExit& exit) {
     boost::asio::post(executor_, [this, uuid, exit] { OnExit(uuid, exit); });
   });
+  if (metrics_) metrics_->SpawnLatency(clock_.Now() - now);
 }
 
 void Engine::RememberRun(const CheckKey& key, const std::string& uuid, TimePoint deadline) {
@@ -176,6 +178,22 @@ void Engine::RecordResult(const std::string& uuid, bool ok, std::vector<std::str
 // The new state becomes visible only once the store has it, so what the status page shows is
 // never ahead of what survives a crash.
 void Engine::Commit(Outcome outcome, std::function<void(Status)> then) {
+  if (metrics_) {
+    // Counted once stored: a report whose commit fails is refused, and counted when its retry lands.
+    auto counted = [this, record = outcome.record](Status st) {
+      if (!st.ok()) return;
+      const RunOutcome o = record.ended_by == "timeout" ? RunOutcome::kTimeout
+                           : record.ended_by == "exit"  ? RunOutcome::kExit
+                           : record.ended_by == "restart" ? RunOutcome::kInterrupted
+                           : record.ok                  ? RunOutcome::kOk
+                                                        : RunOutcome::kFailed;
+      metrics_->RunFinished(record.key, o, record.finished - record.started);
+    };
+    then = [counted, then = std::move(then)](Status st) {
+      counted(st);
+      then(st);
+    };
+  }
   const CheckKey key = outcome.record.key;
   const std::string uuid = outcome.record.run_uuid;
   auto state = std::make_shared<CheckState>(outcome.state);

@@ -194,7 +194,8 @@ TEST_F(EngineTest, RemovedCheckIsTerminatedAndForgotten) {
 
 TEST_F(EngineTest, HttpApiRoutesAndStatusCodes) {
   engine_.ApplyChecks({Check("a")}, {});
-  HttpApi api(engine_, runner_, store_);
+  SondeMetrics metrics("test");
+  HttpApi api(engine_, runner_, store_, metrics);
   const std::string uuid = runner_.started.at(0).run_uuid;
   struct Case {
     const char* method;
@@ -238,7 +239,8 @@ TEST_F(EngineTest, HealthzTurnsUnhealthyWhenTheLoopStopsTicking) {
   EXPECT_TRUE(engine_.Healthy());
   clock_.Advance(seconds(6));  // no tick for 11s: the loop is stuck
   EXPECT_FALSE(engine_.Healthy());
-  HttpApi api(engine_, runner_, store_);
+  SondeMetrics metrics("test");
+  HttpApi api(engine_, runner_, store_, metrics);
   HttpRequest r;
   r.method = "GET";
   r.path = "/healthz";

@@ -36,11 +36,35 @@ Result<CheckKey> CheckParam(const HttpRequest& request) {
   return CheckKey{*ns, *name};
 }
 
-asio::awaitable<HttpResponse> HttpApi::Handle(HttpRequest request) {
-  if (request.path == kReportPathV2 || request.path == kReportPathV3) {
-    co_return co_await Report(request);
+// The route label of a path for sonde_http_requests_total: known endpoints only, so a
+// client probing random paths cannot grow the metric without bound.
+std::string_view RouteOf(std::string_view path) {
+  static constexpr std::string_view kRoutes[] = {
+      "/", "/json", "/metrics", "/healthz", "/api/run", "/api/logs", "/api/checks",
+      "/api/history", "/api/events", "/api/uptime", kReportPathV2, kReportPathV3};
+  for (std::string_view r : kRoutes) {
+    if (r == path) return r;
   }
-  co_return HandleNow(request);
+  return "other";
+}
+
+asio::awaitable<HttpResponse> HttpApi::Handle(HttpRequest request) {
+  HttpResponse response;
+  if (request.path == kReportPathV2 || request.path == kReportPathV3) {
+    response = co_await Report(request);
+    // A stable reason category for 400s; other statuses speak for themselves.
+    std::string_view reason;
+    if (response.status == 400) {
+      reason = response.body.rfind("missing run id", 0) == 0        ? "missing_run_id"
+               : response.body.find("is invalid or expired") != std::string::npos ? "unknown_run"
+                                                                                  : "malformed";
+    }
+    metrics_.ReportAnswered(response.status, reason);
+  } else {
+    response = HandleNow(request);
+  }
+  metrics_.HttpAnswered(RouteOf(request.path), response.status);
+  co_return response;
 }
 
 HttpResponse HttpApi::HandleNow(const HttpRequest& request) {
@@ -50,6 +74,7 @@ HttpResponse HttpApi::HandleNow(const HttpRequest& request) {
   if (p == "/api/run") return RunNow(request);
   if (p == "/api/logs") return Logs(request);
   if (p == "/healthz") return Healthz();
+  if (p == "/metrics") return Metrics(request);
   if (p == "/api/checks") return Checks(request);
   if (p == "/api/history") return History(request);
   if (p == "/api/events") return Events(request);
@@ -131,6 +156,27 @@ HttpResponse HttpApi::Logs(const HttpRequest& request) {
     r.body += logs.output;
     if (!logs.output.empty() && logs.output.back() != '\n') r.body += '\n';
   }
+  return r;
+}
+
+HttpResponse HttpApi::Metrics(const HttpRequest& request) {
+  if (!IsRead(request)) return MethodNotAllowed(request, "GET");
+  const StatusSnapshot snap = engine_.Snapshot();
+  const TimePoint now = engine_.Now();
+  UptimeByCheck uptime;
+  for (const CheckView& c : snap.checks) {
+    CheckUptime& u = uptime[c.spec->key];
+    for (const UptimeWindow& w : kUptimeWindows) {
+      auto stats = store_.Uptime(c.spec->key, w.length, now);
+      if (stats.ok() && stats.value().uptime) u.ratio_by_window[w.name] = *stats.value().uptime;
+    }
+    auto open = store_.OpenEvent(c.spec->key);
+    u.open_downtime = open.ok() && open.value().has_value();
+  }
+  const ExpositionFormat format = ChooseFormat(request.Header("accept"));
+  HttpResponse r;
+  r.content_type = ContentTypeOf(format);
+  r.body = RenderMetrics(snap, metrics_, metrics_options_, format, now, uptime);
   return r;
 }
 

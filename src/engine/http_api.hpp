@@ -7,6 +7,8 @@
 #include <boost/asio/awaitable.hpp>
 
 #include "engine/engine.hpp"
+#include "metrics/exposition.hpp"
+#include "metrics/registry.hpp"
 #include "runner/runner.hpp"
 #include "server/http_types.hpp"
 #include "store/store.hpp"
@@ -15,9 +17,14 @@ namespace sonde {
 
 class HttpApi {
  public:
-  // Borrows all three; they must outlive this object.
-  HttpApi(Engine& engine, const Runner& runner, Store& store)
-      : engine_(engine), runner_(runner), store_(store) {}
+  // Borrows engine, runner, store and metrics; they must outlive this object.
+  HttpApi(Engine& engine, const Runner& runner, Store& store, SondeMetrics& metrics,
+          MetricsOptions metrics_options = {})
+      : engine_(engine),
+        runner_(runner),
+        store_(store),
+        metrics_(metrics),
+        metrics_options_(std::move(metrics_options)) {}
 
   boost::asio::awaitable<HttpResponse> Handle(HttpRequest request);
   // Every endpoint but the report paths, which must wait for the store.
@@ -29,6 +36,7 @@ class HttpApi {
   HttpResponse RunNow(const HttpRequest& request);
   HttpResponse Logs(const HttpRequest& request);
   HttpResponse Healthz();
+  HttpResponse Metrics(const HttpRequest& request);
   // History API (http_api_history.cpp).
   HttpResponse Checks(const HttpRequest& request);
   HttpResponse History(const HttpRequest& request);
@@ -38,6 +46,8 @@ class HttpApi {
   Engine& engine_;
   const Runner& runner_;
   Store& store_;
+  SondeMetrics& metrics_;
+  MetricsOptions metrics_options_;
 };
 
 // Shared by the handlers: 405 naming the allowed method, and the check named by the

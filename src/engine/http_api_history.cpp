@@ -7,15 +7,6 @@
 namespace sonde {
 namespace {
 
-struct NamedWindow {
-  const char* name;
-  Duration length;
-};
-constexpr NamedWindow kWindows[] = {{"1h", std::chrono::hours(1)},
-                                    {"24h", std::chrono::hours(24)},
-                                    {"7d", std::chrono::hours(24 * 7)},
-                                    {"30d", std::chrono::hours(24 * 30)},
-                                    {"365d", std::chrono::hours(24 * 365)}};
 
 HttpResponse Json(const JsonWriter& w) {
   HttpResponse r;
@@ -147,7 +138,7 @@ HttpResponse HttpApi::Checks(const HttpRequest& request) {
     w.Int(s.consecutive_failures);
     w.Key("uptime");
     w.BeginObject();
-    for (const auto& win : kWindows) {
+    for (const auto& win : kUptimeWindows) {
       auto u = store_.Uptime(spec.key, win.length, now);
       w.Key(win.name);
       (u.ok() && u.value().uptime) ? w.Double(*u.value().uptime) : w.Null();
@@ -245,8 +236,8 @@ HttpResponse HttpApi::Uptime(const HttpRequest& request) {
   auto key = CheckParam(request);
   if (!key.ok()) return HttpResponse::Text(400, key.error());
   const std::string window = request.Query("window").value_or("");
-  std::vector<NamedWindow> windows;
-  for (const auto& win : kWindows) {
+  std::vector<UptimeWindow> windows;
+  for (const auto& win : kUptimeWindows) {
     if (window.empty() || window == win.name) windows.push_back(win);
   }
   if (windows.empty()) {

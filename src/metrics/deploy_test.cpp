@@ -25,7 +25,9 @@ std::string ReadFile(const std::string& path) {
   return ss.str();
 }
 
-bool IsIdentStart(char c) { return std::isalpha(static_cast<unsigned char>(c)) || c == '_' || c == ':'; }
+bool IsIdentStart(char c) {
+  return std::isalpha(static_cast<unsigned char>(c)) || c == '_' || c == ':';
+}
 bool IsIdent(char c) { return IsIdentStart(c) || std::isdigit(static_cast<unsigned char>(c)); }
 
 size_t SkipSpaces(std::string_view s, size_t i) {
@@ -49,13 +51,13 @@ size_t SkipBalanced(std::string_view s, size_t i) {
 // label names in matchers or grouping clauses, Grafana variables, strings or numbers.
 std::set<std::string> MetricNamesIn(std::string_view e) {
   static const std::set<std::string> kKeywords = {
-      "and", "or", "unless", "bool", "offset", "by", "without", "on", "ignoring",
-      "group_left", "group_right", "inf", "nan", "Inf", "NaN",
+      "and", "or", "unless", "bool", "offset", "by", "without", "on", "ignoring", "group_left",
+      "group_right", "inf", "nan", "Inf", "NaN",
       // Aggregations may put their grouping before the parenthesis: sum by (x) (...).
-      "sum", "min", "max", "avg", "group", "stddev", "stdvar", "count", "count_values",
-      "bottomk", "topk", "quantile"};
-  static const std::set<std::string> kGrouping = {"by", "without", "on", "ignoring",
-                                                  "group_left", "group_right"};
+      "sum", "min", "max", "avg", "group", "stddev", "stdvar", "count", "count_values", "bottomk",
+      "topk", "quantile"};
+  static const std::set<std::string> kGrouping = {"by",       "without",    "on",
+                                                  "ignoring", "group_left", "group_right"};
   std::set<std::string> names;
   for (size_t i = 0; i < e.size();) {
     const char c = e[i];
@@ -90,7 +92,8 @@ std::set<std::string> MetricNamesIn(std::string_view e) {
 }
 
 std::set<std::string> ProducedNames() {
-  const auto names = metrics_test::SampleNames(metrics_test::RenderSample(ExpositionFormat::kText004));
+  const auto names =
+      metrics_test::SampleNames(metrics_test::RenderSample(ExpositionFormat::kText004));
   std::set<std::string> out(names.begin(), names.end());
   out.insert("up");  // Prometheus's own, per target
   return out;

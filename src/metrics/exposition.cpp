@@ -55,10 +55,14 @@ MediaRange ParseMediaRange(std::string_view item) {
 // Sonde's per-check families fed by the store; only checks still in the snapshot.
 void AddUptimeFamilies(std::vector<Family>& out, const std::set<CheckKey>& live,
                        const UptimeByCheck& uptime) {
-  Family ratio{"sonde_check_uptime_ratio", MetricType::kGauge,
-               "Fraction of observed time the check was passing, per window", {}};
-  Family open{"sonde_check_open_downtime_events", MetricType::kGauge,
-              "Open downtime events of the check: 1 while it is failing, else 0", {}};
+  Family ratio{"sonde_check_uptime_ratio",
+               MetricType::kGauge,
+               "Fraction of observed time the check was passing, per window",
+               {}};
+  Family open{"sonde_check_open_downtime_events",
+              MetricType::kGauge,
+              "Open downtime events of the check: 1 while it is failing, else 0",
+              {}};
   for (const auto& [key, u] : uptime) {
     if (live.count(key) == 0) continue;
     const Labels base = {{"check", key.str()}, {"namespace", key.ns}};
@@ -78,12 +82,18 @@ double Seconds(Duration d) { return std::chrono::duration<double>(d).count(); }
 // What a "stopped producing results" alert needs: when the last result came and how often one
 // is expected. `checks` are sorted by key.
 void AddScheduleFamilies(std::vector<Family>& out, const std::vector<const CheckView*>& checks) {
-  Family last{"sonde_check_last_result_timestamp_seconds", MetricType::kGauge,
-              "Unix time of the check's last result", {}};
-  Family interval{"sonde_check_run_interval_seconds", MetricType::kGauge,
-                  "The check's run interval (jobs have none)", {}};
-  Family timeout{"sonde_check_timeout_seconds", MetricType::kGauge,
-                 "How long a run of the check may take before it times out", {}};
+  Family last{"sonde_check_last_result_timestamp_seconds",
+              MetricType::kGauge,
+              "Unix time of the check's last result",
+              {}};
+  Family interval{"sonde_check_run_interval_seconds",
+                  MetricType::kGauge,
+                  "The check's run interval (jobs have none)",
+                  {}};
+  Family timeout{"sonde_check_timeout_seconds",
+                 MetricType::kGauge,
+                 "How long a run of the check may take before it times out",
+                 {}};
   for (const CheckView* c : checks) {
     const CheckKey& key = c->spec->key;
     const Labels labels = {{"check", key.str()}, {"namespace", key.ns}};
@@ -120,7 +130,7 @@ ExpositionFormat ChooseFormat(std::string_view accept_header) {
     accept_header.remove_prefix(comma + 1);
   }
   return openmetrics_q > 0 && openmetrics_q >= text_q ? ExpositionFormat::kOpenMetrics100
-                                                       : ExpositionFormat::kText004;
+                                                      : ExpositionFormat::kText004;
 }
 
 std::string RenderMetrics(const StatusSnapshot& snap, const SondeMetrics& own,

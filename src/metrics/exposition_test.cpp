@@ -28,8 +28,7 @@ TEST(RenderMetrics, TextMatchesGolden) {
 }
 
 TEST(RenderMetrics, OpenMetricsMatchesGolden) {
-  metrics_test::ExpectGolden("openmetrics.golden",
-                             RenderSample(ExpositionFormat::kOpenMetrics100));
+  metrics_test::ExpectGolden("openmetrics.golden", RenderSample(ExpositionFormat::kOpenMetrics100));
 }
 
 TEST(RenderMetrics, IsDeterministic) {
@@ -97,23 +96,35 @@ TEST(RenderMetrics, ClusterState) {
 TEST(RenderMetrics, KuberhealthyV2Shapes) {
   const std::string m = Render(SampleSnapshot());
   EXPECT_TRUE(Has(m, "kuberhealthy_running{current_master=\"sonde-host\"} 1\n"));
-  EXPECT_TRUE(Has(m, "kuberhealthy_job{check=\"default/migrate-once\",namespace=\"default\","
-                     "status=\"1\",error=\"\"} 1\n"));
+  EXPECT_TRUE(Has(m,
+                  "kuberhealthy_job{check=\"default/migrate-once\",namespace=\"default\","
+                  "status=\"1\",error=\"\"} 1\n"));
   EXPECT_FALSE(Has(m, "kuberhealthy_check{check=\"default/migrate-once\""));
-  EXPECT_TRUE(Has(m, "kuberhealthy_job_duration_seconds{check=\"default/migrate-once\","
-                     "namespace=\"default\"} 68.486351\n"));
-  EXPECT_TRUE(Has(m, "kuberhealthy_check{check=\"default/db-replica\",namespace=\"default\","
-                     "status=\"0\",error=\"lookup 'db': no such host|C:\\\\path\\nsecond line\"} "
-                     "0\n"))
+  EXPECT_TRUE(Has(m,
+                  "kuberhealthy_job_duration_seconds{check=\"default/migrate-once\","
+                  "namespace=\"default\"} 68.486351\n"));
+  EXPECT_TRUE(Has(m,
+                  "kuberhealthy_check{check=\"default/db-replica\",namespace=\"default\","
+                  "status=\"0\",error=\"lookup 'db': no such host|C:\\\\path\\nsecond line\"} "
+                  "0\n"))
       << m;
-  EXPECT_FALSE(Has(m, "new-check")) << "checks without a result are not exposed";
+  for (const std::string line :
+       {"kuberhealthy_check{check=\"default/new-check\"",
+        "kuberhealthy_check_success_total{check=\"default/new-check\"",
+        "sonde_check_last_result_timestamp_seconds{check=\"default/new-check\""}) {
+    EXPECT_FALSE(Has(m, line)) << "checks without a result have no result series: " << line;
+  }
+  EXPECT_TRUE(Has(m,
+                  "sonde_check_run_interval_seconds{check=\"default/new-check\","
+                  "namespace=\"default\"} 600\n"));
 }
 
 TEST(RenderMetrics, SecondsSinceSuccessIsMinusOneWhenNeverOk) {
   StatusSnapshot snap = SampleSnapshot();
   snap.checks[1].state.last_ok.reset();
-  EXPECT_TRUE(Has(Render(snap), "kuberhealthy_check_seconds_since_success{check=\"default/"
-                                "db-replica\",namespace=\"default\"} -1\n"));
+  EXPECT_TRUE(Has(Render(snap),
+                  "kuberhealthy_check_seconds_since_success{check=\"default/"
+                  "db-replica\",namespace=\"default\"} -1\n"));
 }
 
 TEST(RenderMetrics, ErrorLabelOptions) {
@@ -121,8 +132,9 @@ TEST(RenderMetrics, ErrorLabelOptions) {
   suppress.suppress_error_label = true;
   const std::string m = Render(SampleSnapshot(), suppress);
   EXPECT_FALSE(Has(m, "error=")) << m;
-  EXPECT_TRUE(Has(m, "kuberhealthy_check{check=\"default/db-replica\",namespace=\"default\","
-                     "status=\"0\"} 0\n"));
+  EXPECT_TRUE(Has(m,
+                  "kuberhealthy_check{check=\"default/db-replica\",namespace=\"default\","
+                  "status=\"0\"} 0\n"));
 
   MetricsOptions cap;
   cap.error_label_max_length = 6;
@@ -163,9 +175,10 @@ TEST(ExtraLabels, ValuesAreSanitisedAndCut) {
   EXPECT_EQ(SanitizeExtraLabelValue(std::string(300, 'x'), 256), std::string(256, 'x'));
   EXPECT_EQ(SanitizeExtraLabelValue("\xFF", 0), "\xEF\xBF\xBD");
   const std::string m = Render(SampleSnapshot());
-  EXPECT_TRUE(Has(m, "kuberhealthy_check{check=\"kuberhealthy/dns-status-internal\","
-                     "namespace=\"kuberhealthy\",status=\"1\",error=\"\",category=\"dns'core "
-                     "net\",severity=\"critical\"} 1\n"))
+  EXPECT_TRUE(Has(m,
+                  "kuberhealthy_check{check=\"kuberhealthy/dns-status-internal\","
+                  "namespace=\"kuberhealthy\",status=\"1\",error=\"\",category=\"dns'core "
+                  "net\",severity=\"critical\"} 1\n"))
       << m;
 }
 

@@ -15,18 +15,23 @@ constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
 size_t Utf8SequenceLength(std::string_view s, size_t i) {
   const auto c = static_cast<unsigned char>(s[i]);
   if (c < 0x80) return 1;
-  size_t n = 0;
-  uint32_t cp = 0;
-  uint32_t min = 0;
-  if ((c & 0xE0) == 0xC0) {
-    n = 2, cp = c & 0x1F, min = 0x80;
-  } else if ((c & 0xF0) == 0xE0) {
-    n = 3, cp = c & 0x0F, min = 0x800;
-  } else if ((c & 0xF8) == 0xF0) {
-    n = 4, cp = c & 0x07, min = 0x10000;
-  } else {
-    return 0;
+  // Lead byte pattern -> sequence length, its payload bits and the smallest code point that
+  // needs this length (anything smaller is an overlong form).
+  struct Lead {
+    unsigned char mask, value;
+    size_t length;
+    uint32_t min;
+  };
+  static constexpr Lead kLeads[] = {
+      {0xE0, 0xC0, 2, 0x80}, {0xF0, 0xE0, 3, 0x800}, {0xF8, 0xF0, 4, 0x10000}};
+  const Lead* lead = nullptr;
+  for (const Lead& l : kLeads) {
+    if ((c & l.mask) == l.value) lead = &l;
   }
+  if (lead == nullptr) return 0;
+  const size_t n = lead->length;
+  const uint32_t min = lead->min;
+  uint32_t cp = c & static_cast<unsigned char>(~lead->mask);
   if (i + n > s.size()) return 0;
   for (size_t k = 1; k < n; ++k) {
     const auto cc = static_cast<unsigned char>(s[i + k]);
@@ -128,11 +133,11 @@ void AppendHistogram(std::string& out, const std::string& name, const Series& s,
 }
 
 bool LabelsLess(const Series* a, const Series* b) {
-  return std::lexicographical_compare(
-      a->labels.begin(), a->labels.end(), b->labels.begin(), b->labels.end(),
-      [](const Label& x, const Label& y) {
-        return x.name != y.name ? x.name < y.name : x.value < y.value;
-      });
+  return std::lexicographical_compare(a->labels.begin(), a->labels.end(), b->labels.begin(),
+                                      b->labels.end(), [](const Label& x, const Label& y) {
+                                        return x.name != y.name ? x.name < y.name
+                                                                : x.value < y.value;
+                                      });
 }
 
 }  // namespace

@@ -33,17 +33,17 @@ using Labels = std::vector<Label>;
 // Cumulative bucket counts, as Prometheus exposes them. `counts[i]` is the number of
 // observations <= bounds[i]; the +Inf bucket is `count`.
 struct HistogramValue {
-  std::vector<double> bounds;  // ascending, finite
+  std::vector<double> bounds;    // ascending, finite
   std::vector<uint64_t> counts;  // same size as bounds, cumulative
   double sum = 0;
   uint64_t count = 0;
 };
 
 struct Series {
-  Labels labels;               // written in this order
-  double value = 0;            // counters and gauges
-  std::string value_text;      // when non-empty, written instead of `value` (e.g. "%f" forms)
-  HistogramValue histogram;    // histograms only
+  Labels labels;             // written in this order
+  double value = 0;          // counters and gauges
+  std::string value_text;    // when non-empty, written instead of `value` (e.g. "%f" forms)
+  HistogramValue histogram;  // histograms only
 };
 
 struct Family {

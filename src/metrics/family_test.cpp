@@ -35,12 +35,12 @@ TEST(ToValidUtf8, ReplacesEachInvalidByte) {
   const std::string r = "\xEF\xBF\xBD";
   const Case cases[] = {
       {"ok \xF0\x9F\x98\x80", "ok \xF0\x9F\x98\x80"},  // 4-byte emoji
-      {"\xFF", r},                                      // never valid
-      {"\xC3", r},                                      // truncated 2-byte
-      {"\xC0\xAF", r + r},                              // overlong '/'
-      {"\xED\xA0\x80", r + r + r},                      // surrogate U+D800
-      {"\xF4\x90\x80\x80", r + r + r + r},              // above U+10FFFF
-      {"a\x80z", "a" + r + "z"},                        // stray continuation
+      {"\xFF", r},                                     // never valid
+      {"\xC3", r},                                     // truncated 2-byte
+      {"\xC0\xAF", r + r},                             // overlong '/'
+      {"\xED\xA0\x80", r + r + r},                     // surrogate U+D800
+      {"\xF4\x90\x80\x80", r + r + r + r},             // above U+10FFFF
+      {"a\x80z", "a" + r + "z"},                       // stray continuation
   };
   for (const Case& c : cases) {
     EXPECT_EQ(ToValidUtf8(c.in), c.want);
@@ -66,7 +66,9 @@ TEST(FormatSampleValue, MatchesPrometheusForms) {
 }
 
 Family Counter() {
-  return Family{"x_requests_total", MetricType::kCounter, "Requests \"served\"\\ by\nroute",
+  return Family{"x_requests_total",
+                MetricType::kCounter,
+                "Requests \"served\"\\ by\nroute",
                 {Series{{{"route", "/b"}}, 2, {}, {}}, Series{{{"route", "/a"}}, 1, {}, {}}}};
 }
 

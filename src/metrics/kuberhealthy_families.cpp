@@ -63,7 +63,9 @@ std::vector<CheckLabels> LabelsOfChecks(const std::vector<const CheckView*>& che
 }
 
 Family Gauge1(std::string name, std::string help, Labels labels, double value) {
-  return Family{std::move(name), MetricType::kGauge, std::move(help),
+  return Family{std::move(name),
+                MetricType::kGauge,
+                std::move(help),
                 {Series{std::move(labels), value, {}, {}}}};
 }
 
@@ -71,9 +73,12 @@ Family Gauge1(std::string name, std::string help, Labels labels, double value) {
 void AddStatusFamilies(std::vector<Family>& out, const std::vector<CheckLabels>& checks,
                        const MetricsOptions& opts, bool jobs) {
   const char* kind = jobs ? "job" : "check";
-  Family status{std::string("kuberhealthy_") + kind, MetricType::kGauge,
-                std::string("Shows the status of a Kuberhealthy ") + kind, {}};
-  Family duration{std::string("kuberhealthy_") + kind + "_duration_seconds", MetricType::kGauge,
+  Family status{std::string("kuberhealthy_") + kind,
+                MetricType::kGauge,
+                std::string("Shows the status of a Kuberhealthy ") + kind,
+                {}};
+  Family duration{std::string("kuberhealthy_") + kind + "_duration_seconds",
+                  MetricType::kGauge,
                   std::string("Shows the ") + kind + " run duration of a Kuberhealthy " + kind,
                   {}};
   for (const CheckLabels& cl : checks) {
@@ -91,14 +96,22 @@ void AddStatusFamilies(std::vector<Family>& out, const std::vector<CheckLabels>&
 // v3's per-check counters and gauges; jobs are included, as v3 lists singleRunOnly checks.
 void AddV3CheckFamilies(std::vector<Family>& out, const std::vector<CheckLabels>& checks,
                         TimePoint now) {
-  Family consecutive{"kuberhealthy_check_consecutive_failures", MetricType::kGauge,
-                     "Shows the number of consecutive failures for a Kuberhealthy check", {}};
-  Family successes{"kuberhealthy_check_success_total", MetricType::kCounter,
-                   "Shows the total number of successful runs for a check", {}};
-  Family failures{"kuberhealthy_check_failure_total", MetricType::kCounter,
-                  "Shows the total number of failed runs for a check", {}};
-  Family since{"kuberhealthy_check_seconds_since_success", MetricType::kGauge,
-               "Shows time since the last OK report for a check", {}};
+  Family consecutive{"kuberhealthy_check_consecutive_failures",
+                     MetricType::kGauge,
+                     "Shows the number of consecutive failures for a Kuberhealthy check",
+                     {}};
+  Family successes{"kuberhealthy_check_success_total",
+                   MetricType::kCounter,
+                   "Shows the total number of successful runs for a check",
+                   {}};
+  Family failures{"kuberhealthy_check_failure_total",
+                  MetricType::kCounter,
+                  "Shows the total number of failed runs for a check",
+                  {}};
+  Family since{"kuberhealthy_check_seconds_since_success",
+               MetricType::kGauge,
+               "Shows time since the last OK report for a check",
+               {}};
   for (const CheckLabels& cl : checks) {
     const CheckState& s = cl.check->state;
     const Labels labels = cl.With();
@@ -124,8 +137,10 @@ Family RunDurationHistogram(const std::vector<const CheckView*>& checks) {
     h.sum += d;
     ++h.count;
   }
-  return Family{"kuberhealthy_check_run_duration_seconds", MetricType::kHistogram,
-                "Bucketed distribution of check run durations", {Series{{}, 0, {}, h}}};
+  return Family{"kuberhealthy_check_run_duration_seconds",
+                MetricType::kHistogram,
+                "Bucketed distribution of check run durations",
+                {Series{{}, 0, {}, h}}};
 }
 
 }  // namespace

@@ -30,8 +30,8 @@ std::string SanitizeExtraLabelValue(std::string_view value, size_t max_bytes);
 
 // The extra labels of one check, sorted by name, after the allow and deny lists:
 // severity <- kuberhealthy.io/severity, category <- kuberhealthy.io/category (from extraLabels,
-// else the pod template's labels), run_uuid <- the run allowed to report now (only while one
-// is), and label_<key> for every other label, its key sanitised to [a-zA-Z0-9_].
+// else the pod template's labels), run_uuid <- current_uuid (empty between runs), and
+// label_<key> for every other label, its key sanitised to [a-zA-Z0-9_].
 Labels ExtraLabels(const CheckView& check, const MetricsOptions& opts);
 
 }  // namespace sonde

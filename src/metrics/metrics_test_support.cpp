@@ -113,8 +113,8 @@ UptimeByCheck SampleUptime() {
 }
 
 std::string RenderSample(ExpositionFormat format) {
-  return RenderMetrics(SampleSnapshot(), SampleOwnMetrics(), MetricsOptions{}, format,
-                       SampleNow(), SampleUptime());
+  return RenderMetrics(SampleSnapshot(), SampleOwnMetrics(), MetricsOptions{}, format, SampleNow(),
+                       SampleUptime());
 }
 
 void ExpectGolden(const std::string& name, const std::string& got) {

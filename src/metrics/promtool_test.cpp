@@ -44,8 +44,8 @@ void ExpectOpenMetricsParses(const std::string& om, const std::string& what) {
     fwrite(stamped.data(), 1, stamped.size(), f);
     fclose(f);
   }
-  const auto r = RunCommand(
-      {Promtool(), "tsdb", "create-blocks-from", "openmetrics", input, dir + "/blocks"});
+  const auto r =
+      RunCommand({Promtool(), "tsdb", "create-blocks-from", "openmetrics", input, dir + "/blocks"});
   EXPECT_EQ(r.exit_code, 0) << what << ": Prometheus's OpenMetrics parser said:\n"
                             << r.output.substr(0, 4000);
   fs::remove_all(dir);
@@ -62,6 +62,8 @@ StatusSnapshot Hostile(const std::string& hostile) {
   snap.instance = hostile;
   return snap;
 }
+
+constexpr char kControl[] = "nul\0 tab\t bell\a del\x7f esc\x1b";
 
 std::string AllBytes() {
   std::string s;
@@ -91,8 +93,7 @@ TEST(Promtool, RejectsBrokenExpositions) {
 
 TEST(Promtool, AcceptsTheSample) {
   ExpectPromtoolAcceptsText(metrics_test::RenderSample(ExpositionFormat::kText004), "sample");
-  ExpectOpenMetricsParses(metrics_test::RenderSample(ExpositionFormat::kOpenMetrics100),
-                          "sample");
+  ExpectOpenMetricsParses(metrics_test::RenderSample(ExpositionFormat::kOpenMetrics100), "sample");
 }
 
 TEST(Promtool, AcceptsHostileErrorStrings) {
@@ -107,7 +108,7 @@ TEST(Promtool, AcceptsHostileErrorStrings) {
       {"backslashes", "C:\\dir\\ \\\\ \\n \\\" trailing\\"},
       {"newlines", "line1\nline2\r\nline3\n\n"},
       {"injection", "x\"} 1\n# HELP kuberhealthy_check fake\n# EOF\nfake{a=\"b\"} 2\n"},
-      {"control bytes", std::string("nul\0 tab\t bell\a del\x7f esc\x1b", 30)},
+      {"control bytes", std::string(kControl, sizeof kControl - 1)},
       {"invalid utf-8", "\xFF\xFE \xC0\xAF \xED\xA0\x80 \xF4\x90\x80\x80 \xE2\x9C"},
       {"every byte", AllBytes()},
       {"empty", ""},

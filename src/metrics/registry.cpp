@@ -148,9 +148,9 @@ const char* RunOutcomeName(RunOutcome outcome) {
 }
 
 const std::vector<std::string>& SondeMetrics::ReportReasons() {
-  static const std::vector<std::string> kReasons = {
-      "malformed", "missing_run_id", "unknown_run", "gone",
-      "wrong_method", "content_type", "too_large", "headers_too_large"};
+  static const std::vector<std::string> kReasons = {"malformed", "missing_run_id",   "unknown_run",
+                                                    "gone",      "wrong_method",     "content_type",
+                                                    "too_large", "headers_too_large"};
   return kReasons;
 }
 
@@ -162,8 +162,8 @@ SondeMetrics::SondeMetrics(std::string version)
       runs_finished_("sonde_runs_finished_total", "Check runs finished, by how they ended",
                      {"outcome"}),
       run_duration_("sonde_run_duration_seconds",
-                    "Check run durations from start to result, per check",
-                    {"check", "namespace"}, kRunBounds),
+                    "Check run durations from start to result, per check", {"check", "namespace"},
+                    kRunBounds),
       spawn_latency_("sonde_checker_spawn_seconds",
                      "Time from deciding to start a run to its checker process running", {},
                      kSpawnBounds),
@@ -178,9 +178,9 @@ SondeMetrics::SondeMetrics(std::string version)
   runs_started_.Inc({}, 0);
   spawn_latency_.Ensure({});
   scheduler_lateness_.Ensure({});
-  for (RunOutcome o : {RunOutcome::kOk, RunOutcome::kFailed, RunOutcome::kTimeout,
-                       RunOutcome::kExit, RunOutcome::kSuperseded, RunOutcome::kInterrupted,
-                       RunOutcome::kRemoved}) {
+  for (RunOutcome o :
+       {RunOutcome::kOk, RunOutcome::kFailed, RunOutcome::kTimeout, RunOutcome::kExit,
+        RunOutcome::kSuperseded, RunOutcome::kInterrupted, RunOutcome::kRemoved}) {
     runs_finished_.Inc({RunOutcomeName(o)}, 0);
   }
 }
@@ -204,7 +204,9 @@ void SondeMetrics::RunFinished(const CheckKey& key, RunOutcome outcome, Duration
   run_duration_.Observe({key.str(), key.ns}, std::max(0.0, Seconds(run_duration)));
 }
 
-void SondeMetrics::SpawnLatency(Duration d) { spawn_latency_.Observe({}, std::max(0.0, Seconds(d))); }
+void SondeMetrics::SpawnLatency(Duration d) {
+  spawn_latency_.Observe({}, std::max(0.0, Seconds(d)));
+}
 
 void SondeMetrics::SchedulerLateness(Duration d) {
   scheduler_lateness_.Observe({}, std::max(0.0, Seconds(d)));
@@ -230,14 +232,15 @@ void SondeMetrics::ForgetCheck(const CheckKey& key) {
 
 std::vector<Family> SondeMetrics::Collect(const std::set<std::string>& live_checks) const {
   std::vector<Family> out;
-  out.push_back(Family{"sonde_build_info", MetricType::kGauge,
-                       "Sonde's version; always 1", {Series{{{"version", version_}}, 1, {}, {}}}});
+  out.push_back(Family{"sonde_build_info",
+                       MetricType::kGauge,
+                       "Sonde's version; always 1",
+                       {Series{{{"version", version_}}, 1, {}, {}}}});
   out.push_back(reports_.Collect());
   out.push_back(runs_started_.Collect());
   out.push_back(runs_finished_.Collect());
-  out.push_back(run_duration_.Collect([&](const Labels& labels) {
-    return live_checks.count(labels.front().value) > 0;
-  }));
+  out.push_back(run_duration_.Collect(
+      [&](const Labels& labels) { return live_checks.count(labels.front().value) > 0; }));
   out.push_back(spawn_latency_.Collect());
   out.push_back(scheduler_lateness_.Collect());
   out.push_back(http_requests_.Collect());

@@ -49,16 +49,16 @@ bool Scheduler::RequestNow(const CheckKey& key, TimePoint now) {
   return true;
 }
 
-std::vector<CheckKey> Scheduler::TakeDue(TimePoint now) {
-  std::vector<CheckKey> started;
+std::vector<DueCheck> Scheduler::TakeDue(TimePoint now) {
+  std::vector<DueCheck> started;
   while (running_ < max_concurrent_ && !queue_.empty() && queue_.begin()->first <= now) {
-    const CheckKey key = queue_.begin()->second;
+    const auto [due, key] = *queue_.begin();
     Entry& e = entries_.at(key);
     SetDue(key, e, std::nullopt);
     e.running = true;
     e.last_start = now;
     ++running_;
-    started.push_back(key);
+    started.push_back({key, due});
   }
   return started;
 }

@@ -19,6 +19,13 @@
 
 namespace sonde {
 
+// A check TakeDue started, and when it was due (its lateness is start - due).
+struct DueCheck {
+  CheckKey key;
+  TimePoint due;
+  bool operator==(const DueCheck&) const = default;
+};
+
 class Scheduler {
  public:
   // REQUIRES: max_concurrent >= 1.
@@ -36,7 +43,7 @@ class Scheduler {
 
   // Starts due checks, earliest due first (ties by key), up to the free slots, and returns
   // them; each is marked running with its start time = now.
-  std::vector<CheckKey> TakeDue(TimePoint now);
+  std::vector<DueCheck> TakeDue(TimePoint now);
   // The run of `key` ended (all its processes are gone). Schedules its next run.
   void Finished(const CheckKey& key, TimePoint now);
 

@@ -13,16 +13,22 @@ const CheckKey kA{"default", "a"};
 const CheckKey kB{"default", "b"};
 const CheckKey kC{"default", "c"};
 
+std::vector<CheckKey> Keys(const std::vector<DueCheck>& due) {
+  std::vector<CheckKey> keys;
+  for (const auto& d : due) keys.push_back(d.key);
+  return keys;
+}
+
 TEST(Scheduler, RunsAtStartThenEveryIntervalFromPreviousStart) {
   Scheduler s(10);
   s.Upsert(kA, minutes(10), false, std::nullopt, kT0);
-  EXPECT_EQ(s.TakeDue(kT0), std::vector<CheckKey>{kA});
+  EXPECT_EQ(Keys(s.TakeDue(kT0)), std::vector<CheckKey>{kA});
   EXPECT_TRUE(s.IsRunning(kA));
   EXPECT_FALSE(s.NextRun(kA).has_value());
   s.Finished(kA, kT0 + seconds(30));
   EXPECT_EQ(s.NextRun(kA), kT0 + minutes(10));
   EXPECT_TRUE(s.TakeDue(kT0 + minutes(10) - seconds(1)).empty());
-  EXPECT_EQ(s.TakeDue(kT0 + minutes(10)), std::vector<CheckKey>{kA});
+  EXPECT_EQ(Keys(s.TakeDue(kT0 + minutes(10))), std::vector<CheckKey>{kA});
 }
 
 TEST(Scheduler, NeverOverlapsAndDoesNotBurstAfterALongRun) {
@@ -34,7 +40,7 @@ TEST(Scheduler, NeverOverlapsAndDoesNotBurstAfterALongRun) {
   EXPECT_FALSE(s.RequestNow(kA, kT0 + minutes(5)));
   s.Finished(kA, kT0 + minutes(5));
   // Exactly one run follows at once, then the cadence resumes from its start.
-  EXPECT_EQ(s.TakeDue(kT0 + minutes(5)), std::vector<CheckKey>{kA});
+  EXPECT_EQ(Keys(s.TakeDue(kT0 + minutes(5))), std::vector<CheckKey>{kA});
   s.Finished(kA, kT0 + minutes(5) + seconds(1));
   EXPECT_TRUE(s.TakeDue(kT0 + minutes(5) + seconds(2)).empty());
   EXPECT_EQ(s.NextRun(kA), kT0 + minutes(6));
@@ -45,13 +51,13 @@ TEST(Scheduler, CapsConcurrentRunsAndQueuesByDueTime) {
   s.Upsert(kC, minutes(1), false, std::nullopt, kT0);
   s.Upsert(kB, minutes(1), false, std::nullopt, kT0);
   s.Upsert(kA, minutes(1), false, std::nullopt, kT0 + seconds(1));
-  EXPECT_EQ(s.TakeDue(kT0 + seconds(1)), (std::vector<CheckKey>{kB, kC}));
+  EXPECT_EQ(Keys(s.TakeDue(kT0 + seconds(1))), (std::vector<CheckKey>{kB, kC}));
   EXPECT_EQ(s.running(), 2u);
   EXPECT_EQ(s.Waiting(kT0 + seconds(1)), 1u);
   EXPECT_TRUE(s.TakeDue(kT0 + seconds(2)).empty());
   EXPECT_EQ(s.NextDue(), kT0 + seconds(1));  // overdue, waiting for a slot
   s.Finished(kB, kT0 + seconds(3));
-  EXPECT_EQ(s.TakeDue(kT0 + seconds(3)), std::vector<CheckKey>{kA});
+  EXPECT_EQ(Keys(s.TakeDue(kT0 + seconds(3))), std::vector<CheckKey>{kA});
 }
 
 TEST(Scheduler, JobsRunOnceAndCanBeRequestedAgain) {
@@ -62,7 +68,16 @@ TEST(Scheduler, JobsRunOnceAndCanBeRequestedAgain) {
   EXPECT_FALSE(s.NextRun(kA).has_value());
   EXPECT_FALSE(s.NextDue().has_value());
   EXPECT_TRUE(s.RequestNow(kA, kT0 + minutes(1)));
-  EXPECT_EQ(s.TakeDue(kT0 + minutes(1)), std::vector<CheckKey>{kA});
+  EXPECT_EQ(Keys(s.TakeDue(kT0 + minutes(1))), std::vector<CheckKey>{kA});
+}
+
+TEST(Scheduler, ReportsWhenEachStartedCheckWasDue) {
+  Scheduler s(1);
+  s.Upsert(kA, minutes(1), false, std::nullopt, kT0);
+  s.Upsert(kB, minutes(1), false, std::nullopt, kT0 + seconds(1));
+  EXPECT_EQ(s.TakeDue(kT0 + seconds(5)), (std::vector<DueCheck>{{kA, kT0}}));
+  s.Finished(kA, kT0 + seconds(9));
+  EXPECT_EQ(s.TakeDue(kT0 + seconds(9)), (std::vector<DueCheck>{{kB, kT0 + seconds(1)}}));
 }
 
 TEST(Scheduler, ResumesPersistedSchedule) {
@@ -70,7 +85,7 @@ TEST(Scheduler, ResumesPersistedSchedule) {
   s.Upsert(kA, std::chrono::hours(6), false, kT0 - minutes(10), kT0);  // ran 10 minutes ago
   s.Upsert(kB, minutes(1), false, kT0 - minutes(10), kT0);             // overdue: runs now
   s.Upsert(kC, minutes(1), true, kT0 - minutes(10), kT0);              // job already ran
-  EXPECT_EQ(s.TakeDue(kT0), std::vector<CheckKey>{kB});
+  EXPECT_EQ(Keys(s.TakeDue(kT0)), std::vector<CheckKey>{kB});
   EXPECT_EQ(s.NextRun(kA), kT0 - minutes(10) + std::chrono::hours(6));
   EXPECT_FALSE(s.NextRun(kC).has_value());
 }
@@ -83,10 +98,10 @@ TEST(Scheduler, UpdateTakesEffectFromLastStartAndRemoveFreesSlot) {
   s.Upsert(kA, minutes(2), false, std::nullopt, kT0 + seconds(2));
   EXPECT_EQ(s.NextRun(kA), kT0 + minutes(2));
   s.Upsert(kB, minutes(1), false, std::nullopt, kT0 + minutes(2));
-  EXPECT_EQ(s.TakeDue(kT0 + minutes(2)), std::vector<CheckKey>{kA});
+  EXPECT_EQ(Keys(s.TakeDue(kT0 + minutes(2))), std::vector<CheckKey>{kA});
   s.Remove(kA);
   EXPECT_EQ(s.running(), 0u);
-  EXPECT_EQ(s.TakeDue(kT0 + minutes(2)), std::vector<CheckKey>{kB});
+  EXPECT_EQ(Keys(s.TakeDue(kT0 + minutes(2))), std::vector<CheckKey>{kB});
 }
 
 TEST(Scheduler, ScalesToManyChecks) {
@@ -98,7 +113,7 @@ TEST(Scheduler, ScalesToManyChecks) {
   for (int round = 0; round < 200; ++round) {
     auto keys = s.TakeDue(kT0);
     started += keys.size();
-    for (const auto& k : keys) s.Finished(k, kT0);
+    for (const auto& k : keys) s.Finished(k.key, kT0);
   }
   EXPECT_EQ(started, 20000u);
   EXPECT_EQ(s.running(), 0u);

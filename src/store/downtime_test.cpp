@@ -43,9 +43,12 @@ TEST(DowntimeTest, Rules) {
   const std::vector<Case> cases = {
       {"ok without event", std::nullopt, true, {}, EventChangeKind::kNone, {}},
       {"failure opens", std::nullopt, false, {"x", "y"}, EventChangeKind::kOpen, opened},
-      {"failure without message", std::nullopt, false, {}, EventChangeKind::kOpen,
-       opened_silent},
-      {"failure extends", OpenAt(kT, 1, "a", "a"), false, {"b"}, EventChangeKind::kExtend,
+      {"failure without message", std::nullopt, false, {}, EventChangeKind::kOpen, opened_silent},
+      {"failure extends",
+       OpenAt(kT, 1, "a", "a"),
+       false,
+       {"b"},
+       EventChangeKind::kExtend,
        OpenAt(kT, 2, "a", "b")},
       {"ok closes", OpenAt(kT, 2, "a", "b"), true, {}, EventChangeKind::kClose, closed},
   };

@@ -68,8 +68,9 @@ Result<std::vector<RunRecord>> MemoryStore::History(const HistoryQuery& query) {
     if (query.until && f >= *query.until) continue;
     matching.push_back(&r->record);
   }
-  std::stable_sort(matching.begin(), matching.end(),
-                   [](const RunRecord* a, const RunRecord* b) { return a->finished > b->finished; });
+  std::stable_sort(matching.begin(), matching.end(), [](const RunRecord* a, const RunRecord* b) {
+    return a->finished > b->finished;
+  });
   std::vector<RunRecord> out;
   const size_t limit = std::min(query.limit, kMaxQueryLimit);
   for (size_t i = query.offset; i < matching.size() && out.size() < limit; ++i) {

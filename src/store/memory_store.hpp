@@ -23,8 +23,7 @@ class MemoryStore final : public Store {
                  std::function<void(Status)> done) override;
   Result<std::vector<RunRecord>> History(const HistoryQuery& query) override;
   Result<std::vector<DowntimeEvent>> Events(const std::optional<CheckKey>& key,
-                                            std::optional<TimePoint> since,
-                                            size_t limit) override;
+                                            std::optional<TimePoint> since, size_t limit) override;
   Result<std::optional<DowntimeEvent>> OpenEvent(const CheckKey& key) override;
   Result<UptimeStats> Uptime(const CheckKey& key, Duration window, TimePoint now) override;
 

@@ -54,8 +54,7 @@ Stmt& Stmt::Bind(int i, std::optional<int64_t> v) {
 
 Stmt& Stmt::BindBlob(int i, std::string_view bytes) {
   // A zero-length blob, not NULL, for an empty value.
-  sqlite3_bind_blob64(stmt_, i, bytes.empty() ? "" : bytes.data(), bytes.size(),
-                      SQLITE_TRANSIENT);
+  sqlite3_bind_blob64(stmt_, i, bytes.empty() ? "" : bytes.data(), bytes.size(), SQLITE_TRANSIENT);
   return *this;
 }
 
@@ -81,6 +80,7 @@ DbStatus Stmt::Run() {
 void Stmt::Reset() {
   sqlite3_reset(stmt_);
   sqlite3_clear_bindings(stmt_);
+  status_ = DbStatus::Ok();
 }
 
 std::optional<int64_t> Stmt::OptInt(int col) const {
@@ -90,8 +90,7 @@ std::optional<int64_t> Stmt::OptInt(int col) const {
 
 std::string Stmt::Text(int col) const {
   const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col));
-  return p ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(stmt_, col)))
-           : std::string();
+  return p ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(stmt_, col))) : std::string();
 }
 
 std::string_view Stmt::Blob(int col) const {

@@ -52,7 +52,8 @@ class Stmt {
   DbStatus Run();
   // The error of the last Step, if it failed.
   const DbStatus& status() const { return status_; }
-  // Ready for new bindings and a new run (also ends the statement's read of the database).
+  // Ready for new bindings and a new run (also ends the statement's read of the database and
+  // clears status()).
   void Reset();
 
   int64_t Int(int col) const { return sqlite3_column_int64(stmt_, col); }
@@ -94,6 +95,23 @@ class Db {
   explicit Db(sqlite3* db) : db_(db) {}
   sqlite3* db_;
   std::map<std::string, Stmt> cache_;
+};
+
+// A deferred transaction for reads, so that a multi-query answer sees one snapshot; ends
+// (COMMIT) when destroyed.
+class ReadTxn {
+ public:
+  explicit ReadTxn(Db& db) : db_(db), status_(db.Exec("BEGIN")) {}
+  ~ReadTxn() {
+    if (status_.ok()) db_.Exec("COMMIT");
+  }
+  ReadTxn(const ReadTxn&) = delete;
+  ReadTxn& operator=(const ReadTxn&) = delete;
+  const DbStatus& status() const { return status_; }
+
+ private:
+  Db& db_;
+  DbStatus status_;
 };
 
 }  // namespace sonde

@@ -2,16 +2,15 @@
 
 #include <cstdio>
 #include <fstream>
-#include <vector>
+#include <iterator>
 
 namespace sonde {
 namespace {
 
 // Append-only: a released migration never changes; a new schema is a new entry.
 // Times are Unix nanoseconds. `at_ns` is a run's timeline point (see TimelinePoint).
-const std::vector<std::string>& Migrations() {
-  static const std::vector<std::string> kMigrations = {
-      R"sql(
+constexpr const char* kMigrations[] = {
+    R"sql(
 CREATE TABLE check_keys(
   id INTEGER PRIMARY KEY,
   ns TEXT NOT NULL,
@@ -84,9 +83,7 @@ CREATE TABLE rollup_daily(
   histogram BLOB NOT NULL DEFAULT x'',
   PRIMARY KEY(check_id, bucket_ns)) WITHOUT ROWID;
 )sql",
-  };
-  return kMigrations;
-}
+};
 
 std::string Cannot(const std::string& path, const std::string& why) {
   return "cannot use state database " + path + ": " + why;
@@ -122,28 +119,28 @@ Result<bool> Validate(Db& db, const std::string& path) {
   auto tables = db.QueryInt("SELECT count(*) FROM sqlite_schema");
   if (!app_id.ok() || !tables.ok()) {
     const std::string why = app_id.ok() ? tables.error() : app_id.error();
-    return Result<bool>::Error(Cannot(path, "it is not a readable SQLite database (" + why + ")" +
-                                               kMoveAside));
+    return Result<bool>::Error(
+        Cannot(path, "it is not a readable SQLite database (" + why + ")" + kMoveAside));
   }
   if (app_id.value() == 0 && tables.value() == 0) return true;
   if (app_id.value() != kSondeApplicationId) {
-    return Result<bool>::Error(Cannot(
-        path, "it is not a Sonde database (application_id " + Hex(app_id.value()) + ", " +
-                  std::to_string(tables.value()) + " tables)" + kMoveAside));
+    return Result<bool>::Error(
+        Cannot(path, "it is not a Sonde database (application_id " + Hex(app_id.value()) + ", " +
+                         std::to_string(tables.value()) + " tables)" + kMoveAside));
   }
   auto check = db.QueryText("PRAGMA quick_check(1)");
   if (!check.ok() || check.value() != "ok") {
-    return Result<bool>::Error(Cannot(
-        path, "it is corrupt (quick_check: " + (check.ok() ? check.value() : check.error()) +
-                  ")" + kMoveAside));
+    return Result<bool>::Error(
+        Cannot(path, "it is corrupt (quick_check: " + (check.ok() ? check.value() : check.error()) +
+                         ")" + kMoveAside));
   }
   auto version = db.QueryInt("PRAGMA user_version");
   if (!version.ok()) return Result<bool>::Error(Cannot(path, version.error()));
   if (version.value() > LatestSchemaVersion()) {
-    return Result<bool>::Error(Cannot(
-        path, "it was written by a newer Sonde (schema version " +
-                  std::to_string(version.value()) + ", this build knows up to " +
-                  std::to_string(LatestSchemaVersion()) + "); run that version or newer"));
+    return Result<bool>::Error(
+        Cannot(path, "it was written by a newer Sonde (schema version " +
+                         std::to_string(version.value()) + ", this build knows up to " +
+                         std::to_string(LatestSchemaVersion()) + "); run that version or newer"));
   }
   return false;
 }
@@ -153,8 +150,9 @@ DbStatus Migrate(Db& db, bool fresh) {
   if (!version.ok()) return {SQLITE_ERROR, version.error()};
   for (int64_t v = version.value(); v < LatestSchemaVersion(); ++v) {
     std::string sql = "BEGIN IMMEDIATE;\n";
-    if (fresh && v == 0) sql += "PRAGMA application_id = " + std::to_string(kSondeApplicationId) + ";\n";
-    sql += Migrations()[static_cast<size_t>(v)];
+    if (fresh && v == 0)
+      sql += "PRAGMA application_id = " + std::to_string(kSondeApplicationId) + ";\n";
+    sql += kMigrations[v];
     sql += "PRAGMA user_version = " + std::to_string(v + 1) + ";\nCOMMIT;";
     if (DbStatus s = db.Exec(sql); !s.ok()) {
       if (db.InTransaction()) db.Exec("ROLLBACK");
@@ -169,16 +167,19 @@ DbStatus Migrate(Db& db, bool fresh) {
 DbStatus SetPragmas(Db& db) {
   auto mode = db.QueryText("PRAGMA journal_mode = WAL");
   if (!mode.ok()) return {SQLITE_ERROR, mode.error()};
-  if (mode.value() != "wal") return {SQLITE_ERROR, "cannot switch to WAL (journal_mode " + mode.value() + ")"};
+  if (mode.value() != "wal")
+    return {SQLITE_ERROR, "cannot switch to WAL (journal_mode " + mode.value() + ")"};
   // FULL: in WAL mode every commit fsyncs the WAL before returning, so an acknowledged
   // commit survives power loss, not just a process crash.
   return db.Exec(
-      "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;");
+      "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;"
+      // After a burst, checkpoints shrink the WAL back to this size rather than keep it.
+      "PRAGMA journal_size_limit = 67108864;");
 }
 
 }  // namespace
 
-int LatestSchemaVersion() { return static_cast<int>(Migrations().size()); }
+int LatestSchemaVersion() { return static_cast<int>(std::size(kMigrations)); }
 
 Result<std::unique_ptr<Db>> OpenWriteConnection(const std::string& path) {
   if (!LooksLikeSqlite(path)) {
@@ -188,7 +189,8 @@ Result<std::unique_ptr<Db>> OpenWriteConnection(const std::string& path) {
   if (!opened.ok()) return Fail(path, opened.error());
   std::unique_ptr<Db> db = std::move(opened.value());
   if (sqlite3_db_readonly(db->get(), "main") == 1) {
-    return Fail(path, "the file is not writable; fix its permissions or choose another --state-dir");
+    return Fail(path,
+                "the file is not writable; fix its permissions or choose another --state-dir");
   }
   auto fresh = Validate(*db, path);
   if (!fresh.ok()) return Result<std::unique_ptr<Db>>::Error(fresh.error());

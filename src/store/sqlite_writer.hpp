@@ -23,8 +23,8 @@ struct WriteOp {
   Kind kind = Kind::kRun;
   uint64_t seq = 0;
   CheckKey key;
-  RunRecord run;      // kRun
-  CheckState state;   // kRun, kSaveState
+  RunRecord run;                     // kRun
+  CheckState state;                  // kRun, kSaveState
   std::function<void(Status)> done;  // kRun
 };
 
@@ -43,8 +43,7 @@ class SqliteWriter {
     std::vector<Status> ops;  // one per op; an op can fail alone (e.g. a duplicate run uuid)
   };
   // In one transaction: `retries` first, then `ops` in order, then commit (synced).
-  BatchResult Apply(const std::map<CheckKey, StateWrite>& retries,
-                    const std::vector<WriteOp>& ops);
+  BatchResult Apply(const std::map<CheckKey, StateWrite>& retries, const std::vector<WriteOp>& ops);
 
   // Pruning runs as many small transactions: Begin a pass, then Step until it returns false.
   void BeginPrunePass();
@@ -66,8 +65,8 @@ class SqliteWriter {
   // Roll-ups (sqlite_rollup.cpp).
   DbStatus AddTime(int64_t check_id, TimePoint from, TimePoint to, bool ok, TimePoint now);
   DbStatus AddRunToRollups(int64_t check_id, TimePoint at, Duration duration, TimePoint now);
-  DbStatus PruneCheck(int64_t check_id, int64_t* deleted);
-  DbStatus PruneEvents(int64_t* deleted);
+  DbStatus PruneNextCheck();
+  DbStatus PruneEvents();
 
   std::unique_ptr<Db> db_;
   const std::string path_;

@@ -41,8 +41,8 @@ struct RunRecord {
 struct DowntimeEvent {
   int64_t id = 0;  // unique per store, increasing
   CheckKey key;
-  TimePoint start;                // `finished` of the first failed run
-  std::optional<TimePoint> end;   // `finished` of the OK run that closed it; none while open
+  TimePoint start;               // `finished` of the first failed run
+  std::optional<TimePoint> end;  // `finished` of the OK run that closed it; none while open
   std::string first_error;
   std::string last_error;
   int64_t failed_runs = 0;
@@ -58,9 +58,9 @@ struct UptimeStats {
   // nothing in the window is observed.
   std::optional<double> uptime;
   Duration observed{};
-  int64_t runs = 0;                        // runs that finished inside the window
-  std::optional<Duration> mean_duration;   // of those runs (finished - started)
-  std::optional<Duration> p95_duration;    // of those runs; may be bucket-approximated
+  int64_t runs = 0;                       // runs that finished inside the window
+  std::optional<Duration> mean_duration;  // of those runs (finished - started)
+  std::optional<Duration> p95_duration;   // of those runs; may be bucket-approximated
 };
 
 // History and Events return at most this many items, whatever limit is asked for.
@@ -74,6 +74,17 @@ struct HistoryQuery {
   size_t offset = 0;               // skip this many newest first (pagination)
 };
 
+// The uptime windows Sonde reports everywhere (API, metrics, CLI).
+struct UptimeWindow {
+  const char* name;
+  Duration length;
+};
+inline constexpr UptimeWindow kUptimeWindows[] = {{"1h", std::chrono::hours(1)},
+                                                  {"24h", std::chrono::hours(24)},
+                                                  {"7d", std::chrono::hours(24 * 7)},
+                                                  {"30d", std::chrono::hours(24 * 30)},
+                                                  {"365d", std::chrono::hours(24 * 365)}};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -83,7 +94,9 @@ class Store {
 
   // Every check's last saved state.
   virtual std::map<CheckKey, CheckState> LoadStates() = 0;
-  // Replaces a check's state (used when a run starts: its uuid and start time).
+  // Replaces a check's state (used when a run starts: its uuid and start time). LoadStates
+  // sees it at once. A durable store may queue it in order with other writes and return before
+  // it is on disk (it is durable with the next group commit; see SqliteStore).
   virtual Status SaveState(const CheckKey& key, const CheckState& state) = 0;
   // Forgets a removed check's state (its history and events stay).
   virtual Status DeleteState(const CheckKey& key) = 0;
@@ -92,13 +105,14 @@ class Store {
   // (open, extend or close), atomically. `done` is called exactly once: OK once all of it is
   // durable (for a durable store: committed and synced), or an error saying why not (then
   // none of it is stored). Durable stores may group many commits into one transaction.
+  // `done` must not call LoadStates (which may wait for the thread running `done`).
   virtual void CommitRun(const RunRecord& run, const CheckState& state,
                          std::function<void(Status)> done) = 0;
 
   // Runs of a check, newest first (by `finished`, then latest committed).
   virtual Result<std::vector<RunRecord>> History(const HistoryQuery& query) = 0;
-  // Downtime events, newest first (highest id): of one check (key set) or of all; those still open or
-  // ended at or after `since`.
+  // Downtime events, newest first (highest id): of one check (key set) or of all; those still open
+  // or ended at or after `since`.
   virtual Result<std::vector<DowntimeEvent>> Events(const std::optional<CheckKey>& key,
                                                     std::optional<TimePoint> since,
                                                     size_t limit) = 0;

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "store/memory_store.hpp"
+#include "store/sqlite_store.hpp"
 #include "store/store_test_util.hpp"
 
 namespace sonde {
@@ -16,20 +17,21 @@ using std::chrono::hours;
 using std::chrono::minutes;
 using std::chrono::seconds;
 
+const CheckKey kA{"default", "a"};
+const CheckKey kB{"other", "b"};
+const TimePoint kT0 = FromUnixSeconds(1'700'000'000);
+
 struct Backend {
   const char* name;
-  std::function<std::unique_ptr<Store>(const std::string& dir)> make;
+  std::function<std::unique_ptr<Store>(const std::string& dir, const Clock& clock)> make;
 };
 
 class StoreTest : public ::testing::TestWithParam<Backend> {
  protected:
   TempDir dir_;
-  std::unique_ptr<Store> store_ = GetParam().make(dir_.path());
+  TestClock clock_{kT0};
+  std::unique_ptr<Store> store_ = GetParam().make(dir_.path(), clock_);
 };
-
-const CheckKey kA{"default", "a"};
-const CheckKey kB{"other", "b"};
-const TimePoint kT0 = FromUnixSeconds(1'700'000'000);
 
 TEST_P(StoreTest, SavesLoadsAndDeletesStates) {
   CheckState s;
@@ -114,10 +116,11 @@ TEST_P(StoreTest, HistoryLimitIsCapped) {
 TEST_P(StoreTest, EventsOpenExtendAndClose) {
   ASSERT_TRUE(CommitSync(*store_, MakeRun(kA, "1", kT0, seconds(1), true)).ok());
   EXPECT_FALSE(store_->OpenEvent(kA).value().has_value());
-  ASSERT_TRUE(CommitSync(*store_, MakeRun(kA, "2", kT0 + minutes(1), seconds(1), false,
-                                          {"first", "x"})).ok());
-  ASSERT_TRUE(CommitSync(*store_, MakeRun(kA, "3", kT0 + minutes(2), seconds(1), false,
-                                          {"second"})).ok());
+  ASSERT_TRUE(
+      CommitSync(*store_, MakeRun(kA, "2", kT0 + minutes(1), seconds(1), false, {"first", "x"}))
+          .ok());
+  ASSERT_TRUE(
+      CommitSync(*store_, MakeRun(kA, "3", kT0 + minutes(2), seconds(1), false, {"second"})).ok());
   auto open = store_->OpenEvent(kA).value();
   ASSERT_TRUE(open.has_value());
   EXPECT_EQ(open->key, kA);
@@ -241,9 +244,20 @@ TEST_P(StoreTest, ConcurrentCommitsAreAllAcknowledgedAndStored) {
 }
 
 std::vector<Backend> Backends() {
-  std::vector<Backend> out{
-      {"memory", [](const std::string&) { return std::make_unique<MemoryStore>(); }}};
-  return out;
+  return {
+      {"memory",
+       [](const std::string&, const Clock&) -> std::unique_ptr<Store> {
+         return std::make_unique<MemoryStore>();
+       }},
+      {"sqlite",
+       [](const std::string& dir, const Clock& clock) -> std::unique_ptr<Store> {
+         SqliteOptions options;
+         options.clock = &clock;
+         auto store = SqliteStore::Open(dir, options);
+         EXPECT_TRUE(store.ok()) << store.error();
+         return store.ok() ? std::move(store.value()) : nullptr;
+       }},
+  };
 }
 
 INSTANTIATE_TEST_SUITE_P(AllStores, StoreTest, ::testing::ValuesIn(Backends()),

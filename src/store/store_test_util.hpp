@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -11,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/clock.hpp"
 #include "store/store.hpp"
 
 namespace sonde {
@@ -34,6 +36,18 @@ class TempDir {
 
  private:
   std::string path_;
+};
+
+// A manual clock that a test thread may move while the store's writer thread reads it.
+class TestClock final : public Clock {
+ public:
+  explicit TestClock(TimePoint start) : ns_(start.time_since_epoch().count()) {}
+  TimePoint Now() const override { return TimePoint(Duration(ns_.load())); }
+  void Set(TimePoint t) { ns_ = t.time_since_epoch().count(); }
+  void Advance(Duration d) { ns_ += d.count(); }
+
+ private:
+  std::atomic<int64_t> ns_;
 };
 
 inline RunRecord MakeRun(const CheckKey& key, const std::string& uuid, TimePoint started,

@@ -37,8 +37,8 @@ int64_t Rank(double q, int64_t n) {
 
 int DurationHistogram::BucketOf(Duration d) {
   if (d < kBase) return 0;
-  const double doublings = std::log2(static_cast<double>(d.count()) /
-                                     static_cast<double>(kBase.count()));
+  const double doublings =
+      std::log2(static_cast<double>(d.count()) / static_cast<double>(kBase.count()));
   const auto i = static_cast<int>(std::floor(doublings * kBucketsPerDoubling)) + 1;
   return std::min(i, kBuckets - 1);
 }
@@ -49,8 +49,8 @@ Duration DurationHistogram::Representative(int bucket) {
   const double exponent = bucket == kBuckets - 1
                               ? static_cast<double>(bucket - 1) / kBucketsPerDoubling
                               : (static_cast<double>(bucket) - 0.5) / kBucketsPerDoubling;
-  return Duration(static_cast<int64_t>(
-      std::llround(static_cast<double>(kBase.count()) * std::exp2(exponent))));
+  return Duration(
+      static_cast<int64_t>(std::llround(static_cast<double>(kBase.count()) * std::exp2(exponent))));
 }
 
 void DurationHistogram::Add(Duration d, int64_t count) {
@@ -124,8 +124,8 @@ UptimeStats StatsFromTotals(Duration window, const UptimeTotals& totals) {
   stats.window = window;
   stats.observed = totals.observed;
   if (totals.observed > Duration::zero()) {
-    stats.uptime = static_cast<double>(totals.ok.count()) /
-                   static_cast<double>(totals.observed.count());
+    stats.uptime =
+        static_cast<double>(totals.ok.count()) / static_cast<double>(totals.observed.count());
   }
   stats.runs = totals.runs;
   if (totals.runs > 0) {
@@ -135,8 +135,7 @@ UptimeStats StatsFromTotals(Duration window, const UptimeTotals& totals) {
   return stats;
 }
 
-UptimeStats ComputeUptime(std::span<const UptimeSample> samples, Duration window,
-                          TimePoint now) {
+UptimeStats ComputeUptime(std::span<const UptimeSample> samples, Duration window, TimePoint now) {
   const TimePoint from = now - window;
   UptimeTotals totals;
   std::vector<Duration> durations;
@@ -156,13 +155,15 @@ UptimeStats ComputeUptime(std::span<const UptimeSample> samples, Duration window
   }
   if (state) totals.AddTime(t, now, *state);
   UptimeStats stats = StatsFromTotals(window, totals);
-  if (!durations.empty()) {
-    const auto rank = static_cast<size_t>(Rank(0.95, static_cast<int64_t>(durations.size())));
-    std::nth_element(durations.begin(), durations.begin() + static_cast<ptrdiff_t>(rank - 1),
-                     durations.end());
-    stats.p95_duration = durations[rank - 1];
-  }
+  if (!durations.empty()) stats.p95_duration = NearestRankQuantile(std::move(durations), 0.95);
   return stats;
+}
+
+std::optional<Duration> NearestRankQuantile(std::vector<Duration> values, double q) {
+  if (values.empty()) return std::nullopt;
+  const auto rank = static_cast<size_t>(Rank(q, static_cast<int64_t>(values.size())));
+  std::nth_element(values.begin(), values.begin() + static_cast<ptrdiff_t>(rank - 1), values.end());
+  return values[rank - 1];
 }
 
 Duration Overlap(TimePoint a0, TimePoint a1, TimePoint b0, TimePoint b1) {

@@ -11,6 +11,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/result.hpp"
 #include "store/store.hpp"
@@ -78,6 +79,9 @@ UptimeStats StatsFromTotals(Duration window, const UptimeTotals& totals);
 // order). Samples outside the window may be included: only the last one before the window and
 // those inside it matter. p95 is exact (nearest rank).
 UptimeStats ComputeUptime(std::span<const UptimeSample> samples, Duration window, TimePoint now);
+
+// Nearest-rank quantile (q in (0, 1]) of `values`, exact; none when empty.
+std::optional<Duration> NearestRankQuantile(std::vector<Duration> values, double q);
 
 // Length of the overlap of [a0, a1) and [b0, b1).
 Duration Overlap(TimePoint a0, TimePoint a1, TimePoint b0, TimePoint b1);

@@ -1,0 +1,275 @@
+#include "store/sqlite_store.hpp"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+#include "store/sqlite_schema.hpp"
+
+namespace sonde {
+namespace {
+
+namespace fs = std::filesystem;
+using R = Result<std::unique_ptr<SqliteStore>>;
+
+constexpr Duration kMinRetention = std::chrono::hours(72);  // > the 48h raw uptime window
+constexpr auto kIdleWake = std::chrono::milliseconds(200);  // to notice pruning is due
+constexpr auto kRetryDelay = std::chrono::seconds(1);       // between retries of failed states
+
+std::string DirError(const std::string& dir, const std::string& why) {
+  return "cannot use state directory " + dir + ": " + why +
+         "; fix it or choose another --state-dir";
+}
+
+// Creates the directory if needed and proves we may create files in it.
+Status PrepareDir(const std::string& dir) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return Status::Error(DirError(dir, "cannot create it (" + ec.message() + ")"));
+  if (!fs::is_directory(dir, ec)) return Status::Error(DirError(dir, "it is not a directory"));
+  if (::access(dir.c_str(), W_OK | X_OK) != 0) {
+    return Status::Error(
+        DirError(dir, std::string("it is not writable (") + std::strerror(errno) + ")"));
+  }
+  return Status::Ok();
+}
+
+// An exclusive lock for the store's lifetime: two daemons on one state directory would
+// interleave their writes.
+Result<int> LockDir(const std::string& dir) {
+  const std::string path = (fs::path(dir) / "sonde.lock").string();
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    return Result<int>::Error(
+        DirError(dir, "cannot create " + path + " (" + std::strerror(errno) + ")"));
+  }
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    const int err = errno;
+    ::close(fd);
+    if (err == EWOULDBLOCK) {
+      return Result<int>::Error("cannot use state directory " + dir +
+                                ": another sonde process is using it (" + path + " is locked)");
+    }
+    return Result<int>::Error(
+        DirError(dir, "cannot lock " + path + " (" + std::strerror(err) + ")"));
+  }
+  return fd;
+}
+
+Status CheckOptions(const SqliteOptions& o) {
+  if (o.raw_retention < kMinRetention || o.hourly_retention < kMinRetention ||
+      o.daily_retention < kMinRetention) {
+    return Status::Error("store retention must be at least 72h");
+  }
+  if (o.max_batch == 0 || o.max_queue == 0) {
+    return Status::Error("store batch and queue sizes must be positive");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+R SqliteStore::Open(const std::string& state_dir, SqliteOptions options) {
+  if (Status s = CheckOptions(options); !s.ok()) return R::Error(s.message());
+  if (Status s = PrepareDir(state_dir); !s.ok()) return R::Error(s.message());
+  auto lock = LockDir(state_dir);
+  if (!lock.ok()) return R::Error(lock.error());
+  const std::string path = (fs::path(state_dir) / kDatabaseFileName).string();
+  auto fail = [&](const std::string& message) {
+    ::close(lock.value());
+    return R::Error(message);
+  };
+  auto write = OpenWriteConnection(path);
+  if (!write.ok()) return fail(write.error());
+  auto read = OpenReadConnection(path);
+  if (!read.ok()) return fail(read.error());
+  std::unique_ptr<const Clock> own_clock;
+  if (!options.clock) own_clock = std::make_unique<SystemClock>();
+  std::unique_ptr<SqliteStore> store(
+      new SqliteStore(path, lock.value(), options, std::move(own_clock)));
+  const Retention retention{options.raw_retention, options.hourly_retention,
+                            options.daily_retention};
+  store->writer_ =
+      std::make_unique<SqliteWriter>(std::move(write.value()), path, retention, store->clock_);
+  if (options.max_db_bytes > 0) {
+    if (DbStatus s = store->writer_->SetMaxBytes(options.max_db_bytes); !s.ok()) {
+      return R::Error("cannot use state database " + path + ": " + s.message);
+    }
+  }
+  store->reader_ =
+      std::make_unique<SqliteReader>(std::move(read.value()), path, retention, store->clock_);
+  store->thread_ = std::thread([s = store.get()] { s->WriterLoop(); });
+  return store;
+}
+
+SqliteStore::SqliteStore(std::string path, int lock_fd, const SqliteOptions& options,
+                         std::unique_ptr<const Clock> own_clock)
+    : path_(std::move(path)),
+      lock_fd_(lock_fd),
+      options_(options),
+      own_clock_(std::move(own_clock)),
+      clock_(options.clock ? *options.clock : *own_clock_) {}
+
+SqliteStore::~SqliteStore() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  writer_.reset();
+  reader_.reset();
+  ::close(lock_fd_);
+}
+
+Status SqliteStore::Enqueue(WriteOp& op) {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) return Status::Error("cannot store: the store is closing");
+    if (queue_.size() >= options_.max_queue) {
+      return Status::Error("cannot store: " + std::to_string(queue_.size()) +
+                           " writes are already waiting for " + path_ +
+                           " (the disk is not keeping up)");
+    }
+    op.seq = next_seq_++;
+    queue_.push_back(std::move(op));
+  }
+  wake_.notify_one();
+  return Status::Ok();
+}
+
+Status SqliteStore::SaveState(const CheckKey& key, const CheckState& state) {
+  WriteOp op{WriteOp::Kind::kSaveState, 0, key, {}, state, nullptr};
+  return Enqueue(op);
+}
+
+Status SqliteStore::DeleteState(const CheckKey& key) {
+  WriteOp op{WriteOp::Kind::kDeleteState, 0, key, {}, {}, nullptr};
+  return Enqueue(op);
+}
+
+void SqliteStore::CommitRun(const RunRecord& run, const CheckState& state,
+                            std::function<void(Status)> done) {
+  WriteOp op{WriteOp::Kind::kRun, 0, run.key, run, state, std::move(done)};
+  if (Status s = Enqueue(op); !s.ok() && op.done) op.done(s);
+}
+
+void SqliteStore::WriterLoop() {
+  auto retry_at = std::chrono::steady_clock::time_point::min();
+  bool pruning = false;
+  for (;;) {
+    std::vector<WriteOp> batch;
+    bool retry_due = false;
+    bool stop = false;
+    {
+      std::unique_lock lock(mu_);
+      if (!pruning) wake_.wait_for(lock, kIdleWake, [&] { return stopping_ || !queue_.empty(); });
+      while (!queue_.empty() && batch.size() < options_.max_batch) {
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+      stop = stopping_ && queue_.empty();
+      retry_due = !retry_states_.empty() && (stop || std::chrono::steady_clock::now() >= retry_at);
+    }
+    if (!batch.empty() || retry_due) {
+      if (!RunBatch(std::move(batch))) retry_at = std::chrono::steady_clock::now() + kRetryDelay;
+    }
+    if (stop) return;
+    pruning = MaybePrune(pruning);
+  }
+}
+
+bool SqliteStore::RunBatch(std::vector<WriteOp> batch) {
+  std::map<CheckKey, StateWrite> retries;
+  {
+    std::lock_guard lock(mu_);
+    // A later state write of the same check in this batch supersedes a failed one (and is
+    // kept for retry itself if this batch fails too). A run's state does not: if the run
+    // fails alone, the retried state must still land; if it succeeds it is applied later.
+    for (const WriteOp& op : batch) {
+      if (op.kind != WriteOp::Kind::kRun) retry_states_.erase(op.key);
+    }
+    retries = retry_states_;
+  }
+  SqliteWriter::BatchResult result = writer_->Apply(retries, batch);
+  {
+    std::lock_guard lock(mu_);
+    if (result.committed) {
+      for (const auto& [key, write] : retries) {
+        auto it = retry_states_.find(key);
+        if (it != retry_states_.end() && it->second.seq == write.seq) retry_states_.erase(it);
+      }
+    } else {
+      for (const WriteOp& op : batch) {
+        if (op.kind == WriteOp::Kind::kRun) continue;
+        auto& slot = retry_states_[op.key];
+        if (slot.seq < op.seq) {
+          slot = {op.seq, op.kind == WriteOp::Kind::kSaveState ? std::optional<CheckState>(op.state)
+                                                               : std::nullopt};
+        }
+      }
+    }
+    if (!batch.empty()) processed_seq_ = batch.back().seq;
+  }
+  processed_.notify_all();
+  for (size_t i = 0; i < batch.size(); ++i) {
+    if (batch[i].done) batch[i].done(result.ops[i]);
+  }
+  return result.committed;
+}
+
+bool SqliteStore::MaybePrune(bool pruning) {
+  if (!pruning) {
+    const TimePoint now = clock_.Now();
+    if (now < next_prune_) return false;
+    next_prune_ = now + options_.prune_interval;
+    writer_->BeginPrunePass();
+  }
+  return writer_->PruneStep();
+}
+
+Result<std::map<CheckKey, CheckState>> SqliteStore::TryLoadStates() {
+  std::unique_lock lock(mu_);
+  const uint64_t target = next_seq_ - 1;
+  processed_.wait(lock, [&] { return processed_seq_ >= target; });
+  // Holding mu_, no batch can settle its retries between this read and the overlay below.
+  auto states = reader_->LoadStates();
+  if (!states.ok()) return states;
+  for (const auto& [key, write] : retry_states_) {
+    if (write.state) {
+      states.value()[key] = *write.state;
+    } else {
+      states.value().erase(key);
+    }
+  }
+  return states;
+}
+
+std::map<CheckKey, CheckState> SqliteStore::LoadStates() {
+  auto states = TryLoadStates();
+  return states.ok() ? std::move(states.value()) : std::map<CheckKey, CheckState>{};
+}
+
+Result<std::vector<RunRecord>> SqliteStore::History(const HistoryQuery& query) {
+  return reader_->History(query);
+}
+
+Result<std::vector<DowntimeEvent>> SqliteStore::Events(const std::optional<CheckKey>& key,
+                                                       std::optional<TimePoint> since,
+                                                       size_t limit) {
+  return reader_->Events(key, since, limit);
+}
+
+Result<std::optional<DowntimeEvent>> SqliteStore::OpenEvent(const CheckKey& key) {
+  return reader_->OpenEvent(key);
+}
+
+Result<UptimeStats> SqliteStore::Uptime(const CheckKey& key, Duration window, TimePoint now) {
+  return reader_->Uptime(key, window, now);
+}
+
+}  // namespace sonde

@@ -1,0 +1,103 @@
+// A durable Store in one SQLite file, <state_dir>/sonde.db (WAL mode, synchronous=FULL).
+//
+// Writes: one writer thread owns the write connection. CommitRun, SaveState and DeleteState
+// queue their write (bounded queue) and return at once; the writer applies up to max_batch
+// queued writes in one transaction (group commit) and only then calls each CommitRun's `done`:
+// OK means committed and fsync'd. If the transaction fails (e.g. the disk is full) every
+// `done` of the batch gets the error, nothing of it is stored, and the writer carries on: later
+// commits succeed once space returns. SaveState/DeleteState are not acknowledged: they are
+// durable with the next group commit; while writes fail the latest per check is kept and
+// retried with every later batch. Reads see them at once.
+// Reads: a separate read connection (WAL lets it read during writes) behind a mutex.
+// Retention: raw runs, hourly and daily roll-ups and closed events older than their retention
+// (measured on the injected clock) are pruned on the writer thread, in short transactions
+// between batches, at most once per prune_interval.
+//
+// Thread safety: all methods are safe from any thread; `done` runs on the writer thread.
+// Failure: Open returns an error naming the file or directory and what to do; calls return
+// Status/Result values. The destructor finishes every queued write before it returns.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "core/clock.hpp"
+#include "store/sqlite_reader.hpp"
+#include "store/sqlite_writer.hpp"
+#include "store/store.hpp"
+
+namespace sonde {
+
+struct SqliteOptions {
+  Duration raw_retention = std::chrono::hours(24 * 90);     // runs; at least 3 days
+  Duration hourly_retention = std::chrono::hours(24 * 90);  // hourly roll-ups; at least 3 days
+  Duration daily_retention = std::chrono::hours(24 * 800);  // daily roll-ups, closed events
+  size_t max_batch = 512;                                   // writes per transaction
+  size_t max_queue = 50'000;  // queued writes; beyond it CommitRun fails at once (see below)
+  Duration prune_interval = std::chrono::minutes(1);
+  int64_t max_db_bytes = 0;      // caps sonde.db (0: no cap); reaching it acts as a full disk
+  const Clock* clock = nullptr;  // for retention; nullptr: the system clock
+};
+
+class SqliteStore final : public Store {
+ public:
+  // Opens or creates <state_dir>/sonde.db (creating the directory if needed) and starts the
+  // writer. Takes an exclusive lock on <state_dir>/sonde.lock: one daemon per state directory.
+  static Result<std::unique_ptr<SqliteStore>> Open(const std::string& state_dir,
+                                                   SqliteOptions options = {});
+  ~SqliteStore() override;
+
+  // LoadStates waits for writes queued before it, so it sees them.
+  std::map<CheckKey, CheckState> LoadStates() override;
+  Status SaveState(const CheckKey& key, const CheckState& state) override;
+  Status DeleteState(const CheckKey& key) override;
+  // If the queue is full (the disk cannot keep up), `done` gets an error at once, on the
+  // caller's thread: failing fast beats blocking a network thread.
+  void CommitRun(const RunRecord& run, const CheckState& state,
+                 std::function<void(Status)> done) override;
+  Result<std::vector<RunRecord>> History(const HistoryQuery& query) override;
+  Result<std::vector<DowntimeEvent>> Events(const std::optional<CheckKey>& key,
+                                            std::optional<TimePoint> since, size_t limit) override;
+  Result<std::optional<DowntimeEvent>> OpenEvent(const CheckKey& key) override;
+  Result<UptimeStats> Uptime(const CheckKey& key, Duration window, TimePoint now) override;
+
+  // LoadStates, with a read error reported rather than an empty map.
+  Result<std::map<CheckKey, CheckState>> TryLoadStates();
+  const std::string& path() const { return path_; }
+
+ private:
+  SqliteStore(std::string path, int lock_fd, const SqliteOptions& options,
+              std::unique_ptr<const Clock> own_clock);
+  // Queues `op` (moving it) and gives it its seq; on failure leaves it untouched.
+  Status Enqueue(WriteOp& op);
+  void WriterLoop();
+  // Applies one batch (and failed state writes to retry); true if it committed.
+  bool RunBatch(std::vector<WriteOp> batch);
+  // One pruning step if a pass is running or due; true while the pass goes on.
+  bool MaybePrune(bool pruning);
+
+  const std::string path_;
+  const int lock_fd_;
+  const SqliteOptions options_;
+  std::unique_ptr<const Clock> own_clock_;  // when options.clock was nullptr
+  const Clock& clock_;
+  std::unique_ptr<SqliteWriter> writer_;  // writer thread only
+  std::unique_ptr<SqliteReader> reader_;
+
+  std::mutex mu_;
+  std::condition_variable wake_;       // writer: work queued or stopping
+  std::condition_variable processed_;  // LoadStates: a batch was applied (or failed)
+  std::deque<WriteOp> queue_;
+  std::map<CheckKey, StateWrite> retry_states_;  // state writes whose batch failed
+  uint64_t next_seq_ = 1;
+  uint64_t processed_seq_ = 0;  // every write with seq <= this has been applied or failed
+  bool stopping_ = false;
+  TimePoint next_prune_{};  // writer thread only
+  std::thread thread_;
+};
+
+}  // namespace sonde
