@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   g++ cmake ninja-build ccache pkg-config
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
-  libyaml-cpp-dev libspdlog-dev libcli11-dev libssl-dev
+  libyaml-cpp-dev libspdlog-dev libcli11-dev libssl-dev libsqlite3-dev
   googletest libgtest-dev libgmock-dev
   curl procps prometheus
 )

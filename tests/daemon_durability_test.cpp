@@ -1,5 +1,8 @@
 // Durable state with the real binary: crash (SIGKILL) and restart, flapping, history API.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cstdio>
 
 #include <boost/json.hpp>
 
@@ -119,6 +122,32 @@ TEST(DaemonDurability, FlappingCheckerOpensAndClosesEvents) {
   EXPECT_EQ(d.Get("/api/history?namespace=default").status, 400);
   const json::value checks_doc = Api(d, "/api/checks");
   EXPECT_EQ(checks_doc.at("checks").as_array().size(), 1u);
+}
+
+TEST(DaemonDurability, UnusableStateDirectoryIsAClearStartupError) {
+  TempDir dir;
+  dir.Write("not-a-dir", "x");
+  dir.Write("sonde.db/sonde.db", "this is not a SQLite database\n");
+  struct Case {
+    std::string state_dir;
+    const char* expected;
+  };
+  const Case cases[] = {
+      {dir.path() + "/not-a-dir", "cannot use state directory"},
+      {dir.path() + "/sonde.db", "cannot use state database"},
+  };
+  for (const Case& c : cases) {
+    const std::string cmd = SondeBinary() + " serve --listen 127.0.0.1:0 --checks " + dir.path() +
+                            " --state-dir " + c.state_dir + " 2>&1";
+    FILE* p = popen(cmd.c_str(), "r");
+    ASSERT_NE(p, nullptr);
+    std::string out;
+    char buf[512];
+    while (fgets(buf, sizeof(buf), p)) out += buf;
+    const int rc = pclose(p);
+    EXPECT_EQ(WEXITSTATUS(rc), 1) << out;
+    EXPECT_NE(out.find(c.expected), std::string::npos) << out;
+  }
 }
 
 }  // namespace

@@ -74,6 +74,8 @@ class Daemon {
     auto store = SqliteStore::Open(settings_.state_dir, SqliteOptions{});
     if (!store.ok()) return Fail(store.error());
     store_ = std::move(store.value());
+    // The engine reads every state at construction; fail here, with the reason, if it can't.
+    if (auto states = store_->TryLoadStates(); !states.ok()) return Fail(states.error());
     auto address = ParseListenAddress(settings_.listen);
     if (!address.ok()) return Fail("--listen: " + address.error());
     HttpServerOptions http;
@@ -214,12 +216,6 @@ class Daemon {
 
 int RunDaemon(const ServeSettings& settings) {
   std::signal(SIGPIPE, SIG_IGN);  // a checker or client closing early is a value, not a crash
-  std::error_code ec;
-  std::filesystem::create_directories(settings.state_dir, ec);
-  if (ec) {
-    spdlog::error("cannot start: state directory {}: {}", settings.state_dir, ec.message());
-    return 1;
-  }
   Daemon daemon(settings);
   return daemon.Run();
 }
