@@ -32,3 +32,10 @@ test-asan: setup
 
 clean:
 	rm -rf build
+
+# The benchmark suite (not part of `make test`): builds, installs the yardsticks, runs every
+# scenario against Sonde and its yardstick, writes bench/results/latest.{md,csv}.
+.PHONY: bench
+bench: build
+	@bench/setup.sh
+	@SONDE_BIN=$(CURDIR)/$(BUILD)/sonde bench/run.sh

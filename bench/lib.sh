@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Helpers for bench/run.sh: ports, background processes that are always stopped, measurements.
 # Sourced, not run.
 
@@ -16,21 +17,23 @@ free_port() {
   die "no free port"
 }
 
-# start NAME LOGFILE CMD...: runs CMD in the background, remembers its pid (stopped by stop_all).
+# start NAME LOGFILE CMD...: runs CMD in the background; sets LAST_PID and remembers the pid
+# so that stop_all stops it.
 start() {
   local name=$1 logf=$2
   shift 2
   "$@" >"$logf" 2>&1 &
-  local pid=$!
-  BENCH_PIDS+=("$pid")
-  eval "PID_${name}=$pid"
-  log "started $name (pid $pid): $*"
+  LAST_PID=$!
+  BENCH_PIDS+=("$LAST_PID")
+  log "started $name (pid $LAST_PID)"
 }
 
-# stop PID: SIGTERM, then SIGKILL after 5 s.
+# stop_pid PID: SIGTERM, then SIGKILL after 5 s; forgets the pid (it may be reused later).
 stop_pid() {
-  local pid=$1
-  kill -0 "$pid" 2>/dev/null || return 0
+  local pid=$1 p rest=()
+  for p in "${BENCH_PIDS[@]}"; do [ "$p" = "$pid" ] || rest+=("$p"); done
+  BENCH_PIDS=("${rest[@]}")
+  kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
   kill -TERM "$pid" 2>/dev/null || true
   for _ in $(seq 50); do
     kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
@@ -43,7 +46,6 @@ stop_pid() {
 stop_all() {
   local pid
   for pid in "${BENCH_PIDS[@]}"; do stop_pid "$pid"; done
-  BENCH_PIDS=()
 }
 
 # wait_for DESCRIPTION SECONDS CMD...: polls CMD every 0.1 s until it succeeds.
@@ -66,6 +68,7 @@ kv() { tr ' ' '\n' <<<"$1" | sed -n "s/^$2=//p" | head -1; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 hwm_kib() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status"; }
+# shellcheck disable=SC2034  # used by run.sh
 CLK_TCK=$(getconf CLK_TCK)
 
 # Percentiles of a file of numbers, one per line: pctl FILE P... (nearest rank)
@@ -83,4 +86,4 @@ pctl() {
 }
 
 # Float arithmetic: calc EXPR (awk syntax)
-calc() { awk "BEGIN { printf \"%.6g\", $* }"; }
+calc() { awk "BEGIN { printf \"%.6g\", ($*) }"; }

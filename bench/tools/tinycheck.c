@@ -2,8 +2,9 @@
 //
 //   tinycheck report [LOG]  POST {"OK":true} to $KH_REPORTING_URL over a raw socket, read the
 //                           answer, exit 0 on 200 (1 otherwise). With LOG, first appends
-//                           "$BENCH_ID <CLOCK_REALTIME ns at start>\n" to LOG (one write(2)
-//                           with O_APPEND: lines from concurrent checkers do not interleave).
+//                           "$BENCH_ID SECONDS.NANOSECONDS\n" (CLOCK_REALTIME at start) to
+//                           LOG: one write(2) with O_APPEND, so lines from concurrent
+//                           checkers do not interleave.
 //   tinycheck hold DIR      Write "<pid> $KH_REPORTING_URL\n" to DIR/$KH_RUN_UUID (via a
 //                           rename, so a reader never sees half a file), then sleep until a
 //                           signal ends the process. Keeps a run in flight for the ingestion
@@ -45,7 +46,7 @@ static int report(const char* log) {
   if (log) {
     const char* id = getenv("BENCH_ID");
     char line[128];
-    int n = snprintf(line, sizeof line, "%s %lld%09ld\n", id ? id : "-", (long long)t0.tv_sec,
+    int n = snprintf(line, sizeof line, "%s %lld.%09ld\n", id ? id : "-", (long long)t0.tv_sec,
                      t0.tv_nsec);
     int fd = open(log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0 || write_all(fd, line, (size_t)n) != 0) return die("log");

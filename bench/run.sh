@@ -1,0 +1,626 @@
+#!/usr/bin/env bash
+# Sonde's benchmark suite: each scenario against Sonde and its yardstick, side by side in one
+# run, on loopback only. Writes bench/results/latest.md and latest.csv. `make bench` runs it
+# after `make build` and bench/setup.sh; docs/performance.md explains every figure.
+#
+# Environment (defaults in brackets):
+#   SONDE_BIN            the daemon [build/release/sonde]
+#   BENCH_OUT            where latest.md/latest.csv go [bench/results]
+#   BENCH_KEEP=1         keep the work directory (logs, raw samples) instead of deleting it
+#   BENCH_CONNECTIONS    HTTP connections of every load generator [64]
+#   BENCH_WRK_SECONDS    duration of each wrk run [10]
+#   BENCH_INGEST_RUNS    runs in flight per ingestion round [1000]
+#   BENCH_INGEST_ROUNDS  ingestion rounds [10]
+#   BENCH_PROC_CHECKS    checks of the process-check scenario, 1 s interval each [1000]
+#   BENCH_CAP            --max-concurrent-runs for scenarios 3 and 4 [32, Sonde's default]
+#   BENCH_PROC_WINDOW    measuring window of scenario 3, after 5 s of warm-up [15]
+#   BENCH_SPAWN_SECONDS  duration of each spawn-loop yardstick [10]
+#   BENCH_SCALE_SMALL    checks of the first scheduler-scale set [10000]
+#   BENCH_SCALE_LARGE    checks of the second scheduler-scale set [100000]
+#   BENCH_BURST_MAX      seconds allowed for the small set's start-up burst [150]
+#   BENCH_STEADY_WINDOW  steady-state window after the burst [30]
+#   BENCH_IDLE_WINDOW    idle window (every check at 1h) after the burst [20]
+#   BENCH_LARGE_WINDOW   window over which the large set's start-up burst is measured [60]
+#   BENCH_QUIET_WAIT     wait up to this many seconds for the 1-minute load average to drop
+#                        below 1 before starting (a shared machine) [0: do not wait]
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$HERE/.." && pwd)
+# shellcheck source=lib.sh
+source "$HERE/lib.sh"
+
+SONDE_BIN=${SONDE_BIN:-$ROOT/build/release/sonde}
+OUT_DIR=${BENCH_OUT:-$HERE/results}
+KEEP=${BENCH_KEEP:-0}
+CONNS=${BENCH_CONNECTIONS:-64}
+WRK_SECONDS=${BENCH_WRK_SECONDS:-10}
+INGEST_RUNS=${BENCH_INGEST_RUNS:-1000}
+INGEST_ROUNDS=${BENCH_INGEST_ROUNDS:-10}
+PROC_CHECKS=${BENCH_PROC_CHECKS:-1000}
+CAP=${BENCH_CAP:-32}
+PROC_WARMUP=5
+PROC_WINDOW=${BENCH_PROC_WINDOW:-15}
+SPAWN_SECONDS=${BENCH_SPAWN_SECONDS:-10}
+SCALE_SMALL=${BENCH_SCALE_SMALL:-10000}
+SCALE_LARGE=${BENCH_SCALE_LARGE:-100000}
+BURST_MAX=${BENCH_BURST_MAX:-150}
+STEADY_WINDOW=${BENCH_STEADY_WINDOW:-30}
+IDLE_WINDOW=${BENCH_IDLE_WINDOW:-20}
+LARGE_WINDOW=${BENCH_LARGE_WINDOW:-60}
+QUIET_WAIT=${BENCH_QUIET_WAIT:-0}
+
+[ -x "$SONDE_BIN" ] || die "no daemon at $SONDE_BIN (run make build, or set SONDE_BIN)"
+[ "$INGEST_ROUNDS" -ge 2 ] || die "BENCH_INGEST_ROUNDS must be at least 2"
+for tool in wrk nginx prometheus-pushgateway prometheus-blackbox-exporter gcc g++ curl ss; do
+  command -v "$tool" >/dev/null || die "$tool is missing: run bench/setup.sh as root"
+done
+
+WORK=$(mktemp -d /tmp/sonde-bench.XXXXXX)
+BIN=$WORK/bin
+ROWS=$WORK/rows.tsv
+: >"$ROWS"
+FAILED=1
+
+cleanup() {
+  local f pid
+  stop_all
+  # Checkers of the ingestion scenario that a killed daemon may have left (they die with their
+  # parent through PR_SET_PDEATHSIG; this is belt and braces, by recorded pid only).
+  for f in "$WORK"/ingest/held/* "$WORK"/ingest/round*.txt; do
+    [ -f "$f" ] || continue
+    while read -r pid _; do
+      if [[ $pid =~ ^[0-9]+$ ]]; then kill -KILL "$pid" 2>/dev/null || true; fi
+    done <"$f"
+  done
+  if [ "$KEEP" = 1 ] || [ "$FAILED" = 1 ]; then
+    log "work directory kept: $WORK"
+  else
+    rm -rf "$WORK"
+  fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# ---------------------------------------------------------------------------------------------
+# Results: one row per figure; the ratio is Sonde ÷ yardstick when both are numbers.
+
+is_num() { [[ $1 =~ ^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$ ]]; }
+fmt() {
+  is_num "$1" || { echo "$1"; return; }
+  awk -v v="$1" 'BEGIN { a = v < 0 ? -v : v;
+    if (a >= 100) printf "%.0f", v; else if (a >= 10) printf "%.1f", v;
+    else if (a >= 1) printf "%.2f", v; else if (a == 0) printf "0"; else printf "%.3g", v }'
+}
+# row ID FIGURE SONDE YARDSTICK_NAME YARDSTICK UNIT NOTES
+row() {
+  local ratio="—"
+  if is_num "$3" && is_num "$5" && [ "$(calc "($5) != 0")" = 1 ]; then
+    ratio=$(awk -v a="$3" -v b="$5" 'BEGIN { r = a / b; printf (r >= 10 || r <= -10) ? "%.0f" : (r >= 0.1 || r <= -0.1 ? "%.2f" : "%.3g"), r }')
+  fi
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$(fmt "$3")" "$4" "$(fmt "$5")" \
+    "$ratio" "$6" "$7" >>"$ROWS"
+  log "row $1: $2 = $(fmt "$3") $6 (yardstick $4: $(fmt "$5"); ratio $ratio)"
+}
+
+loadavg() { cut -d' ' -f1 /proc/loadavg; }
+
+# ---------------------------------------------------------------------------------------------
+# Tools, yardstick servers
+
+build_tools() {
+  mkdir -p "$BIN"
+  gcc -O2 -Wall -Wextra -o "$BIN/tinycheck" "$HERE/tools/tinycheck.c"
+  gcc -O2 -Wall -Wextra -o "$BIN/spawnloop" "$HERE/tools/spawnloop.c"
+  gcc -O2 -Wall -Wextra -o "$BIN/minisched" "$HERE/tools/minisched.c"
+  gcc -O2 -Wall -Wextra -o "$BIN/fsyncloop" "$HERE/tools/fsyncloop.c"
+  g++ -std=c++20 -O2 -Wall -Wextra -o "$BIN/httpload" "$HERE/tools/httpload.cpp"
+}
+
+start_nginx() {
+  local d=$WORK/nginx
+  mkdir -p "$d"
+  NGINX_PORT=$(free_port)
+  cat >"$d/nginx.conf" <<EOF
+# The fixed-answer yardstick: every request gets 200 "ok". Workers: one per core.
+worker_processes auto;
+pid $d/nginx.pid;
+error_log $d/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $d/body;
+  proxy_temp_path $d/proxy;
+  fastcgi_temp_path $d/fastcgi;
+  uwsgi_temp_path $d/uwsgi;
+  scgi_temp_path $d/scgi;
+  keepalive_requests 100000000;
+  server {
+    listen 127.0.0.1:$NGINX_PORT;
+    location / { return 200 "ok\n"; }
+  }
+}
+EOF
+  start nginx "$d/out.log" nginx -p "$d" -c "$d/nginx.conf" -g 'daemon off;'
+  NGINX_URL=http://127.0.0.1:$NGINX_PORT
+  wait_for nginx 10 http_ok "$NGINX_URL/"
+}
+
+start_pushgateway() {
+  PUSHGW_PORT=$(free_port)
+  start pushgateway "$WORK/pushgateway.log" prometheus-pushgateway \
+    --web.listen-address="127.0.0.1:$PUSHGW_PORT"
+  PUSHGW_URL=http://127.0.0.1:$PUSHGW_PORT
+  wait_for pushgateway 15 http_ok "$PUSHGW_URL/-/ready"
+}
+
+start_blackbox() {
+  BLACKBOX_PORT=$(free_port)
+  cat >"$WORK/blackbox.yml" <<'EOF'
+modules:
+  http_2xx:
+    prober: http
+    timeout: 5s
+    http:
+      preferred_ip_protocol: ip4
+EOF
+  start blackbox "$WORK/blackbox.log" prometheus-blackbox-exporter \
+    --config.file="$WORK/blackbox.yml" --web.listen-address="127.0.0.1:$BLACKBOX_PORT"
+  BLACKBOX_URL=http://127.0.0.1:$BLACKBOX_PORT
+  wait_for blackbox-exporter 15 http_ok "$BLACKBOX_URL/-/healthy"
+}
+
+# wrk_run URL METHOD BODY CONTENT_TYPE: one line of key=value (see bench/wrk/request.lua).
+wrk_run() {
+  BENCH_WRK_METHOD=$2 BENCH_WRK_BODY=$3 BENCH_WRK_TYPE=$4 \
+    wrk -t1 -c"$CONNS" -d"${WRK_SECONDS}s" --timeout 10s -s "$HERE/wrk/request.lua" "$1" |
+    grep '^requests='
+}
+
+# ---------------------------------------------------------------------------------------------
+# The daemon
+
+# start_sonde NAME CHECKS_DIR CAP: sets SONDE_PID, SONDE_URL, SONDE_DIR, LAUNCH_S; waits until
+# it listens (not until the checks are loaded: see wait_loaded).
+start_sonde() {
+  SONDE_DIR=$WORK/$1
+  mkdir -p "$SONDE_DIR"
+  rm -f "$SONDE_DIR/ready"
+  LAUNCH_S=$(date +%s.%N)
+  start "sonde_$1" "$SONDE_DIR/sonde.log" "$SONDE_BIN" serve --listen 127.0.0.1:0 \
+    --checks "$2" --state-dir "$SONDE_DIR/state" --ready-file "$SONDE_DIR/ready" \
+    --max-concurrent-runs "$3" --shutdown-timeout 1s --kill-grace-period 1s
+  SONDE_PID=$LAST_PID
+  wait_for "sonde $1 to listen" 60 test -s "$SONDE_DIR/ready"
+  SONDE_URL=$(cat "$SONDE_DIR/ready")
+}
+
+# wait_loaded SECONDS: until the daemon logs that it loaded its checks; sets LOADED_S.
+wait_loaded() {
+  wait_for "sonde to load its checks" "$1" grep -q 'loaded [0-9]* checks' "$SONDE_DIR/sonde.log"
+  LOADED_S=$(date +%s.%N)
+}
+
+stop_sonde() { stop_pid "$SONDE_PID"; }
+
+# Sum of successCount + failureCount over every check in /json.
+runs_done() {
+  curl -fsS --max-time 30 "$SONDE_URL/json" |
+    { grep -oE '"(successCount|failureCount)": *[0-9]+' || true; } | awk -F: '{s += $2} END {print s + 0}'
+}
+failures_done() {
+  curl -fsS --max-time 30 "$SONDE_URL/json" |
+    { grep -oE '"failureCount": *[0-9]+' || true; } | awk -F: '{s += $2} END {print s + 0}'
+}
+
+# ---------------------------------------------------------------------------------------------
+# Scenario 1: report ingestion
+
+held_count_ge() { [ "$(find "$1" -maxdepth 1 -type f ! -name '.*' | wc -l)" -ge "$2" ]; }
+
+# POST /api/run for every check of the ingestion set, retrying those still running (409).
+restart_runs() {
+  local d=$1
+  cp "$d/runall.txt" "$d/todo.txt"
+  for _ in $(seq 200); do
+    "$BIN/httpload" --requests "$d/todo.txt" --connections 16 --body '' --expect 202 \
+      --failed-out "$d/todo.next" >/dev/null || true
+    mv "$d/todo.next" "$d/todo.txt"
+    [ -s "$d/todo.txt" ] || return 0
+    sleep 0.05
+  done
+  die "$(wc -l <"$d/todo.txt") checks could not be started again"
+}
+
+scenario_ingest() {
+  local d=$WORK/ingest i r line total=0 secs=0 rej load
+  load=$(loadavg)
+  log "scenario 1: report ingestion ($INGEST_ROUNDS rounds of $INGEST_RUNS runs in flight, $CONNS connections)"
+  mkdir -p "$d/checks" "$d/held"
+  awk -v n="$INGEST_RUNS" -v tc="$BIN/tinycheck" -v held="$d/held" 'BEGIN {
+    for (i = 0; i < n; i++)
+      printf "---\napiVersion: comcast.github.io/v1\nkind: KuberhealthyCheck\nmetadata:\n  name: h%d\n  namespace: bench\nspec:\n  runInterval: 1h\n  timeout: 10m\n  podSpec:\n    containers:\n      - name: main\n        command: [\"%s\", \"hold\", \"%s\"]\n", i, tc, held
+  }' >"$d/checks/hold.yaml"
+  start_sonde ingest "$d/checks" "$INGEST_RUNS"
+  for i in $(seq 0 $((INGEST_RUNS - 1))); do
+    echo "$SONDE_URL/api/run?namespace=bench&healthcheck=h$i"
+  done >"$d/runall.txt"
+  : >"$d/lat.txt"
+  for r in $(seq "$INGEST_ROUNDS"); do
+    wait_for "$INGEST_RUNS runs in flight" 120 held_count_ge "$d/held" "$INGEST_RUNS"
+    find "$d/held" -maxdepth 1 -type f ! -name '.*' -exec cat {} + >"$d/round$r.txt"
+    find "$d/held" -maxdepth 1 -type f ! -name '.*' -delete
+    if [ "$r" -eq "$INGEST_ROUNDS" ]; then
+      # The rejected path, with this round's runs in flight: a report for a run of the previous
+      # round, which already reported (410 Gone).
+      local gone
+      gone=$(head -1 "$d/round$((r - 1)).txt" | cut -d' ' -f2)
+      local code
+      code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
+        -d '{"OK":true}' "$gone")
+      [ "$code" = 410 ] || die "a repeated report got $code, not 410"
+      rej=$(wrk_run "$gone" POST '{"OK":true}' application/json)
+      log "sonde rejected path: $rej"
+      [ "$(kv "$rej" non2xx)" = "$(kv "$rej" requests)" ] || die "rejected path: some answers were 2xx"
+    fi
+    line=$("$BIN/httpload" --requests "$d/round$r.txt" --connections "$CONNS" --expect 200 \
+      --latencies-out "$d/lat.txt") || die "round $r: not every report was accepted: $line"
+    log "round $r: $line"
+    total=$((total + $(kv "$line" requests)))
+    secs=$(calc "$secs + $(kv "$line" seconds)")
+    # End the runs now rather than after the 5 s report grace (by the pids the checkers wrote).
+    while read -r pid _; do kill -TERM "$pid" 2>/dev/null || true; done <"$d/round$r.txt"
+    if [ "$r" -lt "$INGEST_ROUNDS" ]; then restart_runs "$d"; fi
+  done
+  local rss state
+  rss=$(rss_kib "$SONDE_PID")
+  stop_sonde
+  state="$(find "$SONDE_DIR/state" -type f | wc -l) files, $(du -sk "$SONDE_DIR/state" | cut -f1) KiB"
+  read -r p50 p99 <<<"$(pctl "$d/lat.txt" 50 99)"
+  local accepted_rate
+  accepted_rate=$(calc "$total / $secs")
+
+  log "yardsticks: pushgateway and nginx, $CONNS connections, ${WRK_SECONDS}s each"
+  local pg ng ceiling
+  pg=$(wrk_run "$PUSHGW_URL/metrics/job/j/instance/i" POST 'some_metric 1\n' 'text/plain; version=0.0.4')
+  log "pushgateway: $pg"
+  [ "$(kv "$pg" non2xx)" = 0 ] || die "pushgateway answered non-2xx: $pg"
+  ng=$(wrk_run "$NGINX_URL/externalCheckStatus" POST '{"OK":true}' application/json)
+  log "nginx: $ng"
+  [ "$(kv "$ng" non2xx)" = 0 ] || die "nginx answered non-2xx: $ng"
+  cat "$d"/round*.txt >"$d/all.txt"
+  ceiling=$("$BIN/httpload" --requests "$d/all.txt" --connect "127.0.0.1:$NGINX_PORT" \
+    --connections "$CONNS" --expect 200) || die "httpload against nginx: $ceiling"
+  log "httpload against nginx (the load tool's ceiling): $ceiling"
+  local disk
+  disk=$("$BIN/fsyncloop" -t 3 "$d/fsync.test")
+  log "disk, one writer, write+fdatasync per record: $disk"
+
+  local how="$total reports, $INGEST_ROUNDS rounds × $INGEST_RUNS runs in flight, $CONNS keep-alive connections, httpload"
+  row 1.1 "Report ingestion: accepted reports/s (full accept path; one report per run)" \
+    "$accepted_rate" "pushgateway pushes/s (peer)" "$(kv "$pg" req_per_s)" "req/s" \
+    "$how. Load tool's own ceiling (same tool, same URLs, against nginx): $(fmt "$(kv "$ceiling" req_per_s)") req/s. State directory afterwards: $state (nothing on disk means no durable commit happened on this path). Load average at start: $load."
+  row 1.2 "Report ingestion: accepted reports/s vs. a fixed answer" \
+    "$accepted_rate" "nginx return 200 (limit)" "$(kv "$ng" req_per_s)" "req/s" \
+    "nginx: $(nproc) workers, wrk -t1 -c$CONNS, POST with the same body."
+  row 1.3 "Report ingestion: p50 latency of accepted reports" "$(calc "$p50 / 1000")" \
+    "pushgateway push p50" "$(calc "$(kv "$pg" p50_us) / 1000")" "ms" \
+    "nginx p50: $(fmt "$(calc "$(kv "$ng" p50_us) / 1000")") ms. Closed loop, $CONNS connections: latency ≈ connections ÷ throughput."
+  row 1.4 "Report ingestion: p99 latency of accepted reports" "$(calc "$p99 / 1000")" \
+    "pushgateway push p99" "$(calc "$(kv "$pg" p99_us) / 1000")" "ms" \
+    "nginx p99: $(fmt "$(calc "$(kv "$ng" p99_us) / 1000")") ms."
+  row 1.5 "Report ingestion: accepted reports/s vs. the disk's commit rate" \
+    "$accepted_rate" "write+fdatasync loop, one record per sync (limit without group commit)" \
+    "$(kv "$disk" commits_per_s)" "req/s" \
+    "Same filesystem as the state directory ($(df -T "$d" | awk 'NR == 2 {print $2 " on " $1}')); sync p50 $(fmt "$(calc "$(kv "$disk" p50_us) / 1000")") ms. Above 1: reports share commits."
+  row 1.6 "Report ingestion: rejected-path requests/s (410: report for a run that already reported)" \
+    "$(kv "$rej" req_per_s)" "nginx return 200 (limit)" "$(kv "$ng" req_per_s)" "req/s" \
+    "wrk -t1 -c$CONNS ${WRK_SECONDS}s, $INGEST_RUNS runs in flight; HTTP parse + run lookup + answer, no JSON parse, no state change. p50 $(fmt "$(calc "$(kv "$rej" p50_us) / 1000")") ms, p99 $(fmt "$(calc "$(kv "$rej" p99_us) / 1000")") ms. Daemon RSS with $INGEST_RUNS runs in flight: $(fmt "$(calc "$rss / 1024")") MiB."
+}
+
+# ---------------------------------------------------------------------------------------------
+# Scenario 2: in-process probes (not implemented in Sonde yet); the yardstick is measured so the
+# figure is ready for comparison.
+
+scenario_probes() {
+  log "scenario 2: in-process probes: not implemented in Sonde; measuring the yardstick only"
+  local bb load
+  load=$(loadavg)
+  curl -fsS "$BLACKBOX_URL/probe?target=$NGINX_URL/&module=http_2xx" | grep -q '^probe_success 1' ||
+    die "blackbox exporter probe of nginx did not succeed"
+  bb=$(wrk_run "$BLACKBOX_URL/probe?target=$NGINX_URL/&module=http_2xx" GET '' '')
+  log "blackbox exporter: $bb"
+  [ "$(kv "$bb" non2xx)" = 0 ] || die "blackbox exporter answered non-2xx: $bb"
+  row 2.1 "In-process HTTP probes: probes/s against nginx" \
+    "not measured: in-process probes are not implemented yet" \
+    "blackbox exporter http_2xx probes/s (peer)" "$(kv "$bb" req_per_s)" "probes/s" \
+    "Yardstick only, for when the feature exists: wrk -t1 -c$CONNS GET /probe?module=http_2xx, each probe one HTTP GET to nginx; p50 $(fmt "$(calc "$(kv "$bb" p50_us) / 1000")") ms. Load average at start: $load."
+}
+
+# ---------------------------------------------------------------------------------------------
+# Scenario 3: process checks
+
+scenario_process() {
+  local d=$WORK/process c0 c1 t0 t1 s0 s1 fails load
+  load=$(loadavg)
+  log "scenario 3: process checks ($PROC_CHECKS checks every 1s, cap $CAP)"
+  mkdir -p "$d/checks"
+  awk -v n="$PROC_CHECKS" -v tc="$BIN/tinycheck" 'BEGIN {
+    for (i = 0; i < n; i++)
+      printf "---\napiVersion: comcast.github.io/v1\nkind: KuberhealthyCheck\nmetadata:\n  name: p%d\n  namespace: bench\nspec:\n  runInterval: 1s\n  timeout: 30s\n  podSpec:\n    containers:\n      - name: main\n        command: [\"%s\", \"report\"]\n", i, tc
+  }' >"$d/checks/p.yaml"
+  start_sonde process "$d/checks" "$CAP"
+  wait_loaded 60
+  sleep "$PROC_WARMUP"
+  c0=$(runs_done); t0=$(cpu_ticks "$SONDE_PID"); s0=$(date +%s.%N)
+  sleep "$PROC_WINDOW"
+  c1=$(runs_done); t1=$(cpu_ticks "$SONDE_PID"); s1=$(date +%s.%N)
+  fails=$(failures_done)
+  stop_sonde
+  local runs rate cpu_per_run
+  runs=$((c1 - c0))
+  [ "$runs" -gt 0 ] || die "no process check completed"
+  rate=$(calc "$runs / ($s1 - $s0)")
+  cpu_per_run=$(calc "($t1 - $t0) * 1000 / $CLK_TCK / $runs")
+  log "sonde: $runs runs in $(calc "$s1 - $s0") s = $rate runs/s; daemon CPU $cpu_per_run ms/run; $fails failures in all"
+
+  local true_loop check_loop
+  true_loop=$("$BIN/spawnloop" -t "$SPAWN_SECONDS" -p 1 /bin/true)
+  log "posix_spawn loop, /bin/true: $true_loop"
+  check_loop=$(KH_REPORTING_URL="$NGINX_URL/externalCheckStatus?kh-run-uuid=bench" \
+    "$BIN/spawnloop" -t "$SPAWN_SECONDS" -p "$CAP" "$BIN/tinycheck" report)
+  log "posix_spawn loop, the checker against nginx, $CAP at a time: $check_loop"
+  [ "$(kv "$check_loop" failed)" = 0 ] || die "the checker failed against nginx: $check_loop"
+  local loop_rate
+  loop_rate=$(kv "$check_loop" runs_per_s)
+
+  row 3.1 "Process checks: completed runs/s" "$rate" \
+    "posix_spawn+waitpid loop, /bin/true, 1 at a time (limit)" "$(kv "$true_loop" runs_per_s)" "runs/s" \
+    "$PROC_CHECKS checks every 1s (demand $PROC_CHECKS/s), --max-concurrent-runs $CAP, minimal C checker (raw-socket POST, no curl, no shell); ${PROC_WINDOW}s window after ${PROC_WARMUP}s; $fails failed runs. Load average at start: $load."
+  row 3.2 "Process checks: completed runs/s vs. the same checker without Sonde" "$rate" \
+    "posix_spawn loop of the same checker, $CAP at a time, reporting to nginx" "$loop_rate" "runs/s" \
+    "Same checker binary, same parallelism; the difference is Sonde: fork of the daemon + exec with output pipes and a process group, the report over HTTP with its durable commit, a /proc sweep at the end of each run, state."
+  row 3.3 "Process checks: machine time per run (1 ÷ throughput)" "$(calc "1000 / $rate")" \
+    "same checker in the spawn loop" "$(calc "1000 / $loop_rate")" "ms" \
+    "Runner's added cost per run = the difference = $(fmt "$(calc "1000 / $rate - 1000 / $loop_rate")") ms of machine time (both cores)."
+  row 3.4 "Process checks: daemon CPU per run" "$cpu_per_run" \
+    "spawn loop's own CPU per run (posix_spawn+waitpid)" "$(kv "$check_loop" parent_cpu_ms)" "ms" \
+    "utime+stime of the daemon over the window ÷ runs; the checker's own CPU is not included on either side."
+}
+
+# ---------------------------------------------------------------------------------------------
+# Scenario 4: scheduler scale
+
+# gen_scale N DIR spread|idle LOG: N checks running the minimal checker (which appends its start
+# time to LOG); spread: intervals 1s..3600s, evenly; idle: every interval 1h. Writes
+# DIR/checks/scale.yaml and DIR/intervals.txt ("ID SECONDS").
+gen_scale() {
+  mkdir -p "$2/checks"
+  awk -v n="$1" -v out="$2" -v mode="$3" -v logf="$4" -v tc="$BIN/tinycheck" 'BEGIN {
+    for (i = 0; i < n; i++) {
+      iv = mode == "idle" ? 3600 : (n > 1 ? 1 + int(i * 3599 / (n - 1)) : 1);
+      printf "---\napiVersion: comcast.github.io/v1\nkind: KuberhealthyCheck\nmetadata:\n  name: s%d\n  namespace: bench\nspec:\n  runInterval: %ds\n  timeout: 30s\n  podSpec:\n    containers:\n      - name: main\n        command: [\"%s\", \"report\", \"%s\"]\n        env:\n          - name: BENCH_ID\n            value: \"%d\"\n", i, iv, tc, logf, i > (out "/checks/scale.yaml");
+      printf "%d %d\n", i, iv > (out "/intervals.txt")
+    }
+  }'
+}
+
+# Distinct checks that have started at least once, and the latest of their first starts.
+first_runs() { awk '!($1 in f) { f[$1] = $2; n++; if ($2 > m) m = $2 } END { printf "%d %.6f\n", n, m }' "$1" 2>/dev/null || echo "0 0"; }
+all_ran_once() { [ "$(first_runs "$1" | cut -d' ' -f1)" -ge "$2" ]; }
+
+# lateness LOG INTERVALS FROM TO OUT: for consecutive starts t1 < t2 of one check with
+# FROM <= t1 and t2 <= TO, writes (t2 - t1 - interval) in ms to OUT.
+lateness() {
+  sort -k1,1n -k2,2n "$1" | awk -v from="$3" -v to="$4" 'NR == FNR { iv[$1] = $2; next }
+    { if ($1 == id && prev >= from && $2 <= to) printf "%.3f\n", ($2 - prev - iv[$1]) * 1000; id = $1; prev = $2 }' \
+    "$2" - >"$5"
+}
+runs_between() { awk -v a="$2" -v b="$3" '$2 >= a && $2 <= b { n++ } END { print n + 0 }' "$1"; }
+
+# measure_steady NAME PID LOG N: waits for the start-up burst (every check ran once), then
+# measures STEADY_WINDOW seconds. Sets BURST_S (from LOADED_S), LATE_N/P50/P99/MAX (ms),
+# STEADY_RATE (runs/s), CPU_PCT (% of one core), RSS_MIB.
+measure_steady() {
+  local name=$1 pid=$2 logf=$3 n=$4 burst_end t0 t1 s0 s1
+  wait_for "$name: every check to run once" "$BURST_MAX" all_ran_once "$logf" "$n"
+  read -r _ burst_end <<<"$(first_runs "$logf")"
+  BURST_S=$(calc "$burst_end - $LOADED_S")
+  log "$name: all $n checks ran once, $(fmt "$BURST_S") s after loading; steady window ${STEADY_WINDOW}s"
+  t0=$(cpu_ticks "$pid"); s0=$(date +%s.%N)
+  sleep "$STEADY_WINDOW"
+  t1=$(cpu_ticks "$pid"); s1=$(date +%s.%N)
+  RSS_MIB=$(calc "$(rss_kib "$pid") / 1024")
+  CPU_PCT=$(calc "($t1 - $t0) * 100 / $CLK_TCK / ($s1 - $s0)")
+  STEADY_RATE=$(calc "$(runs_between "$logf" "$s0" "$s1") / ($s1 - $s0)")
+  lateness "$logf" "$(dirname "$logf")/intervals.txt" "$burst_end" "$s1" "$(dirname "$logf")/late.txt"
+  LATE_N=$(wc -l <"$(dirname "$logf")/late.txt")
+  read -r LATE_P50 LATE_P99 LATE_MAX <<<"$(pctl "$(dirname "$logf")/late.txt" 50 99 100)"
+  log "$name: lateness over $LATE_N intervals: p50 $LATE_P50 p99 $LATE_P99 max $LATE_MAX ms; $(fmt "$STEADY_RATE") runs/s; CPU $(fmt "$CPU_PCT")%; RSS $(fmt "$RSS_MIB") MiB"
+}
+
+# status_time: seconds and MiB of one GET /json (rendered on the daemon's only thread).
+status_time() {
+  local a b
+  a=$(date +%s.%N)
+  curl -fsS --max-time 120 -o "$SONDE_DIR/json.out" "$SONDE_URL/json" || { echo "failed"; return; }
+  b=$(date +%s.%N)
+  echo "$(fmt "$(calc "$b - $a")") s for $(fmt "$(calc "$(stat -c %s "$SONDE_DIR/json.out") / 1048576")") MiB"
+}
+
+scenario_scale_small() {
+  local n=$SCALE_SMALL d=$WORK/scale-small y=$WORK/scale-small-yardstick load
+  load=$(loadavg)
+  log "scenario 4: scheduler scale, $n checks, intervals 1s..1h, cap $CAP"
+  gen_scale "$n" "$d" spread "$d/runs.log"
+  start_sonde scale-small "$d/checks" "$CAP"
+  wait_loaded 120
+  local load_s json
+  load_s=$(calc "$LOADED_S - $LAUNCH_S")
+  measure_steady sonde "$SONDE_PID" "$d/runs.log" "$n"
+  json=$(status_time)
+  stop_sonde
+  local s_burst=$BURST_S s_n=$LATE_N s_p50=$LATE_P50 s_p99=$LATE_P99 s_max=$LATE_MAX
+  local s_rate=$STEADY_RATE s_cpu=$CPU_PCT s_rss=$RSS_MIB
+
+  log "yardstick: minisched, the same $n checks"
+  mkdir -p "$y"
+  cp "$d/intervals.txt" "$y/intervals.txt"
+  LOADED_S=$(date +%s.%N)
+  KH_REPORTING_URL="$NGINX_URL/externalCheckStatus?kh-run-uuid=bench" start minisched "$y/minisched.out" \
+    "$BIN/minisched" -c "$CAP" -t $((BURST_MAX + STEADY_WINDOW + 30)) "$y/intervals.txt" \
+    "$BIN/tinycheck" report "$y/runs.log"
+  local mpid=$LAST_PID
+  measure_steady minisched "$mpid" "$y/runs.log" "$n"
+  stop_pid "$mpid"
+
+  local what="$n checks, intervals 1s..3600s evenly spread, cap $CAP, minimal C checker"
+  row 4.1 "Scheduler, $n checks: start-up burst (every check due at load runs once)" "$s_burst" \
+    "minisched: heap + posix_spawn, same rules (limit)" "$BURST_S" "s" \
+    "$what. Every check is due at load (fresh state directory, no splay). Load of the YAML ($(du -h "$d/checks/scale.yaml" | cut -f1)): $(fmt "$load_s") s. Burst rate $(fmt "$(calc "$n / $s_burst")") runs/s (minisched $(fmt "$(calc "$n / $BURST_S")")). Load average at start: $load."
+  row 4.2 "Scheduler, $n checks: steady-state lateness p50" "$s_p50" "minisched p50" "$LATE_P50" "ms" \
+    "Per interval: (start − previous start) − interval, from the checker's own CLOCK_REALTIME at process start (µs resolution; includes spawn-delay jitter, so it can be negative). $s_n intervals over ${STEADY_WINDOW}s after the burst (minisched: $LATE_N)."
+  row 4.3 "Scheduler, $n checks: steady-state lateness p99" "$s_p99" "minisched p99" "$LATE_P99" "ms" ""
+  row 4.4 "Scheduler, $n checks: steady-state lateness max" "$s_max" "minisched max" "$LATE_MAX" "ms" ""
+  row 4.5 "Scheduler, $n checks: daemon CPU at steady state" "$s_cpu" "minisched CPU" "$CPU_PCT" \
+    "% of a core" "Steady load $(fmt "$s_rate") runs/s (minisched $(fmt "$STEADY_RATE") runs/s); includes starting those runs."
+  row 4.6 "Scheduler, $n checks: RSS at steady state" "$s_rss" "minisched RSS" "$RSS_MIB" "MiB" \
+    "GET /json at this size: $json (rendered on the event-loop thread, which serves nothing else meanwhile)."
+
+  # Idle: the same number of checks, all at 1h: after the burst nothing is due.
+  local i=$WORK/scale-idle
+  log "scenario 4: idle, $n checks every 1h"
+  gen_scale "$n" "$i" idle "$i/runs.log"
+  start_sonde scale-idle "$i/checks" "$CAP"
+  wait_loaded 120
+  wait_for "idle set: every check to run once" "$BURST_MAX" all_ran_once "$i/runs.log" "$n"
+  sleep 2
+  local t0 t1 a b
+  t0=$(cpu_ticks "$SONDE_PID"); a=$(date +%s.%N)
+  sleep "$IDLE_WINDOW"
+  t1=$(cpu_ticks "$SONDE_PID"); b=$(date +%s.%N)
+  local idle_cpu idle_rss
+  idle_cpu=$(calc "($t1 - $t0) * 100 / $CLK_TCK / ($b - $a)")
+  idle_rss=$(calc "$(rss_kib "$SONDE_PID") / 1024")
+  stop_sonde
+  row 4.7 "Scheduler, $n checks, nothing due: idle CPU" "$idle_cpu" "—" "—" "% of a core" \
+    "Every check at 1h, measured over ${IDLE_WINDOW}s after the start-up burst; resolution 1 clock tick ($(calc "1000 / $CLK_TCK") ms) over the window. RSS $(fmt "$idle_rss") MiB."
+}
+
+scenario_scale_large() {
+  local n=$SCALE_LARGE d=$WORK/scale-large y=$WORK/scale-large-yardstick load
+  load=$(loadavg)
+  log "scenario 4: scheduler scale, $n checks, intervals 1s..1h, cap $CAP (bounded: ${LARGE_WINDOW}s of the burst)"
+  gen_scale "$n" "$d" spread "$d/runs.log"
+  start_sonde scale-large "$d/checks" "$CAP"
+  wait_loaded 300
+  local load_s rss_loaded t0 t1 a b
+  load_s=$(calc "$LOADED_S - $LAUNCH_S")
+  rss_loaded=$(calc "$(rss_kib "$SONDE_PID") / 1024")
+  t0=$(cpu_ticks "$SONDE_PID"); a=$(date +%s.%N)
+  sleep "$LARGE_WINDOW"
+  t1=$(cpu_ticks "$SONDE_PID"); b=$(date +%s.%N)
+  local s_rate s_cpu s_rss json
+  s_rate=$(calc "$(runs_between "$d/runs.log" "$a" "$b") / ($b - $a)")
+  s_cpu=$(calc "($t1 - $t0) * 100 / $CLK_TCK / ($b - $a)")
+  s_rss=$(calc "$(rss_kib "$SONDE_PID") / 1024")
+  json=$(status_time)
+  stop_sonde
+  log "sonde: load $load_s s, RSS $rss_loaded MiB loaded, $s_rss MiB after; burst $s_rate runs/s, CPU $s_cpu%"
+
+  mkdir -p "$y"
+  cp "$d/intervals.txt" "$y/intervals.txt"
+  a=$(date +%s.%N)
+  KH_REPORTING_URL="$NGINX_URL/externalCheckStatus?kh-run-uuid=bench" start minisched_large \
+    "$y/minisched.out" "$BIN/minisched" -c "$CAP" -t $((LARGE_WINDOW + 60)) "$y/intervals.txt" \
+    "$BIN/tinycheck" report "$y/runs.log"
+  local mpid=$LAST_PID
+  t0=$(cpu_ticks "$mpid")
+  sleep "$LARGE_WINDOW"
+  t1=$(cpu_ticks "$mpid"); b=$(date +%s.%N)
+  local m_rate m_cpu m_rss
+  m_rate=$(calc "$(runs_between "$y/runs.log" "$a" "$b") / ($b - $a)")
+  m_cpu=$(calc "($t1 - $t0) * 100 / $CLK_TCK / ($b - $a)")
+  m_rss=$(calc "$(rss_kib "$mpid") / 1024")
+  stop_pid "$mpid"
+
+  local what="$n checks, intervals 1s..3600s evenly spread, cap $CAP"
+  row 4.8 "Scheduler, $n checks: load time (start to checks loaded)" "$load_s" "—" "—" "s" \
+    "$what; YAML $(du -h "$d/checks/scale.yaml" | cut -f1), one file. RSS once loaded: $(fmt "$rss_loaded") MiB. Load average at start: $load."
+  row 4.9 "Scheduler, $n checks: start-up burst rate" "$s_rate" "minisched, same checks (limit)" \
+    "$m_rate" "runs/s" \
+    "Over the first ${LARGE_WINDOW}s after loading. At this rate all $n first runs take $(fmt "$(calc "$n / $s_rate")") s (minisched $(fmt "$(calc "$n / $m_rate")") s); this suite measures ${LARGE_WINDOW}s of it. Compare the $SCALE_SMALL-check burst rate in 4.1."
+  row 4.10 "Scheduler, $n checks: steady-state lateness p50/p99/max" \
+    "not measured: the start-up burst does not end within the time budget" "—" "—" "ms" \
+    "See 4.9; lateness is measured at $SCALE_SMALL checks (4.2–4.4)."
+  row 4.11 "Scheduler, $n checks: daemon CPU during the burst" "$s_cpu" "minisched CPU" "$m_cpu" \
+    "% of a core" "Runs/s as in 4.9."
+  row 4.12 "Scheduler, $n checks: RSS after ${LARGE_WINDOW}s of the burst" "$s_rss" "minisched RSS" "$m_rss" \
+    "MiB" "GET /json at this size: $json."
+}
+
+# ---------------------------------------------------------------------------------------------
+# Output
+
+machine() {
+  local mem cpu os
+  cpu=$(lscpu | sed -n 's/^Model name: *//p' | head -1)
+  mem=$(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)
+  os=$(. /etc/os-release && echo "$PRETTY_NAME")
+  MACHINE="CPU: $cpu, $(nproc) cores; memory $mem; kernel $(uname -r); $os; work and state directories on $(df -T "$WORK" | awk 'NR == 2 {print $2 " (" $1 ")"}')"
+}
+
+write_results() {
+  mkdir -p "$OUT_DIR"
+  local md=$OUT_DIR/latest.md csv=$OUT_DIR/latest.csv
+  # The tree the daemon was built from (SONDE_BIN may come from another worktree).
+  local tree commit
+  tree=$(cd "$(dirname "$SONDE_BIN")" && git rev-parse --show-toplevel 2>/dev/null || echo "$ROOT")
+  commit=$(git -C "$tree" rev-parse --short HEAD 2>/dev/null || echo unknown)
+  git -C "$tree" diff --quiet HEAD -- src 2>/dev/null || commit="$commit with uncommitted changes in src/"
+  {
+    echo "# Sonde benchmark results"
+    echo
+    echo "- Date: $STARTED_AT – $(date -u +%H:%M:%SZ) ($(( SECONDS / 60 )) min $(( SECONDS % 60 )) s)"
+    echo "- Machine: $MACHINE"
+    echo "- Load average (1 min) at start: $LOAD_START, at end: $(loadavg) — other work on the machine skews absolute figures; ratios come from one run"
+    echo "- Sonde: $("$SONDE_BIN" version 2>/dev/null | head -1), built from commit $commit ($SONDE_BIN)"
+    echo "- Yardsticks: $(nginx -v 2>&1 | sed 's/^nginx version: //'), pushgateway $(prometheus-pushgateway --version 2>&1 | sed -n 's/.*version \([^ ]*\) .*/\1/p' | head -1), blackbox_exporter $(prometheus-blackbox-exporter --version 2>&1 | sed -n 's/.*version \([^ ]*\) .*/\1/p' | head -1), $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2)"
+    echo "- Ratio = Sonde ÷ yardstick (throughput: below 1 is slower; latency, time, CPU, memory: above 1 is more)"
+    echo
+    echo "| # | Figure | Sonde | Yardstick | Yardstick figure | Ratio | Unit | Notes |"
+    echo "|---|---|---|---|---|---|---|---|"
+    awk -F'\t' '{ printf "| %s | %s | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6, $7, $8 }' "$ROWS"
+  } >"$md"
+  {
+    echo "id,figure,sonde,yardstick,yardstick_figure,ratio,unit,notes,date,machine"
+    awk -F'\t' -v date="$STARTED_AT" -v machine="$MACHINE; load average at start $LOAD_START" '
+      function q(s) { gsub(/"/, "\"\"", s); return "\"" s "\"" }
+      { print q($1) "," q($2) "," q($3) "," q($4) "," q($5) "," q($6) "," q($7) "," q($8) "," q(date) "," q(machine) }' "$ROWS"
+  } >"$csv"
+  log "wrote $md and $csv"
+}
+
+# ---------------------------------------------------------------------------------------------
+
+if [ "$QUIET_WAIT" -gt 0 ]; then
+  log "waiting up to ${QUIET_WAIT}s for the load average ($(loadavg)) to drop below 1"
+  quiet_end=$((SECONDS + QUIET_WAIT))
+  while [ $SECONDS -lt $quiet_end ] && [ "$(calc "$(loadavg) >= 1")" = 1 ]; do sleep 5; done
+fi
+STARTED_AT=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+LOAD_START=$(loadavg)
+machine
+log "$MACHINE; load average $LOAD_START; work directory $WORK"
+build_tools
+start_nginx
+start_pushgateway
+start_blackbox
+scenario_ingest
+scenario_probes
+scenario_process
+scenario_scale_small
+scenario_scale_large
+write_results
+FAILED=0
+cat "$OUT_DIR/latest.md"
