@@ -190,7 +190,9 @@ TEST(RunnerLifecycleTest, DestructorLeavesNoProcess) {
   Harness h;
   const RunRequest req = MakeRequest(MakeSpec({MakeContainer("c", {"sleep", "300"})}));
   auto slot = h.Start(req);
-  EXPECT_EQ(CountProcesses(req.run_uuid), 1u);
+  // Start returns once the child is past execve's point of no return, which can be just before
+  // the kernel has put the new image's environment (what CountProcesses reads) in place.
+  EXPECT_TRUE(h.RunUntil([&] { return CountProcesses(req.run_uuid) == 1; }, milliseconds(1000)));
   h.DestroyRunner();
   EXPECT_EQ(CountProcesses(req.run_uuid), 0u);
   h.RunUntil([] { return false; }, milliseconds(50));  // queued handlers must not crash

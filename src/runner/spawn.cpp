@@ -1,127 +1,21 @@
-// SpawnProcess: fork + exec (see spawn.hpp). Between fork and exec the child runs only
-// async-signal-safe system calls on memory prepared by the parent: the parent may have other
-// threads whose locks (malloc, stdio) are frozen in the child.
+// SpawnProcess (see spawn.hpp): posix_spawn in the common case; fork + exec (spawn_fork.cpp)
+// only for a container that needs a uid/gid change, which posix_spawn cannot make.
 #include "runner/spawn.hpp"
 
 #include <fcntl.h>
-#include <sys/prctl.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
+#include <spawn.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <csignal>
 #include <system_error>
 
+#include "runner/spawn_internal.hpp"
+
 namespace sonde {
-namespace {
+namespace spawn_detail {
 
-// The step of the child's setup that failed, sent to the parent with errno.
-enum class Step : int {
-  kSetpgid,
-  kStdio,
-  kSetgroups,
-  kSetgid,
-  kSetuid,
-  kChdir,
-  kDeathSig,
-  kCloseRange,
-  kExec
-};
-
-struct ChildFailure {
-  Step step;
-  int error;
-};
-
-// What the child reads; all pointers into memory owned by the parent's stack frame.
-struct ChildArgs {
-  const SpawnPlan* plan;
-  char* const* argv;
-  char* const* envp;
-  int stdin_fd, stdout_fd, stderr_fd, report_fd;
-  pid_t parent;
-};
-
-[[noreturn]] void Fail(int report_fd, Step step) {
-  const ChildFailure f{step, errno};
-  // A short write cannot happen for 8 bytes into an empty pipe; nothing to do if it fails.
-  [[maybe_unused]] ssize_t n = ::write(report_fd, &f, sizeof(f));
-  ::_exit(127);
-}
-
-// Raw syscalls: glibc's wrappers broadcast credential changes to all threads, machinery that
-// is not async-signal-safe and pointless in the single-threaded child.
-void DropPrivileges(const SpawnPlan& plan, int report_fd) {
-  if (plan.gid) {
-    const gid_t gid = *plan.gid;
-    if (::syscall(SYS_setgroups, 1, &gid) != 0) Fail(report_fd, Step::kSetgroups);
-    if (::syscall(SYS_setgid, gid) != 0) Fail(report_fd, Step::kSetgid);
-  } else if (plan.uid) {
-    // Without runAsGroup keep the gid (as Kubernetes does) but not root's extra groups.
-    if (::syscall(SYS_setgroups, 0, nullptr) != 0) Fail(report_fd, Step::kSetgroups);
-  }
-  if (plan.uid && ::syscall(SYS_setuid, *plan.uid) != 0) Fail(report_fd, Step::kSetuid);
-}
-
-[[noreturn]] void RunChild(const ChildArgs& a) {
-  // The daemon ignores SIGPIPE and asio's handlers must not run here: reset every
-  // disposition while all signals are still blocked (the parent blocked them around fork).
-  struct sigaction dfl {};
-  dfl.sa_handler = SIG_DFL;
-  for (int sig = 1; sig < NSIG; ++sig) ::sigaction(sig, &dfl, nullptr);  // EINVAL for some: fine
-  if (::setpgid(0, 0) != 0) Fail(a.report_fd, Step::kSetpgid);
-  if (::dup2(a.stdin_fd, 0) < 0 || ::dup2(a.stdout_fd, 1) < 0 || ::dup2(a.stderr_fd, 2) < 0) {
-    Fail(a.report_fd, Step::kStdio);
-  }
-  DropPrivileges(*a.plan, a.report_fd);
-  // After the uid change, so that the directory is checked with the checker's permissions.
-  if (::chdir(a.plan->working_dir.c_str()) != 0) Fail(a.report_fd, Step::kChdir);
-  // Set after setuid, which clears it. A daemon crash then takes its direct children along.
-  if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) Fail(a.report_fd, Step::kDeathSig);
-  if (::getppid() != a.parent) ::_exit(127);  // the daemon died before prctl
-  // Covers fds other daemon threads opened without O_CLOEXEC; the report pipe is already
-  // close-on-exec and must stay open until execve.
-  if (::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0) Fail(a.report_fd, Step::kCloseRange);
-  sigset_t none;
-  ::sigemptyset(&none);
-  ::sigprocmask(SIG_SETMASK, &none, nullptr);
-  ::execve(a.plan->exec_path.c_str(), a.argv, a.envp);
-  Fail(a.report_fd, Step::kExec);
-}
-
-std::string Describe(const SpawnPlan& plan, const ChildFailure& f) {
-  const std::string why = std::system_category().message(f.error);
-  switch (f.step) {
-    case Step::kExec:
-      return "cannot start \"" + plan.exec_path + "\": " + why;
-    case Step::kChdir:
-      return "working directory \"" + plan.working_dir + "\": " + why;
-    case Step::kSetuid:
-      return "runAsUser " + std::to_string(plan.uid.value_or(0)) + ": setuid: " + why;
-    case Step::kSetgid:
-      return "runAsGroup " + std::to_string(plan.gid.value_or(0)) + ": setgid: " + why;
-    case Step::kSetgroups:
-      return "setgroups: " + why;
-    case Step::kSetpgid:
-      return "setpgid: " + why;
-    case Step::kStdio:
-      return "redirecting stdio: " + why;
-    case Step::kDeathSig:
-      return "prctl(PR_SET_PDEATHSIG): " + why;
-    case Step::kCloseRange:
-      return "close_range: " + why;
-  }
-  return why;
-}
-
-Result<SpawnedProcess> SystemError(const SpawnPlan& plan, const char* what) {
-  return Result<SpawnedProcess>::Error("cannot start \"" + plan.exec_path + "\": " + what + ": " +
-                                       std::system_category().message(errno));
-}
-
-// dup2() onto 0..2 in the child must not clobber a source fd, so sources live above 2 (they can
-// be below only if the daemon runs with a standard stream closed).
 bool MoveAbove2(UniqueFd& fd) {
   if (fd.Get() > 2) return true;
   const int moved = ::fcntl(fd.Get(), F_DUPFD_CLOEXEC, 3);
@@ -129,10 +23,6 @@ bool MoveAbove2(UniqueFd& fd) {
   fd.Reset(moved);
   return true;
 }
-
-struct Pipe {
-  UniqueFd read, write;
-};
 
 bool MakePipe(Pipe& p) {
   int fds[2];
@@ -150,48 +40,110 @@ std::vector<char*> CStrings(const std::vector<std::string>& v) {
   return out;
 }
 
-// Waits for the child's exec (the report pipe closes) or its failure report.
-Result<SpawnedProcess> AwaitExec(const SpawnPlan& plan, pid_t pid, UniqueFd report,
-                                 SpawnedProcess done) {
-  ChildFailure f{};
-  ssize_t n;
-  do {
-    n = ::read(report.Get(), &f, sizeof(f));
-  } while (n < 0 && errno == EINTR);
-  if (n == 0) return done;
-  // The child is exiting right now: reap it here so no SIGCHLD consumer ever sees it.
-  while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+Result<SpawnedProcess> SystemError(const SpawnPlan& plan, const char* what) {
+  return Result<SpawnedProcess>::Error("cannot start \"" + plan.exec_path + "\": " + what + ": " +
+                                       std::system_category().message(errno));
+}
+
+std::string WorkingDirError(const SpawnPlan& plan, int error) {
+  return "working directory \"" + plan.working_dir + "\": " + std::system_category().message(error);
+}
+
+}  // namespace spawn_detail
+
+namespace {
+
+using spawn_detail::Pipe;
+
+// What chdir(dir) would fail with (0: nothing). posix_spawn returns one errno for all of the
+// child's steps; checking the directory here keeps its errors apart from the executable's.
+int WorkingDirErrno(const std::string& dir) {
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0) return errno;
+  if (!S_ISDIR(st.st_mode)) return ENOTDIR;
+  if (::faccessat(AT_FDCWD, dir.c_str(), X_OK, AT_EACCESS) != 0) return errno;
+  return 0;
+}
+
+// posix_spawn's recipe for the child, applied in this order: own process group; stdin from
+// /dev/null, stdout/stderr to the pipes; the working directory; no fd above 2 (covers fds
+// other daemon threads opened without O_CLOEXEC); default dispositions for every signal
+// (glibc leaves out its reserved ones); an empty signal mask.
+class SpawnSetup {
+ public:
+  SpawnSetup(const SpawnPlan& plan, int out, int err) {
+    Add(::posix_spawn_file_actions_init(&actions_));
+    Add(::posix_spawnattr_init(&attr_));
+    Add(::posix_spawn_file_actions_addopen(&actions_, 0, "/dev/null", O_RDONLY, 0));
+    Add(::posix_spawn_file_actions_adddup2(&actions_, out, 1));
+    Add(::posix_spawn_file_actions_adddup2(&actions_, err, 2));
+    Add(::posix_spawn_file_actions_addchdir_np(&actions_, plan.working_dir.c_str()));
+    Add(::posix_spawn_file_actions_addclosefrom_np(&actions_, 3));
+    sigset_t all, none;
+    ::sigfillset(&all);
+    ::sigemptyset(&none);
+    Add(::posix_spawnattr_setsigdefault(&attr_, &all));
+    Add(::posix_spawnattr_setsigmask(&attr_, &none));
+    Add(::posix_spawnattr_setpgroup(&attr_, 0));
+    Add(::posix_spawnattr_setflags(
+        &attr_, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK));
   }
-  if (n != sizeof(f)) return SystemError(plan, "reading the exec status");
-  return Result<SpawnedProcess>::Error(Describe(plan, f));
+  ~SpawnSetup() {
+    ::posix_spawnattr_destroy(&attr_);
+    ::posix_spawn_file_actions_destroy(&actions_);
+  }
+  SpawnSetup(const SpawnSetup&) = delete;
+  SpawnSetup& operator=(const SpawnSetup&) = delete;
+
+  int error() const { return error_; }  // the first failure (ENOMEM), or 0
+  const posix_spawn_file_actions_t* actions() const { return &actions_; }
+  const posix_spawnattr_t* attr() const { return &attr_; }
+
+ private:
+  void Add(int rc) {
+    if (error_ == 0) error_ = rc;
+  }
+  // Zeroed so that destroy() is harmless even if init() failed (glibc: init cannot fail).
+  posix_spawn_file_actions_t actions_{};
+  posix_spawnattr_t attr_{};
+  int error_ = 0;
+};
+
+Result<SpawnedProcess> PosixSpawn(const SpawnPlan& plan, Pipe out, Pipe err) {
+  if (const int e = WorkingDirErrno(plan.working_dir); e != 0) {
+    return Result<SpawnedProcess>::Error(spawn_detail::WorkingDirError(plan, e));
+  }
+  SpawnSetup setup(plan, out.write.Get(), err.write.Get());
+  if (setup.error() != 0) {
+    errno = setup.error();
+    return spawn_detail::SystemError(plan, "posix_spawn");
+  }
+  const std::vector<char*> argv = spawn_detail::CStrings(plan.argv);
+  const std::vector<char*> envp = spawn_detail::CStrings(plan.env);
+  pid_t pid = -1;
+  // glibc: clone(CLONE_VM | CLONE_VFORK), so no page-table copy; returns once the child has
+  // exec'd, or has failed and been reaped, with the failing step's errno.
+  const int rc = ::posix_spawn(&pid, plan.exec_path.c_str(), setup.actions(), setup.attr(),
+                               argv.data(), envp.data());
+  if (rc != 0) {
+    // The directory may have gone (or changed) since the check above.
+    const int e = WorkingDirErrno(plan.working_dir);
+    return Result<SpawnedProcess>::Error(e != 0 ? spawn_detail::WorkingDirError(plan, e)
+                                                : "cannot start \"" + plan.exec_path +
+                                                      "\": " + std::system_category().message(rc));
+  }
+  return SpawnedProcess{pid, std::move(out.read), std::move(err.read)};
 }
 
 }  // namespace
 
 Result<SpawnedProcess> SpawnProcess(const SpawnPlan& plan) {
-  UniqueFd devnull(::open("/dev/null", O_RDONLY | O_CLOEXEC));
-  if (!devnull.Valid() || !MoveAbove2(devnull)) return SystemError(plan, "/dev/null");
-  Pipe out, err, report;
-  if (!MakePipe(out) || !MakePipe(err) || !MakePipe(report)) return SystemError(plan, "pipe");
-  const std::vector<char*> argv = CStrings(plan.argv);
-  const std::vector<char*> envp = CStrings(plan.env);
-  const ChildArgs args{&plan,           argv.data(),     envp.data(),        devnull.Get(),
-                       out.write.Get(), err.write.Get(), report.write.Get(), ::getpid()};
-
-  sigset_t all, old;
-  ::sigfillset(&all);
-  ::pthread_sigmask(SIG_SETMASK, &all, &old);
-  const pid_t pid = ::fork();
-  if (pid == 0) RunChild(args);
-  const int fork_errno = errno;
-  ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
-  if (pid < 0) {
-    errno = fork_errno;
-    return SystemError(plan, "fork");
+  Pipe out, err;
+  if (!spawn_detail::MakePipe(out) || !spawn_detail::MakePipe(err)) {
+    return spawn_detail::SystemError(plan, "pipe");
   }
-  report.write.Reset();  // else read() below never sees EOF
-  SpawnedProcess done{pid, std::move(out.read), std::move(err.read)};
-  return AwaitExec(plan, pid, std::move(report.read), std::move(done));
+  if (plan.uid || plan.gid) return spawn_detail::ForkSpawn(plan, std::move(out), std::move(err));
+  return PosixSpawn(plan, std::move(out), std::move(err));
 }
 
 }  // namespace sonde

@@ -1,10 +1,12 @@
 // Starting one container's process: PlanSpawn computes everything in the parent (paths, argv,
-// environment, credentials) so that SpawnProcess's child, between fork and exec, makes only
-// async-signal-safe system calls.
+// environment, credentials); SpawnProcess starts it with posix_spawn, or, for a container that
+// needs a uid/gid change, with fork + exec whose child makes only async-signal-safe calls.
 //
 // Ownership: SpawnProcess returns the pid (the caller must reap it) and the read ends of the
-// child's stdout/stderr pipes. Thread safety: both functions are reentrant, but SpawnProcess
-// must not race with another thread changing the signal mask of the calling thread.
+// child's stdout/stderr pipes. Thread safety: both functions are reentrant; the fork path must
+// not race with another thread changing the signal mask of the calling thread. Neither may
+// race with another thread reaping with waitpid(-1): a child that failed to exec is reaped
+// inside SpawnProcess.
 // Failure: errors are returned as the user-facing spawn_error text; nothing throws for a bad
 // checker (std::bad_alloc aside).
 #pragma once
@@ -56,10 +58,16 @@ struct SpawnedProcess {
   UniqueFd err;    // read end of the child's stderr
 };
 
-// fork + exec. Returns once the child has exec'd (or failed to: then the child is already
-// reaped and the error says which step failed, e.g. `working directory "/x": No such file or
-// directory`). The child gets stdin from /dev/null, default signal dispositions, an empty
-// signal mask, no inherited daemon fds, and SIGKILL should the daemon thread die.
+// Starts the process: posix_spawn (glibc: clone(CLONE_VM | CLONE_VFORK), no copy of the
+// daemon's page tables), or fork + exec when plan.uid/plan.gid is set. Returns once the child
+// has exec'd, or failed to: then the child is already reaped and the error names the working
+// directory (`working directory "/x": No such file or directory`, checked before spawning) or
+// the executable (`cannot start "/x": Permission denied`); the fork path also names the
+// setuid/setgid/setgroups step. The child leads its own process group and gets stdin from
+// /dev/null, default signal dispositions, an empty signal mask and no inherited daemon fds.
+// Only the fork path sets PR_SET_PDEATHSIG (SIGKILL when the daemon thread dies); a checker
+// started by posix_spawn outlives a daemon crash until it ends or the next daemon's
+// Runner::StopLeftovers (run for every run the crash interrupted) kills it.
 Result<SpawnedProcess> SpawnProcess(const SpawnPlan& plan);
 
 }  // namespace sonde
