@@ -1,15 +1,24 @@
 // A real Prometheus (Debian's `prometheus` package) scrapes a real sonde with the seed's scrape
 // config (job_name kuberhealthy, honor_labels, metrics_path /metrics), and the values are read
-// back through Prometheus's HTTP query API. A missing prometheus binary fails the test.
+// back through Prometheus's HTTP query API: check status, the cluster state flipping, and every
+// PromQL expression of the shipped dashboard and alert rules. A missing prometheus binary fails
+// the tests.
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
+#include <cctype>
+#include <fstream>
 #include <map>
+#include <regex>
+#include <set>
+#include <sstream>
 
 #include "support/checks.hpp"
 
@@ -33,6 +42,23 @@ int FreePort() {
   }
   close(fd);
   return ntohs(addr.sin_port);
+}
+
+// RFC 3986 percent-encoding of everything but unreserved characters: PromQL is full of
+// braces, quotes, spaces and `+`.
+std::string PercentEncode(std::string_view s) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (const unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
 }
 
 // `prometheus` on a free loopback port with its own config and TSDB in a temporary directory;
@@ -61,14 +87,21 @@ class PrometheusProcess {
   const std::string& url() const { return url_; }  // empty when it never became ready
   std::string log() const { return dir_.Read("prometheus.log"); }
 
-  // The `data.result` array of an instant query, or null on any failure.
-  json::value Query(const std::string& promql) const {
-    auto r = HttpCall("GET", url_ + "/api/v1/query?query=" + promql);
-    if (!r.ok() || r.value().status != 200) return nullptr;
+  // The whole answer to an instant query ({"status": "success" or "error", ...}), whatever
+  // the HTTP status; null when Prometheus did not answer with a JSON object.
+  json::value QueryAnswer(const std::string& promql) const {
+    auto r = HttpCall("GET", url_ + "/api/v1/query?query=" + PercentEncode(promql));
+    if (!r.ok()) return nullptr;
     boost::system::error_code ec;
     json::value doc = json::parse(r.value().body, ec);
-    if (ec || !doc.is_object()) return nullptr;
-    const json::value* result = doc.find_pointer("/data/result", ec);
+    return !ec && doc.is_object() ? doc : json::value(nullptr);
+  }
+
+  // The `data.result` of an instant query, or null on any failure.
+  json::value Query(const std::string& promql) const {
+    const json::value doc = QueryAnswer(promql);
+    boost::system::error_code ec;
+    const json::value* result = doc.is_object() ? doc.find_pointer("/data/result", ec) : nullptr;
     return result != nullptr ? *result : json::value(nullptr);
   }
 
@@ -138,6 +171,34 @@ std::map<std::string, json::value> ByCheck(const json::value& result) {
   return out;
 }
 
+// The value of a query that returns exactly one series, or "" otherwise.
+std::string OnlyValue(const PrometheusProcess& prom, const std::string& promql) {
+  const json::value r = prom.Query(promql);
+  return r.is_array() && r.as_array().size() == 1 ? Value(r.as_array()[0]) : "";
+}
+
+// sonde's host:port, as Prometheus names the target in `instance`.
+std::string Target(const DaemonProcess& d) { return d.url().substr(std::string("http://").size()); }
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Waits until sonde's /metrics lists every check in `keys` (ns/name).
+bool ServesChecks(const DaemonProcess& d, const std::vector<std::string>& keys) {
+  return Eventually(
+      [&] {
+        const ClientResponse r = d.Get("/metrics");
+        return r.status == 200 && std::all_of(keys.begin(), keys.end(), [&](const auto& k) {
+                 return r.body.find(k) != std::string::npos;
+               });
+      },
+      seconds(30));
+}
+
 TEST(PrometheusScrape, SeedScrapeConfigSeesCheckStatus) {
   TempDir checks;
   checks.Write("ok.sh", kReportOkNoHeader, true);
@@ -145,17 +206,11 @@ TEST(PrometheusScrape, SeedScrapeConfigSeesCheckStatus) {
   checks.Write("ok.yaml", CheckYaml({.name = "passing", .script = "ok.sh"}));
   checks.Write("bad.yaml", CheckYaml({.name = "failing", .script = "errors.sh"}));
   DaemonProcess d(checks.path());
-  ASSERT_TRUE(Eventually(
-      [&] {
-        const ClientResponse r = d.Get("/metrics");
-        return r.status == 200 && r.body.find("default/passing") != std::string::npos &&
-               r.body.find("default/failing") != std::string::npos;
-      },
-      seconds(30)))
+  ASSERT_TRUE(ServesChecks(d, {"default/passing", "default/failing"}))
       << "sonde does not serve both checks on /metrics: " << d.Get("/metrics").status << "\n"
       << d.log();
 
-  const std::string target = d.url().substr(std::string("http://").size());
+  const std::string target = Target(d);
   PrometheusProcess prom(target);
   ASSERT_FALSE(prom.url().empty()) << "prometheus did not start (apt-get install prometheus):\n"
                                    << prom.log();
@@ -198,6 +253,285 @@ TEST(PrometheusScrape, SeedScrapeConfigSeesCheckStatus) {
   bool canonical = false;
   for (const json::value& s : buckets.as_array()) canonical |= Label(s, "le") == "300.0";
   EXPECT_TRUE(canonical) << "not scraped as OpenMetrics: " << json::serialize(buckets);
+}
+
+// Reports OK while $PASS_FILE exists and a failure otherwise, so a test decides the outcome of
+// the next run by creating or removing one file.
+const char* const kPassWhileFileExists = R"(set -e
+body='{"OK": false, "Errors": ["pass file missing"]}'
+if [ -e "$PASS_FILE" ]; then body='{"OK": true}'; fi
+curl -sS --fail -X POST "$KH_REPORTING_URL" -H "kh-run-uuid: $KH_RUN_UUID" \
+  -H 'Content-Type: application/json' -d "$body"
+)";
+
+// POST /api/run for default/<name>; retried while the previous run is still winding down.
+bool RunNow(const DaemonProcess& d, const std::string& name) {
+  return Eventually(
+      [&] { return d.Post("/api/run?namespace=default&healthcheck=" + name, "").status == 202; },
+      seconds(10));
+}
+
+// Whether Prometheus has scraped default/<name> passing (or failing): one kuberhealthy_check
+// series for it with the matching status, and the cluster state that follows from it.
+bool PrometheusSeesCheck(const PrometheusProcess& prom, const std::string& name, bool passing) {
+  const std::string want = passing ? "1" : "0";
+  return Eventually(
+      [&] {
+        const json::value r = prom.Query("kuberhealthy_check{check=\"default/" + name + "\"}");
+        return r.is_array() && r.as_array().size() == 1 &&
+               Label(r.as_array()[0], "status") == want && Value(r.as_array()[0]) == want &&
+               OnlyValue(prom, "kuberhealthy_cluster_state") == want;
+      },
+      seconds(60));
+}
+
+// The `expr` of every rule in the shipped rules file, keyed by alert (or record) name.
+std::map<std::string, std::string> RuleExpressions() {
+  const YAML::Node doc =
+      YAML::LoadFile(std::string(SONDE_SOURCE_DIR) + "/deploy/prometheus/sonde.rules.yml");
+  std::map<std::string, std::string> out;
+  for (const auto& group : doc["groups"]) {
+    for (const auto& rule : group["rules"]) {
+      const std::string name = rule[rule["alert"] ? "alert" : "record"].as<std::string>();
+      out[name] = rule["expr"].as<std::string>();
+    }
+  }
+  return out;
+}
+
+TEST(PrometheusScrape, ClusterStateFlipsAndFlappingAlertSeesIt) {
+  TempDir checks;
+  TempDir flag;
+  checks.Write("ok.sh", kReportOkNoHeader, true);
+  checks.Write("flip.sh", kPassWhileFileExists, true);
+  checks.Write("ok.yaml", CheckYaml({.name = "passing", .script = "ok.sh"}));
+  checks.Write("flip.yaml", CheckYaml({.name = "flip",
+                                       .script = "flip.sh",
+                                       .env = {{"PASS_FILE", flag.path() + "/pass"}}}));
+  DaemonProcess d(checks.path());
+  ASSERT_TRUE(ServesChecks(d, {"default/passing", "default/flip"})) << d.log();
+  PrometheusProcess prom(Target(d));
+  ASSERT_FALSE(prom.url().empty()) << "prometheus did not start (apt-get install prometheus):\n"
+                                   << prom.log();
+  ASSERT_TRUE(PrometheusSeesCheck(prom, "flip", false))
+      << "cluster_state=" << json::serialize(prom.Query("kuberhealthy_cluster_state"))
+      << " checks=" << json::serialize(prom.Query("kuberhealthy_check")) << "\n"
+      << prom.log();
+
+  // Three recoveries within the hour is what SondeCheckFlapping calls flapping.
+  for (int recovery = 1; recovery <= 3; ++recovery) {
+    if (recovery > 1) {
+      flag.Remove("pass");
+      ASSERT_TRUE(RunNow(d, "flip")) << d.log();
+      ASSERT_TRUE(PrometheusSeesCheck(prom, "flip", false)) << "recovery " << recovery;
+    }
+    flag.Write("pass", "");
+    ASSERT_TRUE(RunNow(d, "flip")) << d.log();
+    ASSERT_TRUE(PrometheusSeesCheck(prom, "flip", true))
+        << "recovery " << recovery
+        << ": cluster_state=" << json::serialize(prom.Query("kuberhealthy_cluster_state"))
+        << " checks=" << json::serialize(prom.Query("kuberhealthy_check")) << "\n"
+        << d.log();
+  }
+
+  // The failing series went stale when the check passed: one series per check, right status.
+  const auto series = ByCheck(prom.Query("kuberhealthy_check"));
+  ASSERT_EQ(series.size(), 2u) << json::serialize(prom.Query("kuberhealthy_check"));
+  for (const auto& [check, s] : series) {
+    EXPECT_EQ(Label(s, "status"), "1") << check;
+    EXPECT_EQ(Label(s, "error"), "") << check;
+  }
+  for (const auto& [check, s] : ByCheck(prom.Query("count by (check) (kuberhealthy_check)"))) {
+    EXPECT_EQ(Value(s), "1") << check << " has more than one current series";
+  }
+  const auto flapping = ByCheck(prom.Query(RuleExpressions().at("SondeCheckFlapping")));
+  ASSERT_EQ(flapping.size(), 1u) << "only flip flaps: "
+                                 << json::serialize(
+                                        prom.Query(RuleExpressions().at("SondeCheckFlapping")));
+  EXPECT_EQ(Value(flapping.begin()->second), "3");
+  EXPECT_EQ(flapping.begin()->first, "default/flip");
+}
+
+// One PromQL expression from the dashboard or the rules, ready to evaluate.
+struct Expression {
+  std::string id;      // "rule <alert>", "<panel type> <panel title>/<refId>", "variable <name>"
+  std::string promql;  // dashboard variables already substituted
+};
+
+// Grafana's own variables, and each dashboard variable at its default (All for the query
+// variables, as the dashboard opens).
+std::map<std::string, std::string> DashboardVariables(const json::object& dashboard) {
+  std::map<std::string, std::string> vars = {
+      {"__rate_interval", "1m"}, {"__interval", "15s"}, {"__range", "1h"}};
+  const json::value* list = dashboard.at("templating").as_object().if_contains("list");
+  for (const json::value& v : list->as_array()) {
+    const json::object& o = v.as_object();
+    const std::string name(o.at("name").as_string());
+    if (o.at("type") == "datasource") {
+      vars[name] = "prometheus";
+      continue;
+    }
+    json::value current = o.at("current").as_object().at("value");
+    if (current.is_array()) current = current.as_array().at(0);
+    std::string value(current.as_string());
+    if (value == "$__all") {
+      const json::value* all = o.if_contains("allValue");
+      value = all != nullptr && all->is_string() ? std::string(all->as_string()) : ".*";
+    }
+    vars[name] = value;
+  }
+  return vars;
+}
+
+// `expr` with $name and ${name} (and ${name:format}) replaced; unknown names stay.
+std::string Substitute(const std::string& expr, const std::map<std::string, std::string>& vars) {
+  static const std::regex kVariable(R"(\$\{(\w+)(?::[^}]*)?\}|\$(\w+))");
+  std::string out;
+  auto last = expr.cbegin();
+  for (std::sregex_iterator it(expr.begin(), expr.end(), kVariable), end; it != end; ++it) {
+    const std::smatch& m = *it;
+    const std::string name = m[1].matched ? m[1].str() : m[2].str();
+    out.append(last, m[0].first);
+    const auto found = vars.find(name);
+    out += found != vars.end() ? found->second : m[0].str();
+    last = m[0].second;
+  }
+  out.append(last, expr.cend());
+  return out;
+}
+
+// Every panel's targets[].expr, rows' nested panels included.
+void PanelExpressions(const json::array& panels, const std::map<std::string, std::string>& vars,
+                      std::vector<Expression>& out) {
+  for (const json::value& p : panels) {
+    const json::object& panel = p.as_object();
+    const std::string where = std::string(panel.at("type").as_string()) + " " +
+                              std::string(panel.at("title").as_string());
+    if (const json::value* targets = panel.if_contains("targets")) {
+      for (const json::value& t : targets->as_array()) {
+        const json::value* expr = t.as_object().if_contains("expr");
+        if (expr == nullptr) continue;
+        const json::value* ref = t.as_object().if_contains("refId");
+        out.push_back({where + "/" + (ref != nullptr ? std::string(ref->as_string()) : "?"),
+                       Substitute(std::string(expr->as_string()), vars)});
+      }
+    }
+    if (const json::value* nested = panel.if_contains("panels")) {
+      PanelExpressions(nested->as_array(), vars, out);
+    }
+  }
+}
+
+std::vector<Expression> DashboardExpressions() {
+  const std::string path = std::string(SONDE_SOURCE_DIR) + "/deploy/grafana/sonde-dashboard.json";
+  const json::object dashboard = json::parse(ReadFile(path)).as_object();
+  const auto vars = DashboardVariables(dashboard);
+  std::vector<Expression> out;
+  PanelExpressions(dashboard.at("panels").as_array(), vars, out);
+  // A query variable's label_values(selector, label) runs `selector` as a series query.
+  for (const json::value& v : dashboard.at("templating").as_object().at("list").as_array()) {
+    const json::object& o = v.as_object();
+    if (o.at("type") != "query") continue;
+    std::string q(o.at("query").as_string());
+    if (q.starts_with("label_values(")) q = q.substr(13, q.rfind(',') - 13);
+    out.push_back({"variable " + std::string(o.at("name").as_string()), Substitute(q, vars)});
+  }
+  return out;
+}
+
+std::vector<Expression> AllExpressions() {
+  std::vector<Expression> out = DashboardExpressions();
+  for (const auto& [name, expr] : RuleExpressions()) out.push_back({"rule " + name, expr});
+  return out;
+}
+
+// Expressions that rightly return nothing in the scenario below, and why. Everything else must
+// return data; these must return none (an alert firing here would be a false alarm).
+const std::map<std::string, std::string>& EmptyByDesign() {
+  static const std::map<std::string, std::string> kEmpty = {
+      {"rule KuberhealthyError", "sonde is running"},
+      {"rule SondeDown", "the target is up"},
+      {"rule SondeCheckStale", "every check produced a result moments ago"},
+      {"rule SondeCheckNoRecentSuccess", "no check passed more than a day ago"},
+      // ClusterStateFlipsAndFlappingAlertSeesIt has it fire.
+      {"rule SondeCheckFlapping", "no check has recovered"},
+      {"rule SondeSchedulerLagging", "no run starts 30s late"},
+  };
+  return kEmpty;
+}
+
+// Whether an answer holds data a panel or an alert would show: a sample that is not NaN
+// (histogram_quantile over buckets that did not move is NaN: an empty panel).
+bool HasData(const json::value& answer) {
+  boost::system::error_code ec;
+  const json::value* type = answer.find_pointer("/data/resultType", ec);
+  const json::value* result = answer.find_pointer("/data/result", ec);
+  if (type == nullptr || result == nullptr || !result->is_array()) return false;
+  if (*type == "scalar" || *type == "string") return true;
+  for (const json::value& s : result->as_array()) {
+    if (Value(s) != "NaN") return true;
+  }
+  return false;
+}
+
+// A passing check that runs every 2s (so every rate() and histogram moves), a failing check
+// and a failing job: most expressions have something to show, and the failure alerts fire.
+TEST(PrometheusScrape, EveryDashboardAndRuleExpressionEvaluates) {
+  const std::vector<Expression> exprs = AllExpressions();
+  ASSERT_GE(exprs.size(), 30u) << "the shipped dashboard and rules have more than this";
+  std::set<std::string> ids;
+  for (const Expression& e : exprs) {
+    EXPECT_TRUE(ids.insert(e.id).second) << "two expressions are called " << e.id;
+    EXPECT_TRUE(e.promql.find('$') == std::string::npos)
+        << e.id << " uses a dashboard variable this test does not know: " << e.promql;
+  }
+  for (const auto& [id, why] : EmptyByDesign()) {
+    EXPECT_EQ(ids.count(id), 1u) << "EmptyByDesign names " << id << ", which no longer exists";
+  }
+
+  TempDir checks;
+  checks.Write("ok.sh", kReportOkNoHeader, true);
+  checks.Write("errors.sh", kReportErrors, true);
+  checks.Write("ok.yaml", CheckYaml({.name = "passing", .script = "ok.sh", .interval = "2s"}));
+  checks.Write("bad.yaml", CheckYaml({.name = "failing", .script = "errors.sh"}));
+  checks.Write("job.yaml",
+               CheckYaml({.name = "migrate", .script = "errors.sh", .kind = "KuberhealthyJob"}));
+  DaemonProcess d(checks.path());
+  ASSERT_TRUE(ServesChecks(d, {"default/passing", "default/failing", "default/migrate"}))
+      << d.log();
+  PrometheusProcess prom(Target(d));
+  ASSERT_FALSE(prom.url().empty()) << "prometheus did not start (apt-get install prometheus):\n"
+                                   << prom.log();
+
+  // Every answer must parse; wait (bounded) until the ones that need data have it.
+  std::map<std::string, json::value> answers;
+  const auto settled = [&] {
+    bool all = true;
+    for (const Expression& e : exprs) {
+      json::value& a = answers[e.id];
+      if (!a.is_object() || HasData(a) == (EmptyByDesign().count(e.id) > 0)) {
+        a = prom.QueryAnswer(e.promql);
+      }
+      all = all && a.is_object() && a.as_object().at("status") == "success" &&
+            HasData(a) == (EmptyByDesign().count(e.id) == 0);
+    }
+    return all;
+  };
+  Eventually(settled, seconds(60));
+
+  for (const Expression& e : exprs) {
+    const json::value& a = answers[e.id];
+    ASSERT_TRUE(a.is_object()) << e.id << ": Prometheus did not answer\n" << prom.log();
+    if (a.as_object().at("status") != "success") {
+      ADD_FAILURE() << e.id << " does not evaluate: " << json::serialize(a) << "\n  " << e.promql;
+    } else if (const auto empty = EmptyByDesign().find(e.id); empty != EmptyByDesign().end()) {
+      EXPECT_FALSE(HasData(a)) << e.id << " should return nothing (" << empty->second
+                               << ") but returned " << json::serialize(a) << "\n  " << e.promql;
+    } else {
+      EXPECT_TRUE(HasData(a)) << e.id << " returned no data: " << json::serialize(a) << "\n  "
+                              << e.promql;
+    }
+  }
 }
 
 }  // namespace

@@ -122,7 +122,7 @@ class Daemon {
     o.max_concurrent_runs = settings_.max_concurrent_runs;
     o.metadata = settings_.state_metadata;
     engine_ = std::make_unique<Engine>(io_.get_executor(), clock_, runner_, *store_, o, &metrics_);
-    api_ = std::make_unique<HttpApi>(*engine_, runner_, *store_, metrics_);
+    api_ = std::make_unique<HttpApi>(*engine_, runner_, *store_, metrics_, settings_.metrics);
   }
 
   void Reload(const char* why) {

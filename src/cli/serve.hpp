@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/time.hpp"
+#include "metrics/exposition.hpp"
 
 namespace sonde {
 
@@ -25,6 +26,7 @@ struct ServeSettings {
   Duration shutdown_timeout = std::chrono::seconds(10);
   size_t max_report_bytes = 1024 * 1024;
   std::map<std::string, std::string> state_metadata;
+  MetricsOptions metrics;  // how /metrics labels its series (Kuberhealthy's exporter options)
   std::string ready_file;  // written with the base URL once serving (for scripts and tests)
 };
 

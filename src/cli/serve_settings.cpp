@@ -2,6 +2,7 @@
 
 #include <CLI/CLI.hpp>
 #include <charconv>
+#include <set>
 
 #include "config/daemon_config.hpp"
 
@@ -26,6 +27,55 @@ Status ParseDurationFlag(const std::string& name, const std::string& text, Durat
   return Status::Ok();
 }
 
+// A byte length where 0 means unlimited.
+Status ParseLength(const std::string& name, const std::string& text, size_t& out) {
+  size_t v = 0;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || p != text.data() + text.size()) {
+    return Status::Error(name + ": \"" + text +
+                         "\" is not a whole number of bytes (0 = unlimited)");
+  }
+  out = v;
+  return Status::Ok();
+}
+
+Status ParseBoolFlag(const std::string& name, const std::string& text, bool& out) {
+  if (text == "true" || text == "1") {
+    out = true;
+  } else if (text == "false" || text == "0") {
+    out = false;
+  } else {
+    return Status::Error(name + ": \"" + text + "\" is not true or false");
+  }
+  return Status::Ok();
+}
+
+// A valid allow or deny list as MetricsOptions holds it: a lone "*" (every label) is the
+// empty allowlist.
+std::set<std::string> LabelSet(const std::vector<std::string>& names) {
+  if (names == std::vector<std::string>{"*"}) return {};
+  return {names.begin(), names.end()};
+}
+
+Status ParseLabelList(const std::string& name, const std::vector<std::string>& names,
+                      bool allow_list, std::set<std::string>& out) {
+  for (const std::string& label : names) {
+    const std::string problem = MetricsLabelListEntryProblem(label, names.size(), allow_list);
+    if (!problem.empty()) return Status::Error(name + ": " + problem);
+  }
+  out = LabelSet(names);
+  return Status::Ok();
+}
+
+// The file's metrics section was validated when it was parsed.
+void ApplyFileMetrics(const DaemonMetricsConfig& c, MetricsOptions& m) {
+  if (c.suppress_error_label) m.suppress_error_label = *c.suppress_error_label;
+  if (c.error_label_max_length) m.error_label_max_length = *c.error_label_max_length;
+  if (c.label_value_max_length) m.label_value_max_length = *c.label_value_max_length;
+  if (c.label_allowlist) m.label_allowlist = LabelSet(*c.label_allowlist);
+  if (c.label_denylist) m.label_denylist = LabelSet(*c.label_denylist);
+}
+
 // Copies the file's values into `s` (the file sits between defaults and flags).
 void ApplyFile(const DaemonConfig& c, ServeSettings& s) {
   if (c.listen) s.listen = *c.listen;
@@ -41,6 +91,36 @@ void ApplyFile(const DaemonConfig& c, ServeSettings& s) {
   if (c.shutdown_timeout) s.shutdown_timeout = *c.shutdown_timeout;
   if (c.max_report_bytes) s.max_report_bytes = static_cast<size_t>(*c.max_report_bytes);
   s.state_metadata = c.state_metadata;
+  ApplyFileMetrics(c.metrics, s.metrics);
+}
+
+// Errors come back in flag order, first one only, as for the other flags.
+Status ApplyMetricsFlags(const ServeFlags& f, MetricsOptions& m) {
+  Status st = Status::Ok();
+  const auto chain = [&st](Status next) {
+    if (st.ok()) st = std::move(next);
+  };
+  if (!f.metrics_suppress_error_label.empty()) {
+    chain(ParseBoolFlag("--metrics-suppress-error-label", f.metrics_suppress_error_label,
+                        m.suppress_error_label));
+  }
+  if (!f.metrics_error_label_max_length.empty()) {
+    chain(ParseLength("--metrics-error-label-max-length", f.metrics_error_label_max_length,
+                      m.error_label_max_length));
+  }
+  if (!f.metrics_label_allowlist.empty()) {
+    chain(ParseLabelList("--metrics-label-allowlist", f.metrics_label_allowlist,
+                         /*allow_list=*/true, m.label_allowlist));
+  }
+  if (!f.metrics_label_denylist.empty()) {
+    chain(ParseLabelList("--metrics-label-denylist", f.metrics_label_denylist,
+                         /*allow_list=*/false, m.label_denylist));
+  }
+  if (!f.metrics_label_value_max_length.empty()) {
+    chain(ParseLength("--metrics-label-value-max-length", f.metrics_label_value_max_length,
+                      m.label_value_max_length));
+  }
+  return st;
 }
 
 Status ApplyFlags(const ServeFlags& f, ServeSettings& s) {
@@ -74,6 +154,7 @@ Status ApplyFlags(const ServeFlags& f, ServeSettings& s) {
   if (!f.shutdown_timeout.empty()) {
     chain(ParseDurationFlag("--shutdown-timeout", f.shutdown_timeout, s.shutdown_timeout));
   }
+  chain(ApplyMetricsFlags(f, s.metrics));
   return st;
 }
 
@@ -108,6 +189,23 @@ void AddServeFlags(CLI::App& serve, ServeFlags& f) {
       ->envname("SONDE_MAX_REPORT_BYTES");
   serve.add_option("--ready-file", f.ready_file, "Write the base URL here once serving")
       ->envname("SONDE_READY_FILE");
+  serve.add_flag("--metrics-suppress-error-label", f.metrics_suppress_error_label,
+                 "Leave the error label off kuberhealthy_check and kuberhealthy_job [false]")
+      ->envname("SONDE_METRICS_SUPPRESS_ERROR_LABEL");
+  serve.add_option("--metrics-error-label-max-length", f.metrics_error_label_max_length,
+                   "Cut error labels to this many bytes; 0 = unlimited [0]")
+      ->envname("SONDE_METRICS_ERROR_LABEL_MAX_LENGTH");
+  serve.add_option("--metrics-label-allowlist", f.metrics_label_allowlist,
+                   "Extra labels exposed on kuberhealthy_* series; * = all [severity,category]")
+      ->envname("SONDE_METRICS_LABEL_ALLOWLIST")
+      ->delimiter(',');
+  serve.add_option("--metrics-label-denylist", f.metrics_label_denylist,
+                   "Extra labels never exposed; wins over the allowlist []")
+      ->envname("SONDE_METRICS_LABEL_DENYLIST")
+      ->delimiter(',');
+  serve.add_option("--metrics-label-value-max-length", f.metrics_label_value_max_length,
+                   "Cut extra label values to this many bytes; 0 = unlimited [256]")
+      ->envname("SONDE_METRICS_LABEL_VALUE_MAX_LENGTH");
 }
 
 Result<ServeSettings> ResolveServeSettings(const ServeFlags& flags) {

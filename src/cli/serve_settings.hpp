@@ -17,6 +17,11 @@ struct ServeFlags {
   std::string max_concurrent_runs, kill_grace_period, reload_interval, shutdown_timeout;
   std::string max_report_bytes, ready_file;
   std::vector<std::string> checks;
+  // /metrics labelling (MetricsOptions). The bool is a string so that "not given" can leave
+  // the config file's value in place.
+  std::string metrics_suppress_error_label, metrics_error_label_max_length;
+  std::string metrics_label_value_max_length;
+  std::vector<std::string> metrics_label_allowlist, metrics_label_denylist;  // "*" = every label
 };
 
 void AddServeFlags(CLI::App& serve, ServeFlags& flags);

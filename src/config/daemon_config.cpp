@@ -19,7 +19,10 @@ using config_internal::Quote;
 constexpr std::string_view kKeys[] = {
     "listen",          "checks",         "stateDir",          "instanceName",    "logFormat",
     "logLevel",        "reportingURL",   "maxConcurrentRuns", "killGracePeriod", "reloadInterval",
-    "shutdownTimeout", "maxReportBytes", "stateMetadata"};
+    "shutdownTimeout", "maxReportBytes", "stateMetadata",     "metrics"};
+constexpr std::string_view kMetricsKeys[] = {"suppressErrorLabel", "errorLabelMaxLength",
+                                             "labelAllowlist", "labelDenylist",
+                                             "labelValueMaxLength"};
 constexpr std::string_view kLogFormats[] = {"text", "json"};
 constexpr std::string_view kLogLevels[] = {"trace", "debug", "info", "warn", "error"};
 
@@ -109,6 +112,51 @@ void ReadNumbers(const MapView& root, DaemonConfig& c) {
         });
 }
 
+// A list of extra label names. `allow_all` accepts "*" as the only entry, meaning every label.
+std::optional<std::vector<std::string>> ReadLabelNames(const YAML::Node& node,
+                                                       const std::string& path, bool allow_all,
+                                                       ErrorSink& sink) {
+  auto names = config_internal::ReadStringList(
+      node, path, R"(a list of label names, e.g. ["severity", "label_team"])", sink);
+  if (!names) return std::nullopt;
+  bool ok = true;
+  for (size_t i = 0; i < names->size(); ++i) {
+    const std::string problem = MetricsLabelListEntryProblem((*names)[i], names->size(), allow_all);
+    if (problem.empty()) continue;
+    sink.Add(node[i], path + "[" + std::to_string(i) + "]", problem);
+    ok = false;
+  }
+  if (!ok) return std::nullopt;
+  return names;
+}
+
+void ReadMetrics(const MapView& root, DaemonMetricsConfig& m) {
+  const YAML::Node* node = root.Get("metrics");
+  if (node == nullptr) return;
+  ErrorSink& sink = root.sink();
+  if (!node->IsMap()) {
+    sink.Add(*node, "metrics", "must be a mapping of metrics settings, found " + Describe(*node));
+    return;
+  }
+  MapView view(*node, "metrics", sink);
+  view.RejectUnknown(kMetricsKeys);
+  Field(view, "suppressErrorLabel", m.suppress_error_label,
+        [&](const YAML::Node& n, const std::string& p) {
+          return config_internal::ReadBool(n, p, sink);
+        });
+  auto length = [&](const YAML::Node& n, const std::string& p) {
+    return config_internal::ReadInt(n, p, 0, sink);
+  };
+  Field(view, "errorLabelMaxLength", m.error_label_max_length, length);
+  Field(view, "labelValueMaxLength", m.label_value_max_length, length);
+  Field(view, "labelAllowlist", m.label_allowlist, [&](const YAML::Node& n, const std::string& p) {
+    return ReadLabelNames(n, p, /*allow_all=*/true, sink);
+  });
+  Field(view, "labelDenylist", m.label_denylist, [&](const YAML::Node& n, const std::string& p) {
+    return ReadLabelNames(n, p, /*allow_all=*/false, sink);
+  });
+}
+
 void ReadConfig(const YAML::Node& doc, const std::string& file, ErrorSink& sink, DaemonConfig& c) {
   if (!doc.IsMap()) {
     sink.Add(doc, "", "the config must be a mapping of settings, found " + Describe(doc));
@@ -118,6 +166,7 @@ void ReadConfig(const YAML::Node& doc, const std::string& file, ErrorSink& sink,
   root.RejectUnknown(kKeys);
   ReadStrings(root, c);
   ReadNumbers(root, c);
+  ReadMetrics(root, c.metrics);
   if (c.state_dir) c.state_dir = Resolve(*c.state_dir, file);
   if (const YAML::Node* n = root.Get("checks")) {
     auto paths = config_internal::ReadStringList(
@@ -133,6 +182,22 @@ void ReadConfig(const YAML::Node& doc, const std::string& file, ErrorSink& sink,
 }
 
 }  // namespace
+
+bool IsMetricsExtraLabelName(std::string_view name) {
+  if (name == "severity" || name == "category" || name == "run_uuid") return true;
+  constexpr std::string_view kPrefix = "label_";
+  if (!name.starts_with(kPrefix) || name.size() == kPrefix.size()) return false;
+  return std::all_of(name.begin() + kPrefix.size(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+  });
+}
+
+std::string MetricsLabelListEntryProblem(std::string_view name, size_t entries, bool allow_list) {
+  if (IsMetricsExtraLabelName(name) || (allow_list && name == "*" && entries == 1)) return "";
+  const char* hint = allow_list && name == "*" ? "\"*\" must be the only entry"
+                                               : "use severity, category, run_uuid or label_<key>";
+  return "invalid label " + Quote(name) + " (" + hint + ")";
+}
 
 DaemonConfigResult ParseDaemonConfig(std::string_view text, const std::string& file) {
   DaemonConfigResult out;

@@ -19,6 +19,18 @@
 
 namespace sonde {
 
+// metrics: Kuberhealthy's exporter options (v2 promMetricsConfig, v3 KH_PROM_*).
+struct DaemonMetricsConfig {
+  std::optional<bool> suppress_error_label;       // suppressErrorLabel
+  std::optional<int64_t> error_label_max_length;  // errorLabelMaxLength: bytes >= 0; 0 = unlimited
+  // labelAllowlist: extra label names (IsMetricsExtraLabelName); [] or ["*"] allows every one.
+  std::optional<std::vector<std::string>> label_allowlist;
+  std::optional<std::vector<std::string>> label_denylist;  // labelDenylist: extra label names
+  std::optional<int64_t> label_value_max_length;  // labelValueMaxLength: bytes >= 0; 0 = unlimited
+
+  bool operator==(const DaemonMetricsConfig&) const = default;
+};
+
 struct DaemonConfig {
   std::optional<std::string> listen;  // listen: "HOST:PORT", e.g. ":8080", "[::1]:8080"
   // checks: files or directories. Relative paths are resolved against the config file's
@@ -35,6 +47,7 @@ struct DaemonConfig {
   std::optional<Duration> shutdown_timeout;   // shutdownTimeout: Go duration > 0
   std::optional<int64_t> max_report_bytes;    // maxReportBytes: >= 1
   std::map<std::string, std::string> state_metadata;  // stateMetadata: "Metadata" on status page
+  DaemonMetricsConfig metrics;                        // metrics: {...}
 
   bool operator==(const DaemonConfig&) const = default;
 };
@@ -43,6 +56,15 @@ struct DaemonConfigResult {
   DaemonConfig config;
   std::vector<ConfigError> errors;  // in file order; empty when the file is valid
 };
+
+// Whether `name` can be an extra label of the per-check metric families: severity, category,
+// run_uuid or label_<key> with <key> in [a-zA-Z0-9_]+. Allow and deny lists take these, so a
+// misspelt name is an error instead of a list that silently matches nothing.
+bool IsMetricsExtraLabelName(std::string_view name);
+// "" when `name` may be an entry of a label allow list (`allow_list`; a lone "*" allows every
+// label) or deny list of `entries` entries; otherwise the problem, e.g. `invalid label "team"
+// (use severity, ...)`. The config file and the flags share it so they say the same thing.
+std::string MetricsLabelListEntryProblem(std::string_view name, size_t entries, bool allow_list);
 
 // `file` names the source in errors and anchors relative paths. An empty text is a valid,
 // empty config.

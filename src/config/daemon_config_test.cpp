@@ -31,6 +31,12 @@ reloadInterval: 1m
 shutdownTimeout: 1500ms
 maxReportBytes: 1048576
 stateMetadata: {site: paris}
+metrics:
+  suppressErrorLabel: true
+  errorLabelMaxLength: 512
+  labelAllowlist: [severity, label_team]
+  labelDenylist: [run_uuid]
+  labelValueMaxLength: 0
 )",
                                                  "/etc/sonde/sonde.yaml");
   ASSERT_EQ(ErrorStrings(r), std::vector<std::string>{});
@@ -48,6 +54,30 @@ stateMetadata: {site: paris}
   EXPECT_EQ(c.shutdown_timeout, milliseconds(1500));
   EXPECT_EQ(c.max_report_bytes, 1048576);
   EXPECT_EQ(c.state_metadata, (std::map<std::string, std::string>{{"site", "paris"}}));
+  EXPECT_EQ(c.metrics.suppress_error_label, true);
+  EXPECT_EQ(c.metrics.error_label_max_length, 512);
+  EXPECT_EQ(c.metrics.label_allowlist, (std::vector<std::string>{"severity", "label_team"}));
+  EXPECT_EQ(c.metrics.label_denylist, std::vector<std::string>{"run_uuid"});
+  EXPECT_EQ(c.metrics.label_value_max_length, 0);
+}
+
+// An empty allowlist is a setting (allow every label), not the absence of one.
+TEST(DaemonConfigTest, MetricsAllowlistCanAllowEverything) {
+  for (const char* yaml :
+       {"metrics: {labelAllowlist: []}\n", "metrics: {labelAllowlist: ['*']}\n"}) {
+    const DaemonConfigResult r = ParseDaemonConfig(yaml, "s.yaml");
+    ASSERT_EQ(ErrorStrings(r), std::vector<std::string>{}) << yaml;
+    ASSERT_TRUE(r.config.metrics.label_allowlist.has_value()) << yaml;
+  }
+}
+
+TEST(DaemonConfigTest, MetricsExtraLabelNames) {
+  for (const char* name : {"severity", "category", "run_uuid", "label_team", "label_A_9"}) {
+    EXPECT_TRUE(IsMetricsExtraLabelName(name)) << name;
+  }
+  for (const char* name : {"", "label_", "label_a-b", "team", "Severity", "check", "error", "*"}) {
+    EXPECT_FALSE(IsMetricsExtraLabelName(name)) << name;
+  }
 }
 
 TEST(DaemonConfigTest, EmptyFileLeavesEverythingUnset) {
@@ -88,7 +118,7 @@ INSTANTIATE_TEST_SUITE_P(
          "logfomat: json\n",
          {"s.yaml:1:1: logfomat: unknown field \"logfomat\" (allowed: listen, checks, stateDir, "
           "instanceName, logFormat, logLevel, reportingURL, maxConcurrentRuns, killGracePeriod, "
-          "reloadInterval, shutdownTimeout, maxReportBytes or stateMetadata)"}},
+          "reloadInterval, shutdownTimeout, maxReportBytes, stateMetadata or metrics)"}},
         {"UnknownKeyDidYouMean",
          "reportingUrl: http://x\n",
          {"s.yaml:1:1: reportingUrl: unknown field \"reportingUrl\" (did you mean "
@@ -131,6 +161,42 @@ INSTANTIATE_TEST_SUITE_P(
         {"StateMetadataNotStrings",
          "stateMetadata: {a: {b: c}}\n",
          {"s.yaml:1:20: stateMetadata.a: must be a string, found a mapping"}},
+        {"MetricsNotAMapping",
+         "metrics: true\n",
+         {"s.yaml:1:10: metrics: must be a mapping of metrics settings, found \"true\""}},
+        {"MetricsUnknownKey",
+         "metrics: {suppressErrorLabels: true}\n",
+         {"s.yaml:1:11: metrics.suppressErrorLabels: unknown field \"suppressErrorLabels\" "
+          "(allowed: suppressErrorLabel, errorLabelMaxLength, labelAllowlist, labelDenylist or "
+          "labelValueMaxLength)"}},
+        {"MetricsSuppressNotBool",
+         "metrics:\n  suppressErrorLabel: \"yes\"\n",
+         {"s.yaml:2:23: metrics.suppressErrorLabel: must be true or false without quotes, found "
+          "\"yes\""}},
+        {"MetricsErrorLengthNegative",
+         "metrics:\n  errorLabelMaxLength: -1\n",
+         {"s.yaml:2:24: metrics.errorLabelMaxLength: must be an integer >= 0, found \"-1\""}},
+        {"MetricsValueLengthNotNumber",
+         "metrics:\n  labelValueMaxLength: 1KiB\n",
+         {"s.yaml:2:24: metrics.labelValueMaxLength: must be an integer >= 0, found \"1KiB\""}},
+        {"MetricsAllowlistNotAList",
+         "metrics:\n  labelAllowlist: severity\n",
+         {"s.yaml:2:19: metrics.labelAllowlist: must be a list of label names, e.g. "
+          "[\"severity\", \"label_team\"], found \"severity\""}},
+        {"MetricsAllowlistUnknownLabel",
+         "metrics:\n  labelAllowlist: [severity, team, label_a-b]\n",
+         {"s.yaml:2:30: metrics.labelAllowlist[1]: invalid label \"team\" (use severity, "
+          "category, run_uuid or label_<key>)",
+          "s.yaml:2:36: metrics.labelAllowlist[2]: invalid label \"label_a-b\" (use severity, "
+          "category, run_uuid or label_<key>)"}},
+        {"MetricsAllowlistStarNotAlone",
+         "metrics:\n  labelAllowlist: ['*', severity]\n",
+         {"s.yaml:2:20: metrics.labelAllowlist[0]: invalid label \"*\" (\"*\" must be the only "
+          "entry)"}},
+        {"MetricsDenylistNoStar",
+         "metrics:\n  labelDenylist: ['*']\n",
+         {"s.yaml:2:19: metrics.labelDenylist[0]: invalid label \"*\" (use severity, category, "
+          "run_uuid or label_<key>)"}},
         {"SeveralAtOnce",
          "logLevel: loud\nlisten: x\nstateDir: [a]\n",
          {"s.yaml:1:11: logLevel: invalid value \"loud\" (use trace, debug, info, warn or error)",

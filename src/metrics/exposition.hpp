@@ -27,6 +27,8 @@ struct MetricsOptions {
   std::set<std::string> label_allowlist = {"severity", "category"};
   std::set<std::string> label_denylist;
   size_t label_value_max_length = 256;  // bytes; 0 = unlimited
+
+  bool operator==(const MetricsOptions&) const = default;
 };
 
 // The store's view of one check, for sonde_check_uptime_ratio and
