@@ -379,7 +379,7 @@ scenario_process() {
     "$PROC_CHECKS checks every 1s (demand $PROC_CHECKS/s), --max-concurrent-runs $CAP, minimal C checker (raw-socket POST, no curl, no shell); ${PROC_WINDOW}s window after ${PROC_WARMUP}s; $fails failed runs. Load average at start: $load."
   row 3.2 "Process checks: completed runs/s vs. the same checker without Sonde" "$rate" \
     "posix_spawn loop of the same checker, $CAP at a time, reporting to nginx" "$loop_rate" "runs/s" \
-    "Same checker binary, same parallelism; the difference is Sonde: fork of the daemon + exec with output pipes and a process group, the report over HTTP with its durable commit, a /proc sweep at the end of each run, state."
+    "Same checker binary, same parallelism; the difference is Sonde: posix_spawn with output pipes and a process group, the report over HTTP with its durable commit, a /proc sweep at the end of each run, state."
   row 3.3 "Process checks: machine time per run (1 ÷ throughput)" "$(calc "1000 / $rate")" \
     "same checker in the spawn loop" "$(calc "1000 / $loop_rate")" "ms" \
     "Runner's added cost per run = the difference = $(fmt "$(calc "1000 / $rate - 1000 / $loop_rate")") ms of machine time (both cores)."

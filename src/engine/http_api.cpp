@@ -12,11 +12,11 @@ namespace {
 
 namespace asio = boost::asio;
 
+}  // namespace
+
 bool IsRead(const HttpRequest& request) {
   return request.method == "GET" || request.method == "HEAD";
 }
-
-}  // namespace
 
 HttpResponse MethodNotAllowed(const HttpRequest& request, const char* allowed) {
   HttpResponse r = HttpResponse::Text(

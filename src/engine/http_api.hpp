@@ -53,6 +53,7 @@ class HttpApi {
 // Shared by the handlers: 405 naming the allowed method, and the check named by the
 // namespace + healthcheck query parameters (Kuberhealthy v3's API convention).
 HttpResponse MethodNotAllowed(const HttpRequest& request, const char* allowed);
+bool IsRead(const HttpRequest& request);  // GET or HEAD
 Result<CheckKey> CheckParam(const HttpRequest& request);
 
 }  // namespace sonde

@@ -99,7 +99,7 @@ HttpResponse StoreError(const std::string& what) {
 }  // namespace
 
 HttpResponse HttpApi::Checks(const HttpRequest& request) {
-  if (request.method != "GET" && request.method != "HEAD") return MethodNotAllowed(request, "GET");
+  if (!IsRead(request)) return MethodNotAllowed(request, "GET");
   const StatusSnapshot snap = engine_.Snapshot();
   const TimePoint now = engine_.Now();
   JsonWriter w(true);
@@ -159,7 +159,7 @@ HttpResponse HttpApi::Checks(const HttpRequest& request) {
 }
 
 HttpResponse HttpApi::History(const HttpRequest& request) {
-  if (request.method != "GET" && request.method != "HEAD") return MethodNotAllowed(request, "GET");
+  if (!IsRead(request)) return MethodNotAllowed(request, "GET");
   auto key = CheckParam(request);
   if (!key.ok()) return HttpResponse::Text(400, key.error());
   auto since = TimeParam(request, "since");
@@ -207,7 +207,7 @@ HttpResponse HttpApi::History(const HttpRequest& request) {
 }
 
 HttpResponse HttpApi::Events(const HttpRequest& request) {
-  if (request.method != "GET" && request.method != "HEAD") return MethodNotAllowed(request, "GET");
+  if (!IsRead(request)) return MethodNotAllowed(request, "GET");
   std::optional<CheckKey> key;
   if (request.Query("namespace") || request.Query("healthcheck")) {
     auto k = CheckParam(request);
@@ -232,7 +232,7 @@ HttpResponse HttpApi::Events(const HttpRequest& request) {
 }
 
 HttpResponse HttpApi::Uptime(const HttpRequest& request) {
-  if (request.method != "GET" && request.method != "HEAD") return MethodNotAllowed(request, "GET");
+  if (!IsRead(request)) return MethodNotAllowed(request, "GET");
   auto key = CheckParam(request);
   if (!key.ok()) return HttpResponse::Text(400, key.error());
   const std::string window = request.Query("window").value_or("");
