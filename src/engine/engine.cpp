@@ -3,22 +3,16 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <boost/asio/post.hpp>
 #include <csignal>
 #include <cstring>
 
 #include "contract/report.hpp"
-#include "core/uuid.hpp"
 
 namespace sonde {
 namespace {
 
 constexpr Duration kMaxTick = std::chrono::seconds(1);
 constexpr Duration kStallAfter = std::chrono::seconds(10);
-
-std::chrono::steady_clock::duration Until(TimePoint when, TimePoint now) {
-  return std::max(Duration{0}, when - now);
-}
 
 std::string SignalName(int sig) {
   const char* abbrev = sigabbrev_np(sig);
@@ -33,6 +27,10 @@ std::string TrimTail(std::string s) {
 }
 
 }  // namespace
+
+std::chrono::steady_clock::duration Engine::Until(TimePoint when, TimePoint now) {
+  return std::max(Duration{0}, when - now);
+}
 
 std::string DescribeExitWithoutReport(const RunExit& exit) {
   const std::string tail = TrimTail(exit.stderr_tail);

@@ -97,6 +97,8 @@ class Engine {
     RunRecord record;
   };
 
+  // How long a steady timer must wait for wall-clock instant `when`; never negative.
+  static std::chrono::steady_clock::duration Until(TimePoint when, TimePoint now);
   void Pump();
   void ArmWake();
   void StartRun(const CheckKey& key);

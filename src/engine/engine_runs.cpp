@@ -10,10 +10,6 @@
 namespace sonde {
 namespace {
 
-std::chrono::steady_clock::duration Until(TimePoint when, TimePoint now) {
-  return std::max(Duration{0}, when - now);
-}
-
 const char* EndedBy(RunEnd end) {
   switch (end) {
     case RunEnd::kReported:
