@@ -1,0 +1,91 @@
+// Micro-benchmarks of the hot pure functions: what one status page, one /metrics scrape, one
+// report parse and one scheduling pass cost, without sockets or processes.
+#include <benchmark/benchmark.h>
+
+#include "contract/report.hpp"
+#include "contract/status_page.hpp"
+#include "metrics/exposition.hpp"
+#include "metrics/registry.hpp"
+#include "scheduler/scheduler.hpp"
+
+namespace sonde {
+namespace {
+
+const TimePoint kNow = FromUnixSeconds(1'800'000'000);
+
+// `n` checks with results, a tenth of them failing with a two-error report.
+StatusSnapshot Snapshot(int n) {
+  StatusSnapshot snap;
+  snap.instance = "bench";
+  for (int i = 0; i < n; ++i) {
+    auto spec = std::make_shared<CheckSpec>();
+    spec->key = {"ns" + std::to_string(i % 20), "check-" + std::to_string(i)};
+    spec->run_interval = std::chrono::minutes(5);
+    spec->timeout = std::chrono::seconds(30);
+    CheckView v{spec, {}, kNow + std::chrono::minutes(5)};
+    v.state.ok = i % 10 != 0;
+    if (!v.state.ok) v.state.errors = {"GET http://svc/health: 503 Service Unavailable", "db down"};
+    v.state.run_duration = std::chrono::milliseconds(100 + i % 900);
+    v.state.last_run = v.state.last_run_start = v.state.last_ok = kNow - std::chrono::seconds(i % 300);
+    v.state.run_uuid = "1d309ed7-4b7a-4fd5-9706-d04f53c9ed30";
+    v.state.authoritative_pod = "bench";
+    v.state.success_count = 1000;
+    snap.checks.push_back(std::move(v));
+  }
+  return snap;
+}
+
+void BM_FormatGoDuration(benchmark::State& state) {
+  int64_t ns = 68486351014;
+  for (auto _ : state) benchmark::DoNotOptimize(FormatGoDuration(Duration{ns++}));
+}
+BENCHMARK(BM_FormatGoDuration);
+
+void BM_ParseReport(benchmark::State& state) {
+  const std::string body = R"({"OK": false, "Errors": ["disk /data is full", "db replica lag 30s"]})";
+  for (auto _ : state) benchmark::DoNotOptimize(ParseReport(body));
+}
+BENCHMARK(BM_ParseReport);
+
+void BM_RenderStatusV2(benchmark::State& state) {
+  const StatusSnapshot snap = Snapshot(static_cast<int>(state.range(0)));
+  for (auto _ : state) benchmark::DoNotOptimize(RenderStatusV2(snap, {}));
+}
+BENCHMARK(BM_RenderStatusV2)->Arg(1000)->Arg(10000)->Unit(benchmark::kMillisecond);
+
+void BM_RenderStatusV3(benchmark::State& state) {
+  const StatusSnapshot snap = Snapshot(static_cast<int>(state.range(0)));
+  for (auto _ : state) benchmark::DoNotOptimize(RenderStatusV3(snap, {}));
+}
+BENCHMARK(BM_RenderStatusV3)->Arg(1000)->Arg(10000)->Unit(benchmark::kMillisecond);
+
+void BM_RenderMetrics(benchmark::State& state) {
+  const StatusSnapshot snap = Snapshot(static_cast<int>(state.range(0)));
+  SondeMetrics own("bench");
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(
+        RenderMetrics(snap, own, MetricsOptions{}, ExpositionFormat::kText004, kNow));
+  }
+}
+BENCHMARK(BM_RenderMetrics)->Arg(1000)->Arg(10000)->Unit(benchmark::kMillisecond);
+
+// One due check taken and finished per iteration, among range(0) scheduled checks.
+void BM_SchedulerTakeAndFinish(benchmark::State& state) {
+  Scheduler s(32);
+  const int n = static_cast<int>(state.range(0));
+  for (int i = 0; i < n; ++i) {
+    s.Upsert({"ns", "c" + std::to_string(i)}, std::chrono::seconds(1 + i % 3600), false,
+             std::nullopt, kNow);
+  }
+  TimePoint now = kNow;
+  for (auto _ : state) {
+    auto due = s.TakeDue(now);
+    for (const auto& d : due) s.Finished(d.key, now);
+    now += std::chrono::microseconds(50);
+    benchmark::DoNotOptimize(due);
+  }
+}
+BENCHMARK(BM_SchedulerTakeAndFinish)->Arg(10000)->Arg(100000);
+
+}  // namespace
+}  // namespace sonde
