@@ -40,6 +40,7 @@ class ErrorSink {
   // 1-based line in the whole file; 0 for yaml-cpp's null mark.
   int Line(const YAML::Mark& mark) const;
   size_t count() const { return out_.size(); }
+  const std::string& file() const { return file_; }  // as given to the constructor
 
  private:
   std::string file_;

@@ -1,0 +1,300 @@
+#include "probe/http_probe.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/ssl/host_name_verification.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+#include <boost/url/parse.hpp>
+#include <boost/url/url.hpp>
+#include <cctype>
+
+#include "probe/registry.hpp"
+#include "sonde_version.hpp"
+
+namespace sonde {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace urls = boost::urls;
+using tcp = asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+constexpr auto kToken = asio::as_tuple(asio::use_awaitable);
+constexpr int kMaxRedirects = 10;
+
+struct Target {
+  bool tls = false;
+  std::string host;  // without brackets
+  uint16_t port = 0;
+  std::string host_header;
+  std::string path;  // "/x?y"
+};
+
+Result<Target> ParseTarget(const urls::url_view& url) {
+  Target t;
+  if (url.scheme_id() == urls::scheme::https) {
+    t.tls = true;
+  } else if (url.scheme_id() != urls::scheme::http) {
+    return Result<Target>::Error("unsupported scheme \"" + std::string(url.scheme()) +
+                                 "\" (want http or https)");
+  }
+  if (!url.has_authority() || url.encoded_host().empty()) {
+    return Result<Target>::Error("the URL has no host");
+  }
+  t.host = url.host_address();
+  t.port = url.has_port() ? url.port_number() : (t.tls ? 443 : 80);
+  if (t.port == 0) return Result<Target>::Error("the URL's port must be 1 to 65535");
+  t.host_header = url.encoded_host_and_port();
+  t.path = url.encoded_target();
+  if (t.path.empty() || t.path.front() != '/') t.path.insert(0, "/");
+  return t;
+}
+
+bool IsToken(std::string_view s) {
+  if (s.empty()) return false;
+  for (unsigned char c : s) {
+    if (!std::isalnum(c) &&
+        std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) == std::string_view::npos) {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool IsRedirect(int status) {
+  return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+}
+
+class HttpProbe final : public Probe {
+ public:
+  HttpProbe(HttpProbeConfig config, TlsContext tls) : config_(std::move(config)), tls_(tls) {}
+
+  asio::awaitable<Observation> Run(Duration timeout) const override {
+    const auto start = Clock::now();
+    const auto deadline = DeadlineAfter(timeout);
+    Observation out;
+    urls::url url(config_.url);
+    std::string method = config_.method;
+    std::string body = config_.body;
+    for (int hop = 0;; ++hop) {
+      const std::string where = method + " " + std::string(url.buffer());
+      std::string location;
+      if (std::string error = co_await Exchange(url, method, body, deadline, timeout, out,
+                                                location);
+          !error.empty()) {
+        out.error = where + ": " + error;
+        out.connected = false;
+        break;
+      }
+      if (!config_.follow_redirects || !IsRedirect(out.status) || location.empty()) break;
+      if (hop == kMaxRedirects) {
+        out.error = where + ": stopped after " + std::to_string(kMaxRedirects) + " redirects";
+        break;
+      }
+      auto ref = urls::parse_uri_reference(location);
+      urls::url next = url;
+      if (!ref || !next.resolve(*ref)) {
+        out.error = where + ": bad redirect Location \"" + location + "\"";
+        break;
+      }
+      url = next;
+      // As browsers and Go: 303 always, and 301/302 after a POST, continue as GET.
+      if (out.status == 303 || (method == "POST" && out.status <= 302)) {
+        method = "GET";
+        body.clear();
+      }
+    }
+    out.response_time = Clock::now() - start;
+    co_return out;
+  }
+
+  std::string Target() const override { return config_.method + " " + config_.url; }
+
+ private:
+  // One request/response on a fresh connection. Returns an error message, or "" after filling
+  // `out` (status, body, ip, certificate) and `location` (a redirect's target).
+  asio::awaitable<std::string> Exchange(const urls::url& url, const std::string& method,
+                                        const std::string& body, Clock::time_point deadline,
+                                        Duration timeout, Observation& out,
+                                        std::string& location) const {
+    auto target = ParseTarget(url);
+    if (!target.ok()) co_return target.error();
+    const struct Target& t = target.value();
+    auto endpoints = co_await Resolve(t.host, t.port, config_.family, deadline);
+    if (!endpoints.ok()) co_return endpoints.error();
+
+    auto executor = co_await asio::this_coro::executor;
+    beast::tcp_stream tcp_stream(executor);
+    tcp_stream.expires_at(deadline);
+    auto connected = co_await Connect(tcp_stream, endpoints.value());
+    if (!connected.ok()) co_return connected.error();
+    out.ip = connected.value().address().to_string();
+
+    http::request<http::string_body> request{ParseVerb(method), t.path, 11};
+    request.set(http::field::host, t.host_header);
+    request.set(http::field::user_agent, "sonde/" SONDE_VERSION);
+    request.set(http::field::accept, "*/*");
+    request.set(http::field::connection, "close");
+    for (const auto& [name, value] : config_.headers) request.set(name, value);
+    if (ParseVerb(method) == http::verb::unknown) request.method_string(method);
+    if (!body.empty()) request.body() = body;
+    request.prepare_payload();
+
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(config_.max_body_bytes);
+    parser.header_limit(64 * 1024);
+    beast::flat_buffer buffer;
+    beast::error_code ec;
+    if (!t.tls) {
+      std::tie(ec, std::ignore) = co_await http::async_write(tcp_stream, request, kToken);
+      if (!ec) std::tie(ec, std::ignore) = co_await http::async_read(tcp_stream, buffer, parser, kToken);
+    } else {
+      beast::ssl_stream<beast::tcp_stream> stream(std::move(tcp_stream), *tls_);
+      const std::string name = config_.tls.server_name.empty() ? t.host : config_.tls.server_name;
+      boost::system::error_code literal;
+      asio::ip::make_address(name, literal);
+      if (literal) SSL_set_tlsext_host_name(stream.native_handle(), name.c_str());
+      if (config_.tls.verify) stream.set_verify_callback(asio::ssl::host_name_verification(name));
+      std::tie(ec) = co_await stream.async_handshake(asio::ssl::stream_base::client, kToken);
+      if (ec) co_return "TLS handshake: " + DescribeNetError(ec, timeout);
+      out.certificate_not_after = PeerCertificateNotAfter(stream.native_handle());
+      std::tie(ec, std::ignore) = co_await http::async_write(stream, request, kToken);
+      if (!ec) std::tie(ec, std::ignore) = co_await http::async_read(stream, buffer, parser, kToken);
+    }
+    if (ec == http::error::body_limit) {
+      co_return "the response body is larger than " + std::to_string(config_.max_body_bytes) +
+          " bytes";
+    }
+    if (ec) co_return DescribeNetError(ec, timeout);
+    out.connected = true;
+    auto& response = parser.get();
+    out.status = static_cast<int>(response.result_int());
+    location = std::string(response[http::field::location]);
+    out.body = std::move(response.body());
+    co_return "";
+  }
+
+  static http::verb ParseVerb(const std::string& method) { return http::string_to_verb(method); }
+
+  HttpProbeConfig config_;
+  TlsContext tls_;
+};
+
+std::string ResolvePath(const config_internal::MapView& m, const std::string& path) {
+  if (path.empty() || path.front() == '/') return path;
+  const std::string& file = m.sink().file();
+  const size_t slash = file.rfind('/');
+  return slash == std::string::npos ? path : file.substr(0, slash + 1) + path;
+}
+
+void ReadTls(const config_internal::MapView& m, TlsOptions& tls) {
+  using namespace config_internal;
+  static constexpr std::string_view kKeys[] = {"insecureSkipVerify", "caFile", "certFile",
+                                               "keyFile", "serverName"};
+  m.RejectUnknown(kKeys);
+  if (const YAML::Node* v = m.Get("insecureSkipVerify")) {
+    tls.verify = !ReadBool(*v, m.Path("insecureSkipVerify"), m.sink()).value_or(false);
+  }
+  for (auto [key, field] : {std::pair{"caFile", &tls.ca_file}, std::pair{"certFile", &tls.cert_file},
+                            std::pair{"keyFile", &tls.key_file}}) {
+    if (const YAML::Node* v = m.Get(key)) {
+      *field = ResolvePath(m, ReadString(*v, m.Path(key), m.sink()).value_or(""));
+    }
+  }
+  if (const YAML::Node* v = m.Get("serverName")) {
+    tls.server_name = ReadString(*v, m.Path("serverName"), m.sink()).value_or("");
+  }
+}
+
+std::shared_ptr<const Probe> ParseHttp(const config_internal::MapView& m) {
+  using namespace config_internal;
+  static constexpr std::string_view kKeys[] = {"url",  "method", "headers",  "body",
+                                               "followRedirects", "tls", "ipFamily",
+                                               "maxBodyBytes"};
+  m.RejectUnknown(kKeys);
+  const size_t errors = m.sink().count();
+  HttpProbeConfig config;
+  const YAML::Node* url = m.Get("url");
+  if (url) {
+    config.url = ReadString(*url, m.Path("url"), m.sink()).value_or("");
+  } else {
+    m.sink().Add(m.node(), m.Path("url"), "is required, e.g. http://127.0.0.1:8080/health");
+  }
+  if (const YAML::Node* v = m.Get("method")) {
+    config.method = ReadString(*v, m.Path("method"), m.sink()).value_or("GET");
+    if (!IsToken(config.method)) m.sink().Add(*v, m.Path("method"), "is not an HTTP method");
+  }
+  if (const YAML::Node* v = m.Get("headers")) {
+    auto headers = ReadStringMap(*v, m.Path("headers"), m.sink());
+    for (auto& [k, val] : headers ? *headers : std::map<std::string, std::string>{}) {
+      if (!IsToken(k) || val.find_first_of("\r\n") != std::string::npos) {
+        m.sink().Add(*v, m.Path("headers") + "." + k, "is not a valid header");
+      }
+      config.headers.emplace_back(k, val);
+    }
+  }
+  if (const YAML::Node* v = m.Get("body")) {
+    config.body = ReadString(*v, m.Path("body"), m.sink()).value_or("");
+  }
+  if (const YAML::Node* v = m.Get("followRedirects")) {
+    config.follow_redirects = ReadBool(*v, m.Path("followRedirects"), m.sink()).value_or(true);
+  }
+  if (const YAML::Node* v = m.Get("tls")) {
+    if (v->IsMap()) {
+      ReadTls(MapView(*v, m.Path("tls"), m.sink()), config.tls);
+    } else {
+      m.sink().Add(*v, m.Path("tls"), "must be a mapping, found " + Describe(*v));
+    }
+  }
+  if (const YAML::Node* v = m.Get("ipFamily")) {
+    static constexpr std::string_view kFamilies[] = {"any", "ip4", "ip6"};
+    config.family =
+        *ParseIpFamily(ReadEnum(*v, m.Path("ipFamily"), kFamilies, m.sink()).value_or("any"));
+  }
+  if (const YAML::Node* v = m.Get("maxBodyBytes")) {
+    config.max_body_bytes =
+        static_cast<size_t>(ReadInt(*v, m.Path("maxBodyBytes"), 1, m.sink()).value_or(1));
+  }
+  if (m.sink().count() != errors) return nullptr;
+  auto probe = MakeHttpProbe(std::move(config));
+  if (!probe.ok()) {
+    m.sink().Add(url ? *url : m.node(), m.path(), probe.error());
+    return nullptr;
+  }
+  return probe.value();
+}
+
+}  // namespace
+
+Result<std::shared_ptr<const Probe>> MakeHttpProbe(HttpProbeConfig config) {
+  using Out = Result<std::shared_ptr<const Probe>>;
+  auto url = urls::parse_uri(config.url);
+  if (!url) return Out::Error("invalid URL \"" + config.url + "\": " + url.error().message());
+  auto target = ParseTarget(*url);
+  if (!target.ok()) return Out::Error(target.error());
+  TlsContext tls;
+  // Redirects may lead from http to https, so every probe gets a context.
+  auto ctx = MakeTlsContext(config.tls);
+  if (!ctx.ok()) return Out::Error(ctx.error());
+  tls = ctx.value();
+  return std::shared_ptr<const Probe>(std::make_shared<HttpProbe>(std::move(config), tls));
+}
+
+void RegisterHttpProbe(ProbeRegistry& registry) {
+  registry.Add(ProbeKind{
+      .name = "http",
+      .placeholders = {Placeholder::kStatus, Placeholder::kBody, Placeholder::kResponseTime,
+                       Placeholder::kConnected, Placeholder::kIp,
+                       Placeholder::kCertificateExpiration},
+      .default_conditions = {"[STATUS] == 2xx"},
+      .parse = ParseHttp,
+  });
+}
+
+}  // namespace sonde
