@@ -54,4 +54,14 @@ std::string CheckFilesFingerprint(const std::vector<std::string>& paths) {
   return out;
 }
 
+LoadOptions LocalLoadOptions(const ProbeRegistry& probes) {
+  LoadOptions options;
+  options.local_mode = true;
+  options.probes = &probes;
+  std::error_code ec;
+  const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) options.bundled_check_command = {self.string(), "check"};
+  return options;
+}
+
 }  // namespace sonde

@@ -9,6 +9,7 @@
 #include <ctime>
 #include <iostream>
 
+#include "cli/check_files.hpp"
 #include "cli/http_client.hpp"
 #include "config/check_loader.hpp"
 
@@ -211,7 +212,8 @@ int EventsCommand(const std::string& server, const std::string& check, bool as_j
 }
 
 int ValidateCommand(const std::vector<std::string>& paths) {
-  const LoadResult loaded = LoadChecks(paths);
+  const ProbeRegistry probes = BuiltinProbes();
+  const LoadResult loaded = LoadChecks(paths, LocalLoadOptions(probes));
   for (const auto& e : loaded.errors) std::cerr << e.ToString() << "\n";
   std::cout << loaded.checks.size() << " checks valid, " << loaded.errors.size() << " problems\n";
   return loaded.errors.empty() ? 0 : 1;

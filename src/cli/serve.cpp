@@ -127,7 +127,7 @@ class Daemon {
 
   void Reload(const char* why) {
     fingerprint_ = CheckFilesFingerprint(settings_.checks);
-    LoadResult loaded = LoadChecks(settings_.checks);
+    LoadResult loaded = LoadChecks(settings_.checks, LocalLoadOptions(probes_));
     std::vector<std::string> errors;
     for (const auto& e : loaded.errors) {
       spdlog::error("{}", e.ToString());
@@ -200,6 +200,7 @@ class Daemon {
   SystemClock clock_;
   std::unique_ptr<SqliteStore> store_;
   SondeMetrics metrics_{SONDE_VERSION};
+  const ProbeRegistry probes_ = BuiltinProbes();
   LocalProcessRunner runner_;
   std::unique_ptr<Engine> engine_;
   std::unique_ptr<HttpApi> api_;

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "config/pod_spec_reader.hpp"
+#include "config/probe_reader.hpp"
 
 namespace sonde::config_internal {
 namespace {
@@ -19,12 +20,13 @@ constexpr std::string_view kAccepted =
 
 constexpr std::string_view kTopLevelKeys[] = {"apiVersion", "kind", "metadata", "spec", "status"};
 constexpr std::string_view kKhCheckKeys[] = {"runInterval", "timeout", "podSpec",
-                                             "extraAnnotations", "extraLabels"};
+                                             "extraAnnotations", "extraLabels", "probe"};
 // runInterval is listed so that it gets its own message instead of "unknown field".
 constexpr std::string_view kKhJobKeys[] = {"timeout",     "podSpec", "extraAnnotations",
-                                           "extraLabels", "phase",   "runInterval"};
+                                           "extraLabels", "phase",   "runInterval", "probe"};
 constexpr std::string_view kHealthCheckKeys[] = {
-    "singleRunOnly", "runInterval", "timeout", "podSpec", "extraAnnotations", "extraLabels"};
+    "singleRunOnly", "runInterval", "timeout", "podSpec", "extraAnnotations", "extraLabels",
+    "probe"};
 
 bool IsLowerAlnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
 
@@ -141,7 +143,7 @@ void ReadMap(const MapView& m, std::string_view key, std::map<std::string, std::
 }
 
 // v1 kinds (KuberhealthyCheck, KuberhealthyJob): spec.podSpec is the core/v1 PodSpec itself.
-void ReadV1PodSpec(const MapView& pod, bool local_mode, CheckSpec& out) {
+void ReadV1PodSpec(const MapView& pod, const LoadOptions& opts, CheckSpec& out) {
   const YAML::Node* nested = pod.Get("spec");
   if (nested != nullptr) {
     pod.sink().Add(*nested, pod.Path("spec"),
@@ -157,11 +159,11 @@ void ReadV1PodSpec(const MapView& pod, bool local_mode, CheckSpec& out) {
   }
   // Containers under the misplaced `spec` were already reported; don't also call them missing.
   if (nested != nullptr && pod.Get("containers") == nullptr) return;
-  ReadPodSpec(pod, local_mode, out.pod);
+  ReadPodSpec(pod, opts, out.pod);
 }
 
 // HealthCheck: spec.podSpec is a pod template, {metadata: {labels, annotations}, spec: PodSpec}.
-void ReadPodTemplate(const MapView& tmpl, bool local_mode, CheckSpec& out) {
+void ReadPodTemplate(const MapView& tmpl, const LoadOptions& opts, CheckSpec& out) {
   bool misplaced = false;
   tmpl.ForEach([&](const std::string& key, const YAML::Node& key_node, const YAML::Node&) {
     if (key == "metadata" || key == "spec") return;
@@ -188,12 +190,20 @@ void ReadPodTemplate(const MapView& tmpl, bool local_mode, CheckSpec& out) {
     tmpl.sink().Add(*spec, tmpl.Path("spec"),
                     "must be a PodSpec mapping, found " + Describe(*spec));
   } else {
-    ReadPodSpec(MapView(*spec, tmpl.Path("spec"), tmpl.sink()), local_mode, out.pod);
+    ReadPodSpec(MapView(*spec, tmpl.Path("spec"), tmpl.sink()), opts, out.pod);
   }
 }
 
-void ReadPodSection(const MapView& spec, CheckKind kind, bool local_mode, CheckSpec& out) {
+void ReadPodSection(const MapView& spec, CheckKind kind, const LoadOptions& opts,
+                    CheckSpec& out) {
   const YAML::Node* node = spec.Get("podSpec");
+  if (spec.Get("probe") != nullptr) {
+    if (node != nullptr) {
+      spec.sink().Add(*node, "spec.podSpec",
+                      "a check has either spec.podSpec (a checker) or spec.probe, not both");
+    }
+    return;
+  }
   if (node == nullptr) {
     spec.sink().Add(spec.node(), "spec.podSpec", "is required");
     return;
@@ -204,9 +214,9 @@ void ReadPodSection(const MapView& spec, CheckKind kind, bool local_mode, CheckS
   }
   MapView pod(*node, "spec.podSpec", spec.sink());
   if (kind == CheckKind::kHealthCheck) {
-    ReadPodTemplate(pod, local_mode, out);
+    ReadPodTemplate(pod, opts, out);
   } else {
-    ReadV1PodSpec(pod, local_mode, out);
+    ReadV1PodSpec(pod, opts, out);
   }
 }
 
@@ -241,7 +251,12 @@ void ReadSpec(const MapView& root, CheckKind kind, const LoadOptions& opts, Chec
   }
   ReadMap(spec, "extraLabels", out.extra_labels);
   ReadMap(spec, "extraAnnotations", out.extra_annotations);
-  ReadPodSection(spec, kind, opts.local_mode, out);
+  ReadPodSection(spec, kind, opts, out);
+  if (spec.Get("probe") != nullptr) {
+    // Probes answer in seconds; Kuberhealthy's 5m default is for pods that must be scheduled.
+    if (spec.Get("timeout") == nullptr) out.timeout = seconds(10);
+    ReadProbe(spec, opts, out);
+  }
 }
 
 }  // namespace

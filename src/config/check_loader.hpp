@@ -7,12 +7,14 @@
 // Thread safety: the functions are pure apart from reading files; safe to call concurrently.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "config/config_error.hpp"
 #include "core/check.hpp"
+#include "probe/registry.hpp"
 
 namespace sonde {
 
@@ -20,7 +22,17 @@ struct LoadOptions {
   // Checkers run as local processes, so each container needs a `command` and env values must
   // be literal (no `valueFrom`). Default: true.
   bool local_mode = true;
+  // The probe kinds spec.probe may use; null: a check with spec.probe is an error.
+  const ProbeRegistry* probes = nullptr;
+  // How to run a bundled check, e.g. {"/usr/bin/sonde", "check"}; the kind is appended. A
+  // container with no command whose image is a Kuberhealthy bundled check's (see
+  // BundledCheckForImage) runs it. Empty: such containers need a command, as any other.
+  std::vector<std::string> bundled_check_command;
 };
+
+// The bundled check a container image stands for, e.g. "http" for
+// "kuberhealthy/http-check:v1.5.0" (any registry prefix and tag), or nullopt.
+std::optional<std::string> BundledCheckForImage(std::string_view image);
 
 struct LoadResult {
   std::vector<CheckSpec> checks;    // only fully valid checks, in file order

@@ -106,7 +106,7 @@ std::vector<Case> Cases() {
       {"SpecKeyOfOtherKind",
        v1 + "spec:\n  singleRunOnly: true\n" + pod,
        {"c.yaml:5:3: spec.singleRunOnly: unknown field \"singleRunOnly\" (allowed: runInterval, "
-        "timeout, podSpec, extraAnnotations or extraLabels)"}},
+        "timeout, podSpec, extraAnnotations, extraLabels or probe)"}},
       {"ExtraLabelsNotStrings",
        v1 + "spec:\n  extraLabels: {a: [1]}\n" + pod,
        {"c.yaml:5:20: spec.extraLabels.a: must be a string, found a list"}},
@@ -189,7 +189,7 @@ std::vector<Case> Cases() {
        v1 + "spec:\n  runInterval: soon\n  timout: 1m\n  podSpec: {containers: [{name: m}]}\n",
        {"c.yaml:5:16: spec.runInterval: invalid duration \"soon\": expected a number",
         "c.yaml:6:3: spec.timout: unknown field \"timout\" (allowed: runInterval, timeout, "
-        "podSpec, extraAnnotations or extraLabels)",
+        "podSpec, extraAnnotations, extraLabels or probe)",
         "c.yaml:7:26: spec.podSpec.containers[0].command: is required in local mode: Sonde runs "
         "the container's command as a local process and cannot use the entrypoint of an image; "
         "set command (and args) to a program on this machine, e.g. command: [\"bash\", "

@@ -17,6 +17,7 @@ struct RunAs {
 // State shared by all containers of one pod.
 struct PodContext {
   bool local_mode = false;
+  const std::vector<std::string>* bundled_check_command = nullptr;
   RunAs pod_run_as;                                // pod-level securityContext
   std::map<std::string, std::string> name_owners;  // container name -> path of first use
 };
@@ -139,7 +140,15 @@ void ReadContainer(const YAML::Node& node, const std::string& path, PodContext& 
   }
   auto command = ReadList(c, "command", kCommandExample);
   auto args = ReadList(c, "args", kArgsExample);
-  if (ctx.local_mode && command && command->empty()) RequireLocalCommand(c, container);
+  if (ctx.local_mode && command && command->empty()) {
+    const auto bundled = BundledCheckForImage(container.image);
+    if (bundled && ctx.bundled_check_command && !ctx.bundled_check_command->empty()) {
+      *command = *ctx.bundled_check_command;
+      command->push_back(*bundled);
+    } else {
+      RequireLocalCommand(c, container);
+    }
+  }
   container.command = std::move(command).value_or(std::vector<std::string>{});
   container.args = std::move(args).value_or(std::vector<std::string>{});
   ReadEnv(c, ctx.local_mode, container.env);
@@ -165,9 +174,10 @@ void ReadContainerList(const MapView& pod_spec, std::string_view key, PodContext
 
 }  // namespace
 
-void ReadPodSpec(const MapView& pod_spec, bool local_mode, PodSpec& pod) {
+void ReadPodSpec(const MapView& pod_spec, const LoadOptions& opts, PodSpec& pod) {
   PodContext ctx;
-  ctx.local_mode = local_mode;
+  ctx.local_mode = opts.local_mode;
+  ctx.bundled_check_command = &opts.bundled_check_command;
   ctx.pod_run_as = ReadRunAs(pod_spec);
   // Lists are read in file order so a duplicate name is reported at its second use.
   pod_spec.ForEach([&](const std::string& key, const YAML::Node&, const YAML::Node&) {

@@ -17,6 +17,8 @@ const char* EndReason(RunEnd end) {
       return "belongs to a check that was removed";
     case RunEnd::kInterrupted:
       return "was interrupted by a daemon restart";
+    case RunEnd::kProbed:
+      return "is an in-process probe's run, which takes no reports";
     case RunEnd::kActive:
       break;
   }

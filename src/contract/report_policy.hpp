@@ -18,6 +18,7 @@ enum class RunEnd {
   kSuperseded,  // a newer run of the check started (after a restart or removal)
   kRemoved,     // the check was removed
   kInterrupted, // the daemon stopped
+  kProbed,      // an in-process probe's run: it takes no reports
 };
 
 // What the policy needs to know about the run a report names.

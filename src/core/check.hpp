@@ -6,6 +6,7 @@
 #include <compare>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -58,6 +59,17 @@ struct PodSpec {
   bool operator==(const PodSpec&) const = default;
 };
 
+struct ProbeDefinition;  // probe/probe.hpp; opaque to the rest of the core
+
+// A check's in-process probe (spec.probe), parsed once at load. Compared by the YAML it came
+// from, so that reloading an unchanged file leaves the check undisturbed.
+struct ProbeRef {
+  std::shared_ptr<const ProbeDefinition> definition;  // null: the check runs a checker pod
+  std::string source;                                 // spec.probe as canonical YAML
+  explicit operator bool() const { return definition != nullptr; }
+  bool operator==(const ProbeRef& other) const { return source == other.source; }
+};
+
 struct CheckSpec {
   CheckKey key;
   CheckKind kind = CheckKind::kKhCheck;
@@ -68,7 +80,8 @@ struct CheckSpec {
   std::map<std::string, std::string> extra_annotations;
   std::map<std::string, std::string> pod_labels;       // v3 spec.podSpec.metadata.labels
   std::map<std::string, std::string> pod_annotations;  // v3 spec.podSpec.metadata.annotations
-  PodSpec pod;
+  PodSpec pod;      // empty when `probe` is set
+  ProbeRef probe;   // a Sonde extension: run in-process instead of a checker
 
   std::string source_file;  // where it was defined, for messages
   int source_line = 0;

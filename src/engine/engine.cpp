@@ -73,6 +73,19 @@ std::string Engine::ReportingUrl(const CheckSpec& spec, const std::string& uuid)
   return options_.reporting_base_url + path + "?" + kRunUuidQuery + "=" + uuid;
 }
 
+// A probe that never ran starts at a point of its interval (at most 10 s in) derived from its
+// name: a thousand probes loaded together then spread out instead of all falling due at the
+// same instant, every interval, for ever. A checker process starts at once, as Kuberhealthy's.
+std::optional<TimePoint> Engine::LastStart(const CheckSpec& spec, TimePoint now) const {
+  auto state = states_.find(spec.key);
+  if (state != states_.end() && state->second.last_run_start) return state->second.last_run_start;
+  if (!spec.probe || spec.IsJob()) return std::nullopt;
+  const Duration spread = std::min<Duration>(spec.run_interval, std::chrono::seconds(10));
+  if (spread.count() <= 0) return std::nullopt;
+  const auto offset = Duration(std::hash<std::string>{}(spec.key.str()) % spread.count());
+  return now - spec.run_interval + offset;
+}
+
 void Engine::ApplyChecks(std::vector<CheckSpec> checks, std::vector<std::string> load_errors) {
   load_errors_ = std::move(load_errors);
   const TimePoint now = clock_.Now();
@@ -93,7 +106,7 @@ void Engine::ApplyChecks(std::vector<CheckSpec> checks, std::vector<std::string>
     if (!added) spdlog::info("check {} changed; effective from its next run", key.str());
     checks_[key] = spec;
     if (added) CloseInterruptedRun(key);
-    scheduler_.Upsert(key, spec->run_interval, spec->IsJob(), states_[key].last_run_start, now);
+    scheduler_.Upsert(key, spec->run_interval, spec->IsJob(), LastStart(*spec, now), now);
   }
   Pump();
 }

@@ -102,6 +102,9 @@ class Engine {
   void Pump();
   void ArmWake();
   void StartRun(const CheckKey& key);
+  std::optional<TimePoint> LastStart(const CheckSpec& spec, TimePoint now) const;
+  // Runs an in-process probe on the executor; its result ends the run like a report would.
+  void StartProbe(const std::string& uuid, const std::shared_ptr<const CheckSpec>& spec);
   void OnDeadline(const std::string& uuid);
   void OnExit(const std::string& uuid, const RunExit& exit);
   Outcome Decide(const CheckKey& key, const std::string& uuid, TimePoint started, bool ok,
@@ -132,6 +135,8 @@ class Engine {
   std::unordered_map<std::string, ActiveRun> active_;        // by run uuid
   std::unordered_map<std::string, RunView> run_views_;       // recent runs, by uuid
   std::map<CheckKey, std::deque<std::string>> recent_runs_;  // uuids, oldest first
+  // Expires with the engine, so a probe finishing after it does not touch it.
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
 // The error recorded for a run whose checker ended without reporting.

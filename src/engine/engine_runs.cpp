@@ -1,14 +1,19 @@
 // The life of one run: start, deadline, report, exit, and committing its outcome.
 #include <spdlog/spdlog.h>
 
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
 
 #include "contract/report.hpp"
 #include "core/uuid.hpp"
+#include "probe/probe.hpp"
 #include "engine/engine.hpp"
 
 namespace sonde {
 namespace {
+
+// How long past its timeout a probe may take before the engine gives up on it.
+constexpr std::chrono::steady_clock::duration kProbeOverrun = std::chrono::seconds(1);
 
 const char* EndedBy(RunEnd end) {
   switch (end) {
@@ -24,6 +29,8 @@ const char* EndedBy(RunEnd end) {
       return "removed";
     case RunEnd::kInterrupted:
       return "restart";
+    case RunEnd::kProbed:
+      return "probe";
     case RunEnd::kActive:
       break;
   }
@@ -43,27 +50,51 @@ void Engine::StartRun(const CheckKey& key) {
   state.current_uuid = uuid;
   state.last_run_start = now;
   // Durable before the checker exists, so a daemon that dies now knows to close this run.
-  SaveState(key);
+  // A probe leaves nothing behind to close, so its start costs no write.
+  if (!spec->probe) SaveState(key);
   RememberRun(key, uuid, deadline);
+  if (spec->probe) run_views_[uuid].end = RunEnd::kProbed;
 
   ActiveRun& run = active_[uuid];
   run.key = key;
   run.spec = spec;
   run.started = now;
   run.timer = std::make_unique<boost::asio::steady_timer>(executor_);
-  run.timer->expires_after(Until(deadline, now));
+  // A probe enforces the timeout itself and says what it was waiting for; this deadline
+  // only catches a probe that overran it.
+  run.timer->expires_after(Until(deadline, now) + (spec->probe ? kProbeOverrun : std::chrono::steady_clock::duration{}));
   run.timer->async_wait([this, uuid](boost::system::error_code ec) {
     if (!ec) OnDeadline(uuid);
   });
   spdlog::debug("run {} of {} started", uuid, key.str());
 
-  RunRequest request{spec, uuid, ReportingUrl(*spec, uuid), deadline};
   if (metrics_) metrics_->RunStarted();
+  if (spec->probe) return StartProbe(uuid, spec);
+  RunRequest request{spec, uuid, ReportingUrl(*spec, uuid), deadline};
   // Posting keeps OnExit from re-entering Pump while Pump iterates.
   runner_.Start(request, [this, uuid](const RunExit& exit) {
     boost::asio::post(executor_, [this, uuid, exit] { OnExit(uuid, exit); });
   });
   if (metrics_) metrics_->SpawnLatency(clock_.Now() - now);
+}
+
+void Engine::StartProbe(const std::string& uuid, const std::shared_ptr<const CheckSpec>& spec) {
+  std::shared_ptr<const ProbeDefinition> definition = spec->probe.definition;
+  boost::asio::co_spawn(
+      executor_, definition->probe->Run(spec->timeout),
+      [this, uuid, definition, alive = std::weak_ptr<bool>(alive_)](std::exception_ptr e,
+                                                                    Observation observation) {
+        if (alive.expired()) return;  // the engine is gone; nothing to record into
+        std::vector<std::string> errors;
+        if (e) {
+          errors.push_back(definition->probe->Target() + ": the probe failed unexpectedly");
+        } else {
+          errors = Judge(*definition, observation, clock_.Now());
+        }
+        const bool ok = errors.empty();
+        RecordResult(uuid, ok, std::move(errors), RunEnd::kProbed);
+        OnExit(uuid, RunExit{});
+      });
 }
 
 void Engine::RememberRun(const CheckKey& key, const std::string& uuid, TimePoint deadline) {
@@ -84,7 +115,9 @@ void Engine::OnDeadline(const std::string& uuid) {
   if (it == active_.end() || it->second.result_recorded) return;
   const std::string timeout = FormatGoDuration(it->second.spec->timeout);
   spdlog::warn("run {} of {} timed out after {}", uuid, it->second.key.str(), timeout);
-  RecordResult(uuid, false, {"timed out after " + timeout + " waiting for the checker to report"},
+  const std::string waiting_for =
+      it->second.spec->probe ? "the probe of " + it->second.key.str() : "the checker to report";
+  RecordResult(uuid, false, {"timed out after " + timeout + " waiting for " + waiting_for},
                RunEnd::kTimedOut);
   runner_.Terminate(uuid);
 }

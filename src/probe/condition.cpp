@@ -476,10 +476,11 @@ std::vector<std::string> EvaluateConditions(std::span<const Condition> condition
   for (const Condition& c : conditions) {
     if (!observation.error.empty() && c.placeholder() != Placeholder::kConnected) continue;
     if (auto failed = c.Check(observation, now)) {
-      if (!observation.error.empty()) *failed += " (" + observation.error + ")";
-      errors.push_back(std::move(*failed));
+      // "[CONNECTED] == true" failed: what went wrong on the way says more than "got false".
+      errors.push_back(observation.error.empty() ? std::move(*failed) : observation.error);
     }
   }
+  if (errors.size() > 1 && !observation.error.empty()) errors.resize(1);
   return errors;
 }
 

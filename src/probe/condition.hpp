@@ -61,9 +61,9 @@ class Condition {
 };
 
 // The errors of one probe run: every failed condition's message, in order. A transport
-// failure (observation.error) is an error by itself unless some condition is about
-// [CONNECTED], in which case only those conditions are checked (so `[CONNECTED] == false`
-// asserts that a target is unreachable).
+// failure (observation.error) is the one error unless some condition is about [CONNECTED]:
+// then only those conditions are checked (so `[CONNECTED] == false` asserts that a target is
+// unreachable), and the transport failure is the error if one of them fails.
 std::vector<std::string> EvaluateConditions(std::span<const Condition> conditions,
                                             const Observation& observation, TimePoint now);
 

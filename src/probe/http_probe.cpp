@@ -212,7 +212,7 @@ void ReadTls(const config_internal::MapView& m, TlsOptions& tls) {
   }
 }
 
-std::shared_ptr<const Probe> ParseHttp(const config_internal::MapView& m) {
+std::shared_ptr<const Probe> ParseHttp(const config_internal::MapView& m, TlsContextCache& tls) {
   using namespace config_internal;
   static constexpr std::string_view kKeys[] = {"url",  "method", "headers",  "body",
                                                "followRedirects", "tls", "ipFamily",
@@ -262,6 +262,12 @@ std::shared_ptr<const Probe> ParseHttp(const config_internal::MapView& m) {
         static_cast<size_t>(ReadInt(*v, m.Path("maxBodyBytes"), 1, m.sink()).value_or(1));
   }
   if (m.sink().count() != errors) return nullptr;
+  auto context = tls.Get(config.tls);
+  if (!context.ok()) {
+    m.sink().Add(*m.Get("tls"), m.Path("tls"), context.error());
+    return nullptr;
+  }
+  config.tls_context = context.value();
   auto probe = MakeHttpProbe(std::move(config));
   if (!probe.ok()) {
     m.sink().Add(url ? *url : m.node(), m.path(), probe.error());
@@ -275,14 +281,19 @@ std::shared_ptr<const Probe> ParseHttp(const config_internal::MapView& m) {
 Result<std::shared_ptr<const Probe>> MakeHttpProbe(HttpProbeConfig config) {
   using Out = Result<std::shared_ptr<const Probe>>;
   auto url = urls::parse_uri(config.url);
-  if (!url) return Out::Error("invalid URL \"" + config.url + "\": " + url.error().message());
+  if (!url) {
+    // Boost.URL's own messages ("mismatch") do not help a user; say what a URL looks like.
+    return Out::Error("invalid URL \"" + config.url + "\": want http://host[:port]/path or https://...");
+  }
   auto target = ParseTarget(*url);
   if (!target.ok()) return Out::Error(target.error());
-  TlsContext tls;
   // Redirects may lead from http to https, so every probe gets a context.
-  auto ctx = MakeTlsContext(config.tls);
-  if (!ctx.ok()) return Out::Error(ctx.error());
-  tls = ctx.value();
+  TlsContext tls = config.tls_context;
+  if (!tls) {
+    auto made = MakeTlsContext(config.tls);
+    if (!made.ok()) return Out::Error(made.error());
+    tls = made.value();
+  }
   return std::shared_ptr<const Probe>(std::make_shared<HttpProbe>(std::move(config), tls));
 }
 

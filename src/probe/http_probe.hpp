@@ -23,6 +23,7 @@ struct HttpProbeConfig {
   TlsOptions tls;
   IpFamily family = IpFamily::kAny;
   size_t max_body_bytes = 1024 * 1024;  // a longer body is an error, not a truncation
+  TlsContext tls_context;  // prebuilt for `tls` (see TlsContextCache); null: built from `tls`
 };
 
 // Validates the URL, method and headers, and loads the TLS files. Errors name the field's

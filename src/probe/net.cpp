@@ -132,6 +132,19 @@ Result<TlsContext> MakeTlsContext(const TlsOptions& options) {
   return ctx;
 }
 
+Result<TlsContext> TlsContextCache::Get(const TlsOptions& options) {
+  const bool files = !options.ca_file.empty() || !options.cert_file.empty() ||
+                     !options.key_file.empty();
+  if (files) return MakeTlsContext(options);
+  TlsContext& slot = options.verify ? verifying_ : insecure_;
+  if (!slot) {
+    auto made = MakeTlsContext(options);
+    if (!made.ok()) return made;
+    slot = made.value();
+  }
+  return slot;
+}
+
 std::optional<TimePoint> PeerCertificateNotAfter(SSL* ssl) {
   X509* cert = SSL_get1_peer_certificate(ssl);
   if (!cert) return std::nullopt;

@@ -60,6 +60,18 @@ using TlsContext = std::shared_ptr<boost::asio::ssl::context>;
 // Loads the files now, so a bad path is an error when the config loads, not at each run.
 Result<TlsContext> MakeTlsContext(const TlsOptions& options);
 
+// Contexts that use no files (the system trust store, verification on or off) are shared by
+// every probe one registry parses: building one parses the whole trust store (~20 ms), which a
+// thousand probes must not pay each. Contexts with CA, certificate or key files are built per
+// probe, so a reload picks up rotated files. Not thread-safe; used while a config loads.
+class TlsContextCache {
+ public:
+  Result<TlsContext> Get(const TlsOptions& options);
+
+ private:
+  TlsContext verifying_, insecure_;
+};
+
 // The notAfter of the certificate the peer presented; nullopt when there is none.
 std::optional<TimePoint> PeerCertificateNotAfter(SSL* ssl);
 

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "config/yaml_reader.hpp"
+#include "probe/net.hpp"
 #include "probe/probe.hpp"
 
 namespace sonde {
@@ -23,8 +24,10 @@ struct ProbeKind {
   std::vector<Placeholder> placeholders;   // what its conditions may refer to
   std::vector<std::string> default_conditions;  // used when spec.probe.conditions is absent
   // Parses the options under spec.probe.<name>. Reports every problem through the view's
-  // sink and returns nullptr when any was found.
-  std::function<std::shared_ptr<const Probe>(const config_internal::MapView& options)> parse;
+  // sink and returns nullptr when any was found. `tls` shares TLS contexts between probes.
+  std::function<std::shared_ptr<const Probe>(const config_internal::MapView& options,
+                                             TlsContextCache& tls)>
+      parse;
 };
 
 class ProbeRegistry {
@@ -33,9 +36,13 @@ class ProbeRegistry {
   void Add(ProbeKind kind);
   const ProbeKind* Find(std::string_view name) const;
   std::vector<std::string_view> Names() const;  // in the order added
+  // The TLS contexts shared by the probes parsed with this registry. Not thread-safe: one
+  // config load at a time per registry.
+  TlsContextCache& tls_contexts() const { return *tls_; }
 
  private:
   std::vector<ProbeKind> kinds_;
+  std::shared_ptr<TlsContextCache> tls_ = std::make_shared<TlsContextCache>();
 };
 
 // Every probe kind Sonde ships.

@@ -122,7 +122,7 @@ class TcpProbe final : public Probe {
   TcpProbeConfig config_;
 };
 
-std::shared_ptr<const Probe> ParseTcp(const config_internal::MapView& m) {
+std::shared_ptr<const Probe> ParseTcp(const config_internal::MapView& m, TlsContextCache&) {
   using namespace config_internal;
   static constexpr std::string_view kKeys[] = {"address", "network", "send", "readReply",
                                                "ipFamily"};
@@ -172,7 +172,7 @@ void RegisterTcpProbe(ProbeRegistry& registry) {
       .name = "tcp",
       .placeholders = {Placeholder::kConnected, Placeholder::kResponseTime, Placeholder::kIp,
                        Placeholder::kBody},
-      .default_conditions = {"[CONNECTED] == true"},
+      .default_conditions = {},  // reaching the target is the check: a failure is an error
       .parse = ParseTcp,
   });
 }
