@@ -226,13 +226,18 @@ void Engine::Commit(Outcome outcome, std::function<void(Status)> then) {
   const CheckKey key = outcome.record.key;
   const std::string uuid = outcome.record.run_uuid;
   auto state = std::make_shared<CheckState>(outcome.state);
-  store_.CommitRun(outcome.record, outcome.state,
-                   [this, key, uuid, state, then = std::move(then)](Status st) {
-                     boost::asio::post(executor_, [this, key, uuid, state, then, st] {
-                       if (st.ok() && checks_.count(key) > 0) ApplyCommitted(key, uuid, *state);
-                       then(st);
-                     });
-                   });
+  // The store calls back on its writer thread, possibly while the daemon tears the engine
+  // down: capture the executor by value and touch the engine only if it still exists.
+  store_.CommitRun(
+      outcome.record, outcome.state,
+      [this, executor = executor_, alive = std::weak_ptr<bool>(alive_), key, uuid, state,
+       then = std::move(then)](Status st) {
+        boost::asio::post(executor, [this, alive, key, uuid, state, then, st] {
+          if (alive.expired()) return;
+          if (st.ok() && checks_.count(key) > 0) ApplyCommitted(key, uuid, *state);
+          then(st);
+        });
+      });
 }
 
 void Engine::ApplyCommitted(const CheckKey& key, const std::string& uuid,
