@@ -82,7 +82,8 @@ void Engine::StartProbe(const std::string& uuid, const std::shared_ptr<const Che
   std::shared_ptr<const ProbeDefinition> definition = spec->probe.definition;
   boost::asio::co_spawn(
       executor_, definition->probe->Run(spec->timeout),
-      [this, uuid, definition, alive = std::weak_ptr<bool>(alive_)](std::exception_ptr e,
+      [this, uuid, key = spec->key, definition, alive = std::weak_ptr<bool>(alive_)](
+          std::exception_ptr e,
                                                                     Observation observation) {
         if (alive.expired()) return;  // the engine is gone; nothing to record into
         std::vector<std::string> errors;
@@ -90,6 +91,7 @@ void Engine::StartProbe(const std::string& uuid, const std::shared_ptr<const Che
           errors.push_back(definition->probe->Target() + ": the probe failed unexpectedly");
         } else {
           errors = Judge(*definition, observation, clock_.Now());
+          if (metrics_) metrics_->CertificateExpiry(key, observation.certificate_not_after);
         }
         const bool ok = errors.empty();
         RecordResult(uuid, ok, std::move(errors), RunEnd::kProbed);

@@ -95,6 +95,7 @@ SondeMetrics SampleOwnMetrics() {
   m.RunFinished({"kuberhealthy", "dns-status-internal"}, RunOutcome::kOk, milliseconds(3359));
   m.RunFinished({"default", "db-replica"}, RunOutcome::kTimeout, seconds(45));
   m.RunFinished({"default", "deleted-check"}, RunOutcome::kFailed, seconds(2));
+  m.CertificateExpiry({"default", "db-replica"}, FromUnixSeconds(1'800'000'000));
   m.SpawnLatency(milliseconds(3));
   m.SchedulerLateness(milliseconds(20));
   m.SchedulerLateness(seconds(2));

@@ -164,6 +164,9 @@ SondeMetrics::SondeMetrics(std::string version)
       run_duration_("sonde_run_duration_seconds",
                     "Check run durations from start to result, per check", {"check", "namespace"},
                     kRunBounds),
+      certificate_expiry_("sonde_certificate_expiry_timestamp_seconds",
+                          "When the certificate an in-process probe last saw expires (Unix time)",
+                          {"check", "namespace"}),
       spawn_latency_("sonde_checker_spawn_seconds",
                      "Time from deciding to start a run to its checker process running", {},
                      kSpawnBounds),
@@ -226,8 +229,14 @@ void SondeMetrics::HttpAnswered(std::string_view route, int code) {
   http_requests_.Inc(std::move(values));
 }
 
+void SondeMetrics::CertificateExpiry(const CheckKey& key, std::optional<TimePoint> not_after) {
+  if (!not_after) return certificate_expiry_.EraseWhere("check", key.str());
+  certificate_expiry_.Set({key.str(), key.ns}, static_cast<double>(UnixSeconds(*not_after)));
+}
+
 void SondeMetrics::ForgetCheck(const CheckKey& key) {
   run_duration_.EraseWhere("check", key.str());
+  certificate_expiry_.EraseWhere("check", key.str());
 }
 
 std::vector<Family> SondeMetrics::Collect(const std::set<std::string>& live_checks) const {
@@ -240,6 +249,8 @@ std::vector<Family> SondeMetrics::Collect(const std::set<std::string>& live_chec
   out.push_back(runs_started_.Collect());
   out.push_back(runs_finished_.Collect());
   out.push_back(run_duration_.Collect(
+      [&](const Labels& labels) { return live_checks.count(labels.front().value) > 0; }));
+  out.push_back(certificate_expiry_.Collect(
       [&](const Labels& labels) { return live_checks.count(labels.front().value) > 0; }));
   out.push_back(spawn_latency_.Collect());
   out.push_back(scheduler_lateness_.Collect());

@@ -121,6 +121,9 @@ class SondeMetrics {
   // Any HTTP answer. `route` must be the matched endpoint ("/", "/json", "/metrics",
   // "/externalCheckStatus", ... or "other"), never the raw request path.
   void HttpAnswered(std::string_view route, int code);
+  // What an in-process probe's TLS handshake showed: the leaf certificate's notAfter, or
+  // nothing (no TLS, or the handshake failed), which drops the series.
+  void CertificateExpiry(const CheckKey& key, std::optional<TimePoint> not_after);
   // Frees the per-check series of a removed check (rendering hides them anyway).
   void ForgetCheck(const CheckKey& key);
 
@@ -136,6 +139,7 @@ class SondeMetrics {
   const Counter& runs_started() const { return runs_started_; }
   const Counter& runs_finished() const { return runs_finished_; }
   const Histogram& run_duration() const { return run_duration_; }
+  const Gauge& certificate_expiry() const { return certificate_expiry_; }
   const Histogram& spawn_latency() const { return spawn_latency_; }
   const Histogram& scheduler_lateness() const { return scheduler_lateness_; }
   const Counter& http_requests() const { return http_requests_; }
@@ -151,6 +155,7 @@ class SondeMetrics {
   Counter runs_started_;
   Counter runs_finished_;
   Histogram run_duration_;
+  Gauge certificate_expiry_;
   Histogram spawn_latency_;
   Histogram scheduler_lateness_;
   Counter http_requests_;

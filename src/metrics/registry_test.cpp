@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 namespace sonde {
 namespace {
 
@@ -86,6 +88,25 @@ TEST(SondeMetrics, CollectHidesChecksThatAreGone) {
     ASSERT_EQ(f.series.size(), 1u);
     EXPECT_EQ(f.series[0].labels[0].value, "ns/kept");
   }
+}
+
+TEST(SondeMetrics, CertificateExpiryIsSetReplacedAndDropped) {
+  SondeMetrics m("v");
+  const CheckKey key{"probes", "shop"};
+  m.CertificateExpiry(key, FromUnixSeconds(1'800'000'000));
+  m.CertificateExpiry(key, FromUnixSeconds(1'900'000'000));
+  std::vector<Family> families = m.Collect({"probes/shop"});
+  auto it = std::find_if(families.begin(), families.end(), [](const Family& f) {
+    return f.name == "sonde_certificate_expiry_timestamp_seconds";
+  });
+  ASSERT_NE(it, families.end());
+  ASSERT_EQ(it->series.size(), 1u);
+  EXPECT_EQ(it->series[0].value, 1'900'000'000.0);
+  m.CertificateExpiry(key, std::nullopt);  // the last run saw no certificate
+  EXPECT_EQ(m.certificate_expiry().size(), 0u);
+  m.CertificateExpiry(key, FromUnixSeconds(1'800'000'000));
+  m.ForgetCheck(key);
+  EXPECT_EQ(m.certificate_expiry().size(), 0u);
 }
 
 TEST(SondeMetrics, HttpSeriesAreCapped) {
