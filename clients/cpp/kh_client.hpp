@@ -268,9 +268,10 @@ inline Status SendReport(const ClientOptions& options, bool ok,
   std::string last;
   for (int attempt = 1;; ++attempt) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(give_up - Clock::now());
-    auto answer =
-        detail::Post(url.value(), options.run_uuid, body,
-                     std::clamp(left, std::chrono::milliseconds(100), options.request_timeout));
+    // At least a moment even when the budget is spent, so that the last try is a real one.
+    const auto attempt_timeout =
+        std::max(std::min(left, options.request_timeout), std::chrono::milliseconds(100));
+    auto answer = detail::Post(url.value(), options.run_uuid, body, attempt_timeout);
     if (answer.ok() && answer.value().status == 200) return Status::Ok();
     if (answer.ok() && answer.value().status == 400) {
       return Status::Error(where + "rejected with 400 \"" + detail::Trimmed(answer.value().body) +

@@ -55,7 +55,7 @@ CheckOutcome RunHttpCheck(const CheckEnv& env, Duration budget) {
       ++passed;
     } else {
       // "[STATUS] == 200: got 503" reads better without the condition for this check.
-      std::string e = errors.front();
+      const std::string& e = errors.front();
       const std::string prefix = conditions.front().text() + ": ";
       failures.push_back(e.starts_with(prefix) ? e.substr(prefix.size()) : e);
     }

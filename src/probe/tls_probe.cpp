@@ -20,7 +20,8 @@ constexpr auto kToken = asio::as_tuple(asio::use_awaitable);
 
 class TlsProbe final : public Probe {
  public:
-  TlsProbe(TlsProbeConfig config, TlsContext ctx) : config_(std::move(config)), ctx_(ctx) {}
+  TlsProbe(TlsProbeConfig config, TlsContext ctx)
+      : config_(std::move(config)), ctx_(std::move(ctx)) {}
 
   asio::awaitable<Observation> Run(Duration timeout) const override {
     const auto start = Clock::now();
