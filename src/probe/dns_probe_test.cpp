@@ -62,6 +62,9 @@ TEST_F(DnsProbeTest, AnswersEachRecordType) {
       {"txt.test", "TXT", {"hello world"}},
       {"_sip._tcp.test", "SRV", {"sip.test.:5060"}},
       {"ok.test", "aaaa", {}},  // the name exists, without that type: NOERROR, no answers
+      {"7.0.0.127.in-addr.arpa", "PTR", {"ok.test."}},
+      // Truncated over UDP, so asked again over TCP: the whole record arrives.
+      {"big.test", "TXT", {std::string(250, 'a') + std::string(250, 'b') + std::string(250, 'c')}},
   };
   for (const Case& c : cases) {
     for (bool tcp : {false, true}) {

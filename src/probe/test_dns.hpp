@@ -5,6 +5,7 @@
 //   ok.test        A     127.0.0.7          v6.test     AAAA  ::7
 //   alias.test     CNAME ok.test            mail.test   MX    10 mx1.test
 //   txt.test       TXT   "hello world"      _sip._tcp.test SRV 0 0 5060 sip.test
+//   7.0.0.127.in-addr.arpa PTR ok.test      big.test    TXT   750 bytes (truncated over UDP)
 //
 // The constructor waits (up to 5 s) until the server answers; the destructor stops it with
 // SIGTERM and reaps it. Not thread-safe; drive it from the test thread.
@@ -40,24 +41,18 @@ inline uint16_t FreeUdpPort() {
 class Dnsmasq {
  public:
   Dnsmasq() : port_(FreeUdpPort()) {
-    std::vector<std::string> args = {"/usr/sbin/dnsmasq",
-                                     "--keep-in-foreground",
-                                     "--conf-file=/dev/null",
-                                     "--pid-file=",
-                                     "--no-resolv",
-                                     "--no-hosts",
-                                     "--bind-interfaces",
-                                     "--listen-address=127.0.0.1",
-                                     "--port=" + std::to_string(port_),
-                                     "--local=/test/",
-                                     "--user=" + CurrentUser(),
-                                     "--host-record=ok.test,127.0.0.7",
-                                     "--host-record=v6.test,::7",
-                                     "--cname=alias.test,ok.test",
-                                     "--mx-host=mail.test,mx1.test,10",
-                                     "--txt-record=txt.test,hello world",
-                                     "--srv-host=_sip._tcp.test,sip.test,5060",
-                                     "--log-facility=/dev/null"};
+    std::vector<std::string> args = {
+        "/usr/sbin/dnsmasq", "--keep-in-foreground", "--conf-file=/dev/null",
+        "--pid-file=", "--no-resolv", "--no-hosts", "--bind-interfaces",
+        "--listen-address=127.0.0.1", "--port=" + std::to_string(port_), "--local=/test/",
+        "--user=" + CurrentUser(), "--host-record=ok.test,127.0.0.7", "--host-record=v6.test,::7",
+        "--cname=alias.test,ok.test", "--mx-host=mail.test,mx1.test,10",
+        "--txt-record=txt.test,hello world", "--srv-host=_sip._tcp.test,sip.test,5060",
+        "--ptr-record=7.0.0.127.in-addr.arpa,ok.test",
+        // Three 250-byte strings: over UDP's 512 bytes, truncated.
+        "--txt-record=big.test," + std::string(250, 'a') + "," + std::string(250, 'b') + "," +
+            std::string(250, 'c'),
+        "--log-facility=/dev/null"};
     std::vector<char*> argv;
     for (std::string& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
