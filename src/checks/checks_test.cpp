@@ -200,6 +200,8 @@ TEST(NetworkConnectionCheck, Cases) {
   const uint16_t open = listener.local_endpoint().port();
   const uint16_t closed = ClosedTcpPort();
   const uint16_t closed_udp = testing::FreeUdpPort();
+  asio::ip::udp::socket udp_listener(io, {asio::ip::make_address("127.0.0.1"), 0});
+  const std::string ou = std::to_string(udp_listener.local_endpoint().port());
   const std::string o = std::to_string(open), c = std::to_string(closed);
   const std::string cu = std::to_string(closed_udp);
   struct Case {
@@ -221,6 +223,7 @@ TEST(NetworkConnectionCheck, Cases) {
        {{"CONNECTION_TARGET", "tcp://127.0.0.1:" + o}, {"CONNECTION_TARGET_UNREACHABLE", "true"}},
        {{"Network connection check determined that tcp://127.0.0.1:" + o +
          " is UP (connected to 127.0.0.1), but CONNECTION_TARGET_UNREACHABLE is true"}}},
+      {"udp listener (silent) is up", {{"CONNECTION_TARGET", "udp://127.0.0.1:" + ou}}, {}},
       {"udp closed port",
        {{"CONNECTION_TARGET", "udp://127.0.0.1:" + cu}},
        {{"Network connection check determined that udp://127.0.0.1:" + cu +
