@@ -6,9 +6,9 @@ set -euo pipefail
 packages=(
   g++ cmake ninja-build ccache pkg-config
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
-  libyaml-cpp-dev libspdlog-dev libcli11-dev libssl-dev libsqlite3-dev
+  libyaml-cpp-dev libspdlog-dev libcli11-dev libssl-dev libsqlite3-dev libldns-dev
   googletest libgtest-dev libgmock-dev libbenchmark-dev
-  curl procps prometheus
+  curl procps prometheus openssl dnsmasq-base
 )
 
 missing=()

@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include "cli/check_command.hpp"
 #include "cli/client_commands.hpp"
 #include "cli/logging.hpp"
 #include "cli/serve.hpp"
@@ -44,6 +45,14 @@ int main(int argc, char** argv) {
   auto* validate = app.add_subcommand("validate", "Check YAML files and directories for problems");
   validate->add_option("paths", paths, "Files or directories")->required();
 
+  std::string check_kind;
+  bool list_checks = false;
+  auto* check_cmd = app.add_subcommand(
+      "check", "Run a bundled Kuberhealthy-compatible check (configured by env): sonde check KIND");
+  check_cmd->add_option("kind", check_kind,
+                        "http, http-content, network-connection, ssl-expiry, ssl-handshake, dns");
+  check_cmd->add_flag("--list", list_checks, "List the bundled checks");
+
   auto* version = app.add_subcommand("version", "Print the version");
 
   CLI11_PARSE(app, argc, argv);
@@ -66,6 +75,7 @@ int main(int argc, char** argv) {
   if (*history) return sonde::HistoryCommand(server, check, limit, as_json);
   if (*events) return sonde::EventsCommand(server, event_check, as_json);
   if (*validate) return sonde::ValidateCommand(paths);
+  if (*check_cmd) return sonde::CheckCommand(check_kind, list_checks);
   if (*version) std::cout << "sonde " << SONDE_VERSION << "\n";
   return 0;
 }

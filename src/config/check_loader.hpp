@@ -26,13 +26,9 @@ struct LoadOptions {
   const ProbeRegistry* probes = nullptr;
   // How to run a bundled check, e.g. {"/usr/bin/sonde", "check"}; the kind is appended. A
   // container with no command whose image is a Kuberhealthy bundled check's (see
-  // BundledCheckForImage) runs it. Empty: such containers need a command, as any other.
+  // FindBundledCheckForImage) runs it. Empty: such containers need a command, as any other.
   std::vector<std::string> bundled_check_command;
 };
-
-// The bundled check a container image stands for, e.g. "http" for
-// "kuberhealthy/http-check:v1.5.0" (any registry prefix and tag), or nullopt.
-std::optional<std::string> BundledCheckForImage(std::string_view image);
 
 struct LoadResult {
   std::vector<CheckSpec> checks;    // only fully valid checks, in file order

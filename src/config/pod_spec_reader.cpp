@@ -1,5 +1,7 @@
 #include "config/pod_spec_reader.hpp"
 
+#include "checks/bundled_check.hpp"
+
 #include <map>
 #include <string>
 
@@ -141,10 +143,10 @@ void ReadContainer(const YAML::Node& node, const std::string& path, PodContext& 
   auto command = ReadList(c, "command", kCommandExample);
   auto args = ReadList(c, "args", kArgsExample);
   if (ctx.local_mode && command && command->empty()) {
-    const auto bundled = BundledCheckForImage(container.image);
+    const BundledCheck* bundled = FindBundledCheckForImage(container.image);
     if (bundled && ctx.bundled_check_command && !ctx.bundled_check_command->empty()) {
       *command = *ctx.bundled_check_command;
-      command->push_back(*bundled);
+      command->emplace_back(bundled->kind);
     } else {
       RequireLocalCommand(c, container);
     }

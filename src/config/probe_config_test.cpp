@@ -73,11 +73,11 @@ INSTANTIATE_TEST_SUITE_P(
     testing::Values(
         BadCase{"UnknownKind",
                 "  probe: {htp: {url: x}}\n",
-                {"c.yaml:5:11: spec.probe.htp: unknown probe kind \"htp\"; known: http or tcp, "
-                 "and conditions"}},
+                {"c.yaml:5:11: spec.probe.htp: unknown probe kind \"htp\"; known: http, tcp, "
+                 "dns or tls, and conditions"}},
         BadCase{"NoKind",
                 "  probe: {conditions: []}\n",
-                {"c.yaml:5:10: spec.probe: needs a probe kind: http or tcp"}},
+                {"c.yaml:5:10: spec.probe: needs a probe kind: http, tcp, dns or tls"}},
         BadCase{"TwoKinds",
                 "  probe: {http: {url: \"http://a/\"}, tcp: {address: \"a:1\"}}\n",
                 {"c.yaml:5:37: spec.probe.tcp: a probe has one kind; http is already set"}},
@@ -122,26 +122,6 @@ TEST(BundledImages, KuberhealthyCheckImagesRunTheBundledCheck) {
   ASSERT_EQ(r.checks.size(), 1u) << Errors(r).front();
   EXPECT_EQ(r.checks[0].pod.containers[0].command,
             (std::vector<std::string>{"/usr/bin/sonde", "check", "http"}));
-}
-
-TEST(BundledImages, MapsRepositoryNamesOnly) {
-  struct Case {
-    const char* image;
-    std::optional<std::string> kind;
-  } cases[] = {
-      {"kuberhealthy/http-check:v1.5.0", "http"},
-      {"docker.io/kuberhealthy/ssl-expiry-check:v3.2.0", "ssl-expiry"},
-      {"ghcr.io/kuberhealthy/network-connection-check@sha256:abc", "network-connection"},
-      {"kuberhealthy/http-content-check", "http-content"},
-      {"kuberhealthy/ssl-handshake-check:v1", "ssl-handshake"},
-      {"kuberhealthy/dns-resolution-check:v1.5.0", "dns"},
-      {"sonde/http-check:0.1", "http"},
-      {"kuberhealthy/deployment-check:v1", std::nullopt},
-      {"example.com/http-check:v1", std::nullopt},
-      {"http-check", std::nullopt},
-      {"registry:5000/kuberhealthy/http-check", "http"},
-  };
-  for (const Case& c : cases) EXPECT_EQ(BundledCheckForImage(c.image), c.kind) << c.image;
 }
 
 }  // namespace

@@ -1,7 +1,6 @@
 #include "probe/http_probe.hpp"
 
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -14,6 +13,7 @@
 #include <cctype>
 
 #include "probe/registry.hpp"
+#include "probe/tls_probe.hpp"
 #include "sonde_version.hpp"
 
 namespace sonde {
@@ -157,13 +157,10 @@ class HttpProbe final : public Probe {
     } else {
       beast::ssl_stream<beast::tcp_stream> stream(std::move(tcp_stream), *tls_);
       const std::string name = config_.tls.server_name.empty() ? t.host : config_.tls.server_name;
-      boost::system::error_code literal;
-      asio::ip::make_address(name, literal);
-      if (literal) SSL_set_tlsext_host_name(stream.native_handle(), name.c_str());
-      if (config_.tls.verify) stream.set_verify_callback(asio::ssl::host_name_verification(name));
+      ConfigureTlsPeerName(stream.native_handle(), name, config_.tls.verify);
       std::tie(ec) = co_await stream.async_handshake(asio::ssl::stream_base::client, kToken);
-      if (ec) co_return "TLS handshake: " + DescribeNetError(ec, timeout);
       out.certificate_not_after = PeerCertificateNotAfter(stream.native_handle());
+      if (ec) co_return DescribeHandshakeError(stream.native_handle(), ec, timeout);
       std::tie(ec, std::ignore) = co_await http::async_write(stream, request, kToken);
       if (!ec) std::tie(ec, std::ignore) = co_await http::async_read(stream, buffer, parser, kToken);
     }
@@ -186,30 +183,11 @@ class HttpProbe final : public Probe {
   TlsContext tls_;
 };
 
-std::string ResolvePath(const config_internal::MapView& m, const std::string& path) {
-  if (path.empty() || path.front() == '/') return path;
-  const std::string& file = m.sink().file();
-  const size_t slash = file.rfind('/');
-  return slash == std::string::npos ? path : file.substr(0, slash + 1) + path;
-}
-
 void ReadTls(const config_internal::MapView& m, TlsOptions& tls) {
-  using namespace config_internal;
   static constexpr std::string_view kKeys[] = {"insecureSkipVerify", "caFile", "certFile",
                                                "keyFile", "serverName"};
   m.RejectUnknown(kKeys);
-  if (const YAML::Node* v = m.Get("insecureSkipVerify")) {
-    tls.verify = !ReadBool(*v, m.Path("insecureSkipVerify"), m.sink()).value_or(false);
-  }
-  for (auto [key, field] : {std::pair{"caFile", &tls.ca_file}, std::pair{"certFile", &tls.cert_file},
-                            std::pair{"keyFile", &tls.key_file}}) {
-    if (const YAML::Node* v = m.Get(key)) {
-      *field = ResolvePath(m, ReadString(*v, m.Path(key), m.sink()).value_or(""));
-    }
-  }
-  if (const YAML::Node* v = m.Get("serverName")) {
-    tls.server_name = ReadString(*v, m.Path("serverName"), m.sink()).value_or("");
-  }
+  ReadTlsOptions(m, tls);
 }
 
 std::shared_ptr<const Probe> ParseHttp(const config_internal::MapView& m, TlsContextCache& tls) {

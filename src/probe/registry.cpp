@@ -26,6 +26,8 @@ ProbeRegistry BuiltinProbes() {
   ProbeRegistry r;
   RegisterHttpProbe(r);
   RegisterTcpProbe(r);
+  RegisterDnsProbe(r);
+  RegisterTlsProbe(r);
   return r;
 }
 

@@ -51,5 +51,7 @@ ProbeRegistry BuiltinProbes();
 // One Register function per probe file.
 void RegisterHttpProbe(ProbeRegistry& registry);
 void RegisterTcpProbe(ProbeRegistry& registry);
+void RegisterDnsProbe(ProbeRegistry& registry);
+void RegisterTlsProbe(ProbeRegistry& registry);
 
 }  // namespace sonde

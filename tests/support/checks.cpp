@@ -66,4 +66,11 @@ boost::json::value CheckDetail(const DaemonProcess& d, const std::string& key) {
   return it == details.end() ? boost::json::value() : it->value();
 }
 
+std::string ProbeCheck(const std::string& name, const std::string& interval,
+                       const std::string& probe_yaml) {
+  return "---\napiVersion: comcast.github.io/v1\nkind: KuberhealthyCheck\nmetadata:\n  name: " +
+         name + "\n  namespace: probes\nspec:\n  runInterval: " + interval +
+         "\n  timeout: 5s\n  probe:\n" + probe_yaml;
+}
+
 }  // namespace sonde::testing

@@ -22,6 +22,11 @@ struct CheckDef {
 // A check document in the given kind's YAML shape, running `bash <script>`.
 std::string CheckYaml(const CheckDef& def);
 
+// A KuberhealthyCheck in namespace "probes" with a 5s timeout whose spec.probe is
+// `probe_yaml` (indented by four spaces, e.g. "    http:\n      url: ...\n").
+std::string ProbeCheck(const std::string& name, const std::string& interval,
+                       const std::string& probe_yaml);
+
 // Canned checker scripts, by behaviour.
 extern const char* const kReportOkNoHeader;  // the seed's curl line
 extern const char* const kReportErrors;      // OK=false, two errors, with the uuid header
