@@ -3,6 +3,7 @@
 #include <chrono>
 #include <string>
 
+#include "config/heartbeat_reader.hpp"
 #include "config/pod_spec_reader.hpp"
 
 namespace sonde::config_internal {
@@ -18,13 +19,14 @@ constexpr std::string_view kAccepted =
     "or apiVersion kuberhealthy.github.io/v2 with kind HealthCheck";
 
 constexpr std::string_view kTopLevelKeys[] = {"apiVersion", "kind", "metadata", "spec", "status"};
-constexpr std::string_view kKhCheckKeys[] = {"runInterval", "timeout", "podSpec",
-                                             "extraAnnotations", "extraLabels"};
+constexpr std::string_view kKhCheckKeys[] = {"runInterval",      "timeout",     "podSpec",
+                                             "extraAnnotations", "extraLabels", "heartbeat"};
 // runInterval is listed so that it gets its own message instead of "unknown field".
-constexpr std::string_view kKhJobKeys[] = {"timeout",     "podSpec", "extraAnnotations",
-                                           "extraLabels", "phase",   "runInterval"};
-constexpr std::string_view kHealthCheckKeys[] = {
-    "singleRunOnly", "runInterval", "timeout", "podSpec", "extraAnnotations", "extraLabels"};
+constexpr std::string_view kKhJobKeys[] = {"timeout", "podSpec",     "extraAnnotations", "extraLabels",
+                                           "phase",   "runInterval", "heartbeat"};
+constexpr std::string_view kHealthCheckKeys[] = {"singleRunOnly",    "runInterval", "timeout",
+                                                 "podSpec",          "extraAnnotations",
+                                                 "extraLabels",      "heartbeat"};
 
 bool IsLowerAlnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
 
@@ -241,6 +243,8 @@ void ReadSpec(const MapView& root, CheckKind kind, const LoadOptions& opts, Chec
   }
   ReadMap(spec, "extraLabels", out.extra_labels);
   ReadMap(spec, "extraAnnotations", out.extra_annotations);
+  // Sonde's extension: a heartbeat check has no pod; the job reports to the check's URL.
+  if (const YAML::Node* hb = spec.Get("heartbeat")) return ReadHeartbeat(spec, *hb, out);
   ReadPodSection(spec, kind, opts.local_mode, out);
 }
 

@@ -58,6 +58,17 @@ struct PodSpec {
   bool operator==(const PodSpec&) const = default;
 };
 
+// A heartbeat check (Sonde extension, `spec.heartbeat`): nothing is started; the job reports
+// to the check's own URL at least every run_interval (or at each `schedule` instant) plus grace.
+struct HeartbeatSpec {
+  Duration grace{};                 // default 5m
+  std::string schedule;             // 5-field cron expression; empty: every run_interval
+  std::string timezone;             // IANA zone of `schedule`; empty: UTC
+  int64_t reports_per_minute = 60;  // per-check rate limit (token bucket of this size)
+  Duration min_record_interval{};   // at most one history row per this interval; default 1s
+  bool operator==(const HeartbeatSpec&) const = default;
+};
+
 struct CheckSpec {
   CheckKey key;
   CheckKind kind = CheckKind::kKhCheck;
@@ -69,6 +80,7 @@ struct CheckSpec {
   std::map<std::string, std::string> pod_labels;       // v3 spec.podSpec.metadata.labels
   std::map<std::string, std::string> pod_annotations;  // v3 spec.podSpec.metadata.annotations
   PodSpec pod;
+  std::optional<HeartbeatSpec> heartbeat;  // set: a heartbeat check, and `pod` is empty
 
   std::string source_file;  // where it was defined, for messages
   int source_line = 0;
@@ -76,6 +88,7 @@ struct CheckSpec {
 
   // Runs once (a job) rather than every run_interval.
   bool IsJob() const { return kind == CheckKind::kKhJob || single_run; }
+  bool IsHeartbeat() const { return heartbeat.has_value(); }
   bool operator==(const CheckSpec&) const = default;
 };
 
