@@ -270,6 +270,13 @@ class FlakyStore final : public Store {
   Result<UptimeStats> Uptime(const CheckKey& k, Duration w, TimePoint now) override {
     return inner_.Uptime(k, w, now);
   }
+  Result<std::map<CheckKey, std::string>> LoadHeartbeatTokens() override {
+    return inner_.LoadHeartbeatTokens();
+  }
+  void SaveHeartbeatToken(const CheckKey& k, const std::string& t,
+                          std::function<void(sonde::Status)> done) override {
+    inner_.SaveHeartbeatToken(k, t, std::move(done));
+  }
 
  private:
   MemoryStore inner_;
