@@ -41,8 +41,13 @@ void ReadHeartbeat(const MapView& spec, const YAML::Node& node, CheckSpec& out) 
     hb.reports_per_minute = ReadInt(*v, m.Path("reportsPerMinute"), 1, sink).value_or(1);
   }
   if (const YAML::Node* v = m.Get("minRecordInterval")) {
-    hb.min_record_interval = ReadPositiveDuration(*v, m.Path("minRecordInterval"), sink)
-                                 .value_or(hb.min_record_interval);
+    // 0s stores every report (benchmarks measure the full path with it); else positive.
+    const bool zero = v->IsScalar() && ParseGoDuration(v->Scalar()).ok() &&
+                      ParseGoDuration(v->Scalar()).value() == Duration{0};
+    hb.min_record_interval =
+        zero ? Duration{0}
+             : ReadPositiveDuration(*v, m.Path("minRecordInterval"), sink)
+                   .value_or(hb.min_record_interval);
   }
   const YAML::Node* schedule = m.Get("schedule");
   if (schedule != nullptr) {

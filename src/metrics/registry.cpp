@@ -171,7 +171,10 @@ SondeMetrics::SondeMetrics(std::string version)
                           "How late check runs started against their due time", {},
                           kLatenessBounds),
       http_requests_("sonde_http_requests_total", "HTTP requests answered, by route and code",
-                     {"route", "code"}) {
+                     {"route", "code"}),
+      heartbeat_reports_("sonde_heartbeat_reports_total",
+                         "Reports to heartbeat checks' URLs, per check, by what became of them",
+                         {"check", "namespace", "result"}) {
   // Zero-valued series from the start, so rate() and increase() see the first event.
   reports_.Inc({"accepted", "ok"}, 0);
   for (const std::string& r : ReportReasons()) reports_.Inc({"rejected", r}, 0);
@@ -226,8 +229,13 @@ void SondeMetrics::HttpAnswered(std::string_view route, int code) {
   http_requests_.Inc(std::move(values));
 }
 
+void SondeMetrics::HeartbeatReport(const CheckKey& key, std::string_view result) {
+  heartbeat_reports_.Inc({key.str(), key.ns, std::string(result)});
+}
+
 void SondeMetrics::ForgetCheck(const CheckKey& key) {
   run_duration_.EraseWhere("check", key.str());
+  heartbeat_reports_.EraseWhere("check", key.str());
 }
 
 std::vector<Family> SondeMetrics::Collect(const std::set<std::string>& live_checks) const {
@@ -244,6 +252,8 @@ std::vector<Family> SondeMetrics::Collect(const std::set<std::string>& live_chec
   out.push_back(spawn_latency_.Collect());
   out.push_back(scheduler_lateness_.Collect());
   out.push_back(http_requests_.Collect());
+  out.push_back(heartbeat_reports_.Collect(
+      [&](const Labels& labels) { return live_checks.count(labels.front().value) > 0; }));
   return out;
 }
 
