@@ -158,14 +158,17 @@ TEST(DaemonHeartbeat, StartWithoutFinishIsCaughtAfterTheTimeout) {
 TEST(DaemonHeartbeat, UrlSurvivesRestartsAndRotates) {
   TempDir checks, state;
   checks.Write("hb.yaml", HeartbeatYaml("etl", "1h", "{grace: 5m}"));
-  std::string url;
+  std::string token;
   {
     DaemonProcess d(checks.path(), {"--state-dir", state.path()});
-    url = HeartbeatUrl(d, "etl");
+    const std::string url = HeartbeatUrl(d, "etl");
+    token = url.substr(url.rfind('/') + 1);
     ASSERT_EQ(Send(url).status, 200);
   }
+  // A new daemon on another port: the same token.
   DaemonProcess d(checks.path(), {"--state-dir", state.path()});
-  EXPECT_EQ(HeartbeatUrl(d, "etl"), url);
+  const std::string url = HeartbeatUrl(d, "etl");
+  EXPECT_EQ(url, d.url() + "/heartbeat/" + token);
   EXPECT_EQ(State(d, "etl"), "ok");
   // Rotation by the CLI: the new URL works, the old one is gone.
   const std::string cmd = SondeBinary() + " rotate-url jobs/etl --server " + d.url();

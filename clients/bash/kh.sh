@@ -25,10 +25,16 @@ kh::_json() {
   printf '"%s"' "$s"
 }
 
+# kh::_now_ms: milliseconds since the epoch (bash 5's EPOCHREALTIME; no subprocess).
+kh::_now_ms() {
+  local t=${EPOCHREALTIME/[.,]/}
+  echo $((t / 1000))
+}
+
 # kh::_post URL BODY: POSTs BODY (JSON) with the retry rule above.
 kh::_post() {
   local url=$1 body=$2 code delay_ms=250
-  local deadline=$((SECONDS + ${KH_RETRY_SECONDS:-30}))
+  local deadline=$(($(kh::_now_ms) + ${KH_RETRY_SECONDS:-30} * 1000))
   local -a headers=(-H 'Content-Type: application/json')
   [ -n "${KH_RUN_UUID:-}" ] && headers+=(-H "kh-run-uuid: $KH_RUN_UUID")
   while :; do
@@ -38,7 +44,7 @@ kh::_post() {
       200) return 0 ;;
       400) echo "kh: $url refused the report (400)" >&2; return 1 ;;
     esac
-    if [ $((SECONDS + delay_ms / 1000)) -ge "$deadline" ]; then
+    if [ $(($(kh::_now_ms) + delay_ms)) -gt "$deadline" ]; then
       echo "kh: giving up on $url (last answer: $code)" >&2
       return 1
     fi
