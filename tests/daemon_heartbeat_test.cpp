@@ -107,7 +107,7 @@ TEST(DaemonHeartbeat, OnTimeStaysOkSilenceFailsAfterIntervalPlusGraceAndAReportR
   EXPECT_EQ(runs[1].as_object().at("endedBy"), "report");
   const Duration gap = Finished(runs[0]) - Finished(runs[1]);
   EXPECT_GE(gap, milliseconds(1500));
-  EXPECT_LE(gap, milliseconds(1700));
+  EXPECT_LE(gap, milliseconds(2000));  // timer slack on a busy 2-core machine
   // Downtime event open; the next good report closes it.
   const json::value open = ApiCheck(d, "nightly").as_object().at("openEvent");
   ASSERT_TRUE(open.is_object());
@@ -238,6 +238,8 @@ TEST(DaemonHeartbeat, FloodAgainstOneCheckLeavesOthersAlone) {
     });
   }
   // Meanwhile the quiet check reports every 300ms, and every answer is quick and positive.
+  // (The bounds leave room for a loaded 2-core machine; unthrottled, the daemon would answer the
+  // quiet check behind thousands of flood requests.)
   Duration slowest{};
   const auto end = steady_clock::now() + std::chrono::seconds(4);
   while (steady_clock::now() < end) {
@@ -251,7 +253,7 @@ TEST(DaemonHeartbeat, FloodAgainstOneCheckLeavesOthersAlone) {
   for (auto& t : flooders) t.join();
   EXPECT_GT(sent.load(), 200) << "the flood was too weak to mean anything";
   EXPECT_GT(limited.load(), sent.load() / 2);
-  EXPECT_LT(slowest, milliseconds(250));
+  EXPECT_LT(slowest, milliseconds(500));
   EXPECT_EQ(State(d, "quiet"), "ok");
   EXPECT_EQ(json::value_to<int64_t>(ApiCheck(d, "quiet").as_object().at("failureCount")), 0);
   // At most the burst (30) plus one row a second (minRecordInterval 1s) over ~4s.
@@ -260,7 +262,7 @@ TEST(DaemonHeartbeat, FloodAgainstOneCheckLeavesOthersAlone) {
   const json::array steady = Runs(d, "steady");
   ASSERT_GE(steady.size(), 3u);
   for (size_t i = 1; i < steady.size(); ++i) {
-    EXPECT_LT(Finished(steady[i - 1]) - Finished(steady[i]), milliseconds(1600));
+    EXPECT_LT(Finished(steady[i - 1]) - Finished(steady[i]), milliseconds(2000));
   }
   const std::string metrics = d.Get("/metrics").body;
   EXPECT_NE(metrics.find("sonde_heartbeat_reports_total{check=\"jobs/flooded\",namespace=\"jobs\","
