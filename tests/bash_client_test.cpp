@@ -28,10 +28,13 @@ TEST(BashClient, CheckerReportsSuccessAndEscapedFailures) {
   checks.Write("fail.sh",
                "source \"$KH_CLIENT\"\nkh::report_failure 'disk \"/data\" is full' "
                "$'line one\\nline two\\t\\\\ end'\n");
-  checks.Write("c.yaml", CheckYaml({.name = "ok", .script = "ok.sh", .env = {{"KH_CLIENT", kClient}}}) +
-                             "---\n" +
-                             CheckYaml({.name = "bad", .script = "fail.sh",
-                                        .env = {{"KH_CLIENT", kClient}}, .kind = "HealthCheck"}));
+  checks.Write("c.yaml",
+               CheckYaml({.name = "ok", .script = "ok.sh", .env = {{"KH_CLIENT", kClient}}}) +
+                   "---\n" +
+                   CheckYaml({.name = "bad",
+                              .script = "fail.sh",
+                              .env = {{"KH_CLIENT", kClient}},
+                              .kind = "HealthCheck"}));
   DaemonProcess d(checks.path());
   json::value ok, bad;
   ASSERT_TRUE(Eventually([&] {
@@ -61,8 +64,9 @@ TEST(BashClient, HeartbeatWrapperReportsExitCodeAndTailAndRetriesByTheRule) {
   })) << d.log();
   EXPECT_EQ(Bash("kh::heartbeat '" + url + "' -- true"), 0);
   EXPECT_TRUE(CheckDetail(d, "default/job").as_object().at("ok").as_bool());
-  EXPECT_EQ(Bash("kh::heartbeat '" + url + "' -- bash -c 'echo step 1; echo \"no space\" >&2; exit 4'"),
-            4);
+  EXPECT_EQ(
+      Bash("kh::heartbeat '" + url + "' -- bash -c 'echo step 1; echo \"no space\" >&2; exit 4'"),
+      4);
   EXPECT_EQ(json::serialize(CheckDetail(d, "default/job").as_object().at("errors")),
             R"(["bash -c echo step 1; echo \"no space\" >&2; exit 4 exited with code 4",)"
             R"("output tail: step 1\nno space"])");

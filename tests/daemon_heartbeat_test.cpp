@@ -66,7 +66,8 @@ ClientResponse Send(const std::string& url, const std::string& body = "",
 }
 
 json::array Runs(const DaemonProcess& d, const std::string& name) {
-  const json::value doc = GetJson(d, "/api/history?namespace=jobs&healthcheck=" + name + "&limit=1000");
+  const json::value doc =
+      GetJson(d, "/api/history?namespace=jobs&healthcheck=" + name + "&limit=1000");
   return doc.is_object() ? doc.as_object().at("runs").as_array() : json::array{};
 }
 
@@ -124,7 +125,8 @@ TEST(DaemonHeartbeat, OnTimeStaysOkSilenceFailsAfterIntervalPlusGraceAndAReportR
 
 TEST(DaemonHeartbeat, StartWithoutFinishIsCaughtAfterTheTimeout) {
   TempDir checks;
-  checks.Write("hb.yaml", HeartbeatYaml("backup", "1h", "{grace: 1h, minRecordInterval: 1ms}", "1s"));
+  checks.Write("hb.yaml",
+               HeartbeatYaml("backup", "1h", "{grace: 1h, minRecordInterval: 1ms}", "1s"));
   DaemonProcess d(checks.path());
   const std::string url = HeartbeatUrl(d, "backup");
   // A start and a finish: the run's duration is measured from the start.
@@ -202,8 +204,9 @@ TEST(DaemonHeartbeat, WrapperReportsExitCodeAndOutputTail) {
   const std::string ok = SondeBinary() + " report --url " + url + " -- true >/dev/null";
   EXPECT_EQ(WEXITSTATUS(std::system(ok.c_str())), 0);
   EXPECT_EQ(State(d, "wrapped"), "ok");
-  const std::string failing = SondeBinary() + " report --url " + url +
-                              " -- bash -c 'echo copying; echo \"disk full\" >&2; exit 3' >/dev/null";
+  const std::string failing =
+      SondeBinary() + " report --url " + url +
+      " -- bash -c 'echo copying; echo \"disk full\" >&2; exit 3' >/dev/null";
   EXPECT_EQ(WEXITSTATUS(std::system(failing.c_str())), 3);
   const json::value c = ApiCheck(d, "wrapped");
   EXPECT_EQ(json::serialize(c.as_object().at("errors")),
@@ -217,10 +220,12 @@ TEST(DaemonHeartbeat, WrapperReportsExitCodeAndOutputTail) {
 TEST(DaemonHeartbeat, FloodAgainstOneCheckLeavesOthersAlone) {
   TempDir checks;
   checks.Write("run.sh", kReportOkNoHeader, true);
-  checks.Write("c.yaml", CheckYaml({.name = "steady", .script = "run.sh", .interval = "1s",
-                                    .kind = "HealthCheck", .ns = "jobs"}));
-  checks.Write("flooded.yaml",
-               HeartbeatYaml("flooded", "1h", "{grace: 5m, reportsPerMinute: 30}"));
+  checks.Write("c.yaml", CheckYaml({.name = "steady",
+                                    .script = "run.sh",
+                                    .interval = "1s",
+                                    .kind = "HealthCheck",
+                                    .ns = "jobs"}));
+  checks.Write("flooded.yaml", HeartbeatYaml("flooded", "1h", "{grace: 5m, reportsPerMinute: 30}"));
   checks.Write("quiet.yaml", HeartbeatYaml("quiet", "1s", "{grace: 500ms}"));
   DaemonProcess d(checks.path());
   const std::string flooded = HeartbeatUrl(d, "flooded");

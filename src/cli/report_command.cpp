@@ -20,9 +20,9 @@ namespace sonde {
 namespace {
 
 struct Finished {
-  int exit_code = 0;   // what this process returns
-  std::string how;     // "exited with code 3", "was killed by signal 9", "could not start: ..."
-  std::string tail;    // last output bytes (stdout and stderr together)
+  int exit_code = 0;  // what this process returns
+  std::string how;    // "exited with code 3", "was killed by signal 9", "could not start: ..."
+  std::string tail;   // last output bytes (stdout and stderr together)
 };
 
 // Runs the command with stdout and stderr into one pipe, copied through to our stdout, keeping
@@ -83,8 +83,8 @@ void Send(const std::string& url, const std::string& body, Duration retry_for) {
       if (r.value().status == 400) std::cerr << "sonde report: " << url << ": " << r.value().body;
       return;
     }
-    const std::string why = r.ok() ? std::to_string(r.value().status) + " " + r.value().body
-                                   : r.error() + "\n";
+    const std::string why =
+        r.ok() ? std::to_string(r.value().status) + " " + r.value().body : r.error() + "\n";
     if (std::chrono::steady_clock::now() + delay > end) {
       std::cerr << "sonde report: giving up on " << url << ": " << why;
       return;

@@ -22,11 +22,11 @@ constexpr std::string_view kTopLevelKeys[] = {"apiVersion", "kind", "metadata", 
 constexpr std::string_view kKhCheckKeys[] = {"runInterval",      "timeout",     "podSpec",
                                              "extraAnnotations", "extraLabels", "heartbeat"};
 // runInterval is listed so that it gets its own message instead of "unknown field".
-constexpr std::string_view kKhJobKeys[] = {"timeout", "podSpec",     "extraAnnotations", "extraLabels",
-                                           "phase",   "runInterval", "heartbeat"};
-constexpr std::string_view kHealthCheckKeys[] = {"singleRunOnly",    "runInterval", "timeout",
-                                                 "podSpec",          "extraAnnotations",
-                                                 "extraLabels",      "heartbeat"};
+constexpr std::string_view kKhJobKeys[] = {
+    "timeout", "podSpec", "extraAnnotations", "extraLabels", "phase", "runInterval", "heartbeat"};
+constexpr std::string_view kHealthCheckKeys[] = {"singleRunOnly", "runInterval",      "timeout",
+                                                 "podSpec",       "extraAnnotations", "extraLabels",
+                                                 "heartbeat"};
 
 bool IsLowerAlnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
 

@@ -197,7 +197,8 @@ std::vector<Case> Cases() {
       // Heartbeat checks (Sonde's extension).
       {"HeartbeatValid", v1 + "spec:\n  runInterval: 1h\n  heartbeat: {grace: 5m}\n", {}},
       {"HeartbeatCronValid",
-       v3 + "spec:\n  heartbeat: {schedule: \"30 2 * * *\", timezone: Europe/Berlin}\n", {}},
+       v3 + "spec:\n  heartbeat: {schedule: \"30 2 * * *\", timezone: Europe/Berlin}\n",
+       {}},
       {"HeartbeatNotAMapping",
        v1 + "spec:\n  heartbeat: yes\n",
        {"c.yaml:5:14: spec.heartbeat: must be a mapping such as {grace: 5m}, found \"yes\""}},

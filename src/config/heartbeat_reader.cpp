@@ -5,8 +5,8 @@
 namespace sonde::config_internal {
 namespace {
 
-constexpr std::string_view kHeartbeatKeys[] = {"grace", "schedule", "timezone",
-                                               "reportsPerMinute", "minRecordInterval"};
+constexpr std::string_view kHeartbeatKeys[] = {"grace", "schedule", "timezone", "reportsPerMinute",
+                                               "minRecordInterval"};
 
 }  // namespace
 
@@ -44,10 +44,9 @@ void ReadHeartbeat(const MapView& spec, const YAML::Node& node, CheckSpec& out) 
     // 0s stores every report (benchmarks measure the full path with it); else positive.
     const bool zero = v->IsScalar() && ParseGoDuration(v->Scalar()).ok() &&
                       ParseGoDuration(v->Scalar()).value() == Duration{0};
-    hb.min_record_interval =
-        zero ? Duration{0}
-             : ReadPositiveDuration(*v, m.Path("minRecordInterval"), sink)
-                   .value_or(hb.min_record_interval);
+    hb.min_record_interval = zero ? Duration{0}
+                                  : ReadPositiveDuration(*v, m.Path("minRecordInterval"), sink)
+                                        .value_or(hb.min_record_interval);
   }
   const YAML::Node* schedule = m.Get("schedule");
   if (schedule != nullptr) {

@@ -48,8 +48,8 @@ enum class RunNowResult { kStarted, kUnknown, kAlreadyRunning, kHeartbeat };
 enum class HeartbeatSignal { kReport, kStart, kFail };
 
 struct HeartbeatAnswer {
-  int http_status = 200;  // 200, 400, 404 unknown token, 413, 429 rate limited, 503 not stored
-  std::string reason;     // one line
+  int http_status = 200;   // 200, 400, 404 unknown token, 413, 429 rate limited, 503 not stored
+  std::string reason;      // one line
   Duration retry_after{};  // with 429
 };
 

@@ -31,9 +31,7 @@ std::string NewToken() {
   return t;
 }
 
-bool Blank(std::string_view s) {
-  return s.find_first_not_of(" \t\r\n") == std::string_view::npos;
-}
+bool Blank(std::string_view s) { return s.find_first_not_of(" \t\r\n") == std::string_view::npos; }
 
 }  // namespace
 
@@ -153,10 +151,9 @@ void Engine::OnHeartbeatTimer(const CheckKey& key) {
     e.started.reset();
     RecordHeartbeat(key, e.start_uuid, started, false, {error}, "timeout", log_failure);
   } else if (now >= e.due + e.schedule->grace()) {
-    const std::string last = e.last_report ? "the last report came at " +
-                                                 FormatRfc3339Nano(*e.last_report)
-                                           : "no report has come since " +
-                                                 FormatRfc3339Nano(e.since);
+    const std::string last = e.last_report
+                                 ? "the last report came at " + FormatRfc3339Nano(*e.last_report)
+                                 : "no report has come since " + FormatRfc3339Nano(e.since);
     const std::string error = "no heartbeat: " + last + "; one was due at " +
                               FormatRfc3339Nano(e.due) + " (grace " +
                               FormatGoDuration(e.schedule->grace()) + ")";

@@ -278,9 +278,7 @@ class EngineHeartbeatTest : public EngineTest {
     EXPECT_TRUE(got.has_value());
     return got.value_or(HeartbeatAnswer{0, "no answer"});
   }
-  size_t Rows(const std::string& name) {
-    return store_.History({{"jobs", name}}).value().size();
-  }
+  size_t Rows(const std::string& name) { return store_.History({{"jobs", name}}).value().size(); }
 };
 
 TEST_F(EngineHeartbeatTest, StartsNothingAndRecordsReports) {
@@ -302,9 +300,9 @@ TEST_F(EngineHeartbeatTest, StartsNothingAndRecordsReports) {
   EXPECT_EQ(s.run_duration, seconds(3));  // measured from the start
   EXPECT_EQ(engine_.Heartbeat({"jobs", "hb"})->due, clock_.Now() + minutes(10));
   clock_.Advance(seconds(2));
-  EXPECT_EQ(Send(token, HeartbeatSignal::kFail, R"({"OK": false, "Errors": ["disk full"]})")
-                .http_status,
-            200);
+  EXPECT_EQ(
+      Send(token, HeartbeatSignal::kFail, R"({"OK": false, "Errors": ["disk full"]})").http_status,
+      200);
   EXPECT_EQ(State("hb").errors, std::vector<std::string>{"disk full"});
   EXPECT_EQ(State("hb").consecutive_failures, 1);
   EXPECT_EQ(Send(token, HeartbeatSignal::kFail, R"({"OK": true})").http_status, 400);

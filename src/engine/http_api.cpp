@@ -40,9 +40,9 @@ Result<CheckKey> CheckParam(const HttpRequest& request) {
 // client probing random paths cannot grow the metric without bound.
 std::string_view RouteOf(std::string_view path) {
   static constexpr std::string_view kRoutes[] = {
-      "/", "/json", "/metrics", "/healthz", "/api/run", "/api/logs", "/api/checks",
-      "/api/history", "/api/events", "/api/uptime", kReportPathV2, kReportPathV3,
-      kRotateHeartbeatPath};
+      "/",           "/json",       "/metrics",          "/healthz",    "/api/run",
+      "/api/logs",   "/api/checks", "/api/history",      "/api/events", "/api/uptime",
+      kReportPathV2, kReportPathV3, kRotateHeartbeatPath};
   for (std::string_view r : kRoutes) {
     if (r == path) return r;
   }

@@ -58,8 +58,9 @@ asio::awaitable<HttpResponse> HttpApi::Heartbeat(const HttpRequest& request) {
     } else if (suffix == "fail") {
       signal = HeartbeatSignal::kFail;
     } else {
-      co_return HttpResponse::Text(404, "no such endpoint: use the heartbeat URL, or it with "
-                                        "/start or /fail");
+      co_return HttpResponse::Text(404,
+                                   "no such endpoint: use the heartbeat URL, or it with "
+                                   "/start or /fail");
     }
     rest = rest.substr(0, slash);
   }

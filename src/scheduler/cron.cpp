@@ -24,10 +24,8 @@ struct Field {
 };
 
 constexpr Field kFields[] = {
-    {"minute", 0, 59, nullptr, 0},
-    {"hour", 0, 23, nullptr, 0},
-    {"day of month", 1, 31, nullptr, 0},
-    {"month", 1, 12, kMonthNames, 12},
+    {"minute", 0, 59, nullptr, 0},           {"hour", 0, 23, nullptr, 0},
+    {"day of month", 1, 31, nullptr, 0},     {"month", 1, 12, kMonthNames, 12},
     {"day of week", 0, 7, kWeekdayNames, 7},  // 7 is Sunday too
 };
 
@@ -155,9 +153,10 @@ Result<CronSchedule> CronSchedule::Parse(std::string_view text) {
   if (std::string_view macro = Macro(text); !macro.empty()) return Parse(macro);
   const std::vector<std::string_view> fields = SplitBlanks(text);
   if (fields.size() != 5) {
-    return R::Error("expected 5 fields (minute hour day-of-month month day-of-week) or a macro "
-                    "such as @daily, found " +
-                    std::to_string(fields.size()));
+    return R::Error(
+        "expected 5 fields (minute hour day-of-month month day-of-week) or a macro "
+        "such as @daily, found " +
+        std::to_string(fields.size()));
   }
   FieldBits bits[5];
   for (int i = 0; i < 5; ++i) {

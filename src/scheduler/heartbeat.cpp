@@ -13,7 +13,8 @@ constexpr Duration kNever = std::chrono::hours(24 * 365 * 100);
 Result<HeartbeatSchedule> HeartbeatSchedule::For(const CheckSpec& spec) {
   using R = Result<HeartbeatSchedule>;
   const HeartbeatSpec& hb = *spec.heartbeat;
-  if (hb.schedule.empty()) return HeartbeatSchedule(spec.run_interval, hb.grace, {}, TimeZone::Utc());
+  if (hb.schedule.empty())
+    return HeartbeatSchedule(spec.run_interval, hb.grace, {}, TimeZone::Utc());
   auto cron = CronSchedule::Parse(hb.schedule);
   if (!cron.ok()) return R::Error("schedule: " + cron.error());
   auto zone = hb.timezone.empty() ? Result<TimeZone>(TimeZone::Utc()) : TimeZone::Load(hb.timezone);

@@ -215,8 +215,8 @@ DbStatus SqliteWriter::ApplyToken(const CheckKey& key, const std::string& token)
   int64_t id = 0;
   if (DbStatus s = CheckId(key, &id); !s.ok()) return s;
   DbStatus err;
-  Stmt* s = db_->Prepare(
-      "INSERT OR REPLACE INTO heartbeat_tokens(check_id, token) VALUES(?, ?)", &err);
+  Stmt* s =
+      db_->Prepare("INSERT OR REPLACE INTO heartbeat_tokens(check_id, token) VALUES(?, ?)", &err);
   if (!s) return err;
   s->Bind(1, id).Bind(2, token);
   return s->Run();

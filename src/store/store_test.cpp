@@ -179,8 +179,7 @@ TEST_P(StoreTest, HeartbeatTokensAreSavedReplacedAndOutliveTheState) {
   ASSERT_TRUE(store_->DeleteState(kA).ok());
   const auto tokens = store_->LoadHeartbeatTokens();
   ASSERT_TRUE(tokens.ok()) << tokens.error();
-  EXPECT_EQ(tokens.value(),
-            (std::map<CheckKey, std::string>{{kA, "token-a2"}, {kB, "token-b"}}));
+  EXPECT_EQ(tokens.value(), (std::map<CheckKey, std::string>{{kA, "token-a2"}, {kB, "token-b"}}));
 }
 
 TEST_P(StoreTest, UptimeIsTimeWeighted) {
