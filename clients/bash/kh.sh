@@ -66,14 +66,14 @@ kh::report_failure() {
 }
 
 # kh::heartbeat URL [--] COMMAND [ARGS...]: tells the heartbeat check at URL that the job
-# starts, runs it (its output still goes to stdout, stderr merged in), then reports success or,
+# starts (one try), runs it (its output still goes to stdout, stderr merged in), then reports success or,
 # on a non-zero exit, /fail with the exit code and the last $KH_TAIL_BYTES (2000) bytes of output.
 # Returns the command's exit code.
 kh::heartbeat() {
   local url=${1%/} out rc
   shift
   [ "${1:-}" = -- ] && shift
-  kh::_post "$url/start" '' || true
+  KH_RETRY_SECONDS=0 kh::_post "$url/start" '' || true  # tried once: never hold the job back
   out=$(mktemp) || return 1
   { rc=0; "$@" 2>&1 || rc=$?; echo "$rc" >"$out.rc"; } | tee "$out"
   rc=$(cat "$out.rc")

@@ -117,7 +117,8 @@ std::string FailureBody(const std::vector<std::string>& command, const std::stri
 int ReportCommand(const ReportOptions& o) {
   std::string url = o.url;
   while (!url.empty() && url.back() == '/') url.pop_back();
-  Send(url + "/start", "", o.retry_for);
+  // One try only: an unreachable daemon must not hold the job back (only its duration is lost).
+  Send(url + "/start", "", Duration{0});
   const Finished f = Run(o.command, o.tail_bytes);
   if (f.exit_code == 0) {
     Send(url, R"({"OK":true})", o.retry_for);

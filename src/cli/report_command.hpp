@@ -16,8 +16,8 @@ struct ReportOptions {
   std::string url;                   // the check's heartbeat URL
   std::vector<std::string> command;  // argv; never empty
   size_t tail_bytes = 2000;          // output kept for the failure report
-  // Each report is retried with exponential back-off for at most this long, on any answer but
-  // 200 and 400 (Kuberhealthy's client rule).
+  // The result report is retried with exponential back-off for at most this long, on any answer
+  // but 200 and 400 (Kuberhealthy's client rule). /start is tried once: it must not delay the job.
   Duration retry_for = std::chrono::seconds(30);
 };
 

@@ -55,6 +55,7 @@ void ReadHeartbeat(const MapView& spec, const YAML::Node& node, CheckSpec& out) 
       sink.Add(*schedule, m.Path("schedule"),
                "invalid cron expression " + Quote(hb.schedule) + ": " + cron.error());
     }
+    out.run_interval = Duration{0};  // the schedule decides; no interval to show
     if (const YAML::Node* interval = spec.Get("runInterval")) {
       sink.Add(*interval, "spec.runInterval",
                "cannot be combined with spec.heartbeat.schedule: a scheduled heartbeat is due "

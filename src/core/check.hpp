@@ -65,7 +65,7 @@ struct HeartbeatSpec {
   std::string schedule;             // 5-field cron expression; empty: every run_interval
   std::string timezone;             // IANA zone of `schedule`; empty: UTC
   int64_t reports_per_minute = 60;  // per-check rate limit (token bucket of this size)
-  Duration min_record_interval{};   // at most one history row per this interval; default 1s
+  Duration min_record_interval{};   // repeats of a result within it are counted only; default 1s
   bool operator==(const HeartbeatSpec&) const = default;
 };
 

@@ -130,8 +130,9 @@ class Engine {
   struct HeartbeatEntry {
     std::shared_ptr<const HeartbeatSchedule> schedule;
     std::string token;  // "" until stored
-    TimePoint since;    // when it began waiting without a report (added or daemon start)
-    TimePoint due;      // the next report is expected by due + grace
+    TimePoint since;     // when it began waiting without a report (added or daemon start)
+    TimePoint due_from;  // `due` is the schedule's next instant after this
+    TimePoint due;       // the next report is expected by due + grace
     std::optional<TimePoint> last_report;  // last result report, stored or counted
     std::optional<TimePoint> last_row;     // last history row decided
     std::optional<TimePoint> started;      // pending /start

@@ -8,8 +8,8 @@
 //   at the following due instant, so a dead job fails once per period, never in a burst.
 // - /start: the check shows as running; a result must follow within the check's timeout, else
 //   a failed run ("timeout"). The run's duration is measured from the start.
-// - Abuse: a token bucket per check (reportsPerMinute) answers 429 before any parsing, and at
-//   most one history row per minRecordInterval is written; other reports are only counted.
+// - Abuse: a token bucket per check (reportsPerMinute) answers 429 before any parsing, and a
+//   report repeating the last result within minRecordInterval of the last row is only counted.
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -64,6 +64,7 @@ void Engine::ApplyHeartbeat(const CheckKey& key, bool added) {
     e.since = now;
     const CheckState& state = states_[key];
     e.last_report = state.last_ok;
+    e.due_from = state.last_run.value_or(now);  // the last result, else now
     if (!state.current_uuid.empty() && state.last_run_start) {  // started before a restart
       e.started = state.last_run_start;
       e.start_uuid = state.current_uuid;
@@ -78,8 +79,7 @@ void Engine::ApplyHeartbeat(const CheckKey& key, bool added) {
     }
   }
   if (added) spdlog::info("check {} is a heartbeat check", key.str());
-  const std::optional<TimePoint>& last = states_[key].last_run;
-  e.due = e.schedule->NextDue(e.last_report.value_or(last.value_or(e.since)));
+  e.due = e.schedule->NextDue(e.due_from);
   ArmHeartbeat(key);
 }
 
@@ -161,6 +161,7 @@ void Engine::OnHeartbeatTimer(const CheckKey& key) {
     // Expect the next one at the following due instant; skip periods already past (a daemon
     // that was down for a day records one miss, not one per period).
     do {
+      e.due_from = e.due;
       e.due = e.schedule->NextDue(e.due);
     } while (e.due + e.schedule->grace() <= now);
     RecordHeartbeat(key, NewUuidV4(), now, false, {error}, "missed", log_failure);
@@ -244,12 +245,17 @@ void Engine::HandleHeartbeat(const std::string& token, HeartbeatSignal signal,
     errors = {"the job reported failure (/fail)"};
   }
   e.last_report = now;
+  e.due_from = now;
   e.due = e.schedule->NextDue(now);
   const std::optional<TimePoint> started = e.started;
   const std::string uuid = started ? e.start_uuid : NewUuidV4();
   e.started.reset();
   ArmHeartbeat(key);
-  if (e.last_row && now - *e.last_row < spec.heartbeat->min_record_interval) {
+  // Coalesce only a repeat of the last result: a recovery or a new failure is always recorded
+  // (the rate limit bounds those).
+  const CheckState& last = e.decided ? *e.decided : states_[key];
+  const bool same_result = last.HasResult() && last.ok == ok;
+  if (same_result && e.last_row && now - *e.last_row < spec.heartbeat->min_record_interval) {
     count("coalesced");
     if (started) {  // the start is answered; the check is no longer running
       states_[key].current_uuid.clear();

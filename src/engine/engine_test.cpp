@@ -329,6 +329,35 @@ TEST_F(EngineHeartbeatTest, RateLimitAndMinRecordIntervalBoundWhatIsStored) {
   EXPECT_EQ(Rows("hb"), 2u);
 }
 
+TEST_F(EngineHeartbeatTest, AChangeOfResultIsAlwaysStored) {
+  engine_.ApplyChecks({HeartbeatCheck("hb", 60, minutes(1))}, {});
+  const std::string token = Token("hb");
+  EXPECT_EQ(Send(token, HeartbeatSignal::kReport).http_status, 200);
+  EXPECT_EQ(Send(token, HeartbeatSignal::kReport).reason.find("counted, not stored"), 19u);
+  EXPECT_EQ(Send(token, HeartbeatSignal::kFail).http_status, 200);
+  EXPECT_FALSE(State("hb").ok);
+  EXPECT_EQ(Send(token, HeartbeatSignal::kReport).http_status, 200);
+  EXPECT_TRUE(State("hb").ok);
+  EXPECT_EQ(Rows("hb"), 3u);
+}
+
+// A nightly job at 02:30 Berlin time across the spring-forward night, with the engine's clock.
+TEST_F(EngineHeartbeatTest, CronDueInstantsFollowTheZonesDst) {
+  clock_.Set(ParseRfc3339("2026-03-28T12:00:00Z").value());
+  CheckSpec spec = HeartbeatCheck("nightly");
+  spec.heartbeat->schedule = "30 2 * * *";
+  spec.heartbeat->timezone = "Europe/Berlin";
+  engine_.ApplyChecks({spec}, {});
+  const std::string token = Token("nightly");
+  auto due = [&] { return FormatRfc3339Nano(engine_.Heartbeat({"jobs", "nightly"})->due); };
+  EXPECT_EQ(due(), "2026-03-29T01:00:00Z");  // 02:30 does not exist that night: 03:00 CEST
+  clock_.Set(ParseRfc3339("2026-03-29T01:02:00Z").value());
+  ASSERT_EQ(Send(token, HeartbeatSignal::kReport).http_status, 200);
+  EXPECT_EQ(due(), "2026-03-30T00:30:00Z");  // 02:30 CEST
+  // A snapshot (status pages, /api/checks) shows the due time as the next run.
+  for (const auto& c : engine_.Snapshot().checks) EXPECT_EQ(FormatRfc3339Nano(*c.next_run), due());
+}
+
 TEST_F(EngineHeartbeatTest, RotationRetiresTheOldToken) {
   engine_.ApplyChecks({HeartbeatCheck("hb"), Check("plain")}, {});
   const std::string old_token = Token("hb");
