@@ -194,6 +194,28 @@ TEST(DaemonHeartbeat, UrlSurvivesRestartsAndRotates) {
   EXPECT_NE(out.find(rotated), std::string::npos) << out;
 }
 
+// The daemon's due time follows the schedule in its zone: hourly at minute 0 in Asia/Kolkata
+// (UTC+05:30) is minute 30 of every UTC hour. (DST changes: cron_test.cpp and engine_test.cpp,
+// with an injected clock.)
+TEST(DaemonHeartbeat, CronScheduleInItsTimeZoneSetsTheDueTime) {
+  TempDir checks;
+  checks.Write("hb.yaml",
+               "apiVersion: comcast.github.io/v1\nkind: KuberhealthyCheck\nmetadata: {name: hourly, "
+               "namespace: jobs}\nspec:\n  heartbeat: {schedule: \"0 * * * *\", timezone: "
+               "Asia/Kolkata}\n");
+  const TimePoint before = std::chrono::time_point_cast<Duration>(std::chrono::system_clock::now());
+  DaemonProcess d(checks.path());
+  HeartbeatUrl(d, "hourly");
+  const json::value hb = ApiCheck(d, "hourly").as_object().at("heartbeat");
+  const std::string due = json::value_to<std::string>(hb.as_object().at("due"));
+  EXPECT_EQ(due.substr(13), ":30:00Z") << due;
+  const TimePoint at = ParseRfc3339(due).value();
+  EXPECT_GT(at, before);
+  EXPECT_LE(at - before, std::chrono::hours(1));
+  EXPECT_EQ(hb.as_object().at("timezone"), "Asia/Kolkata");
+  EXPECT_EQ(ApiCheck(d, "hourly").as_object().at("nextRun"), hb.as_object().at("due"));
+}
+
 // `sonde report` runs the command, passes its exit code through, and reports the failure with
 // the exit code and the tail of the output.
 TEST(DaemonHeartbeat, WrapperReportsExitCodeAndOutputTail) {
