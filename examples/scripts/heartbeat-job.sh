@@ -10,8 +10,11 @@ set -euo pipefail
 source "$(dirname "$0")/../../clients/bash/kh.sh"
 
 work() {
-  echo "archiving /etc into a temporary file"
-  tar -cf "$(mktemp)" -C / etc 2>/dev/null || true
+  local archive
+  archive=$(mktemp)
+  echo "archiving /etc into $archive"
+  tar -cf "$archive" -C / etc 2>/dev/null || true
+  rm -f "$archive"
   if [ "${FAIL:-0}" = 1 ]; then
     echo "pretending the upload failed: no space left on device" >&2
     return 1
