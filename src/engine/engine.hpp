@@ -190,6 +190,8 @@ class Engine {
   std::unordered_map<std::string, ActiveRun> active_;        // by run uuid
   std::unordered_map<std::string, RunView> run_views_;       // recent runs, by uuid
   std::map<CheckKey, std::deque<std::string>> recent_runs_;  // uuids, oldest first
+  // Expires with the engine, so a probe or a store commit finishing after it does not touch it.
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   std::map<CheckKey, HeartbeatEntry> heartbeats_;
   std::unordered_map<std::string, CheckKey> heartbeat_keys_;  // by token
   std::map<CheckKey, std::string> stored_tokens_;  // durable tokens, also of removed checks

@@ -93,8 +93,13 @@ void Engine::ForgetHeartbeat(const CheckKey& key) {
 
 void Engine::StoreNewToken(const CheckKey& key, std::function<void(Result<std::string>)> done) {
   const std::string token = NewToken();
-  store_.SaveHeartbeatToken(key, token, [this, key, token, done](Status st) {
-    boost::asio::post(executor_, [this, key, token, done, st] {
+  // The store calls back on its writer thread, possibly while the daemon tears the engine down:
+  // capture the executor by value and touch the engine only if it still exists.
+  store_.SaveHeartbeatToken(key, token, [this, executor = executor_,
+                                         alive = std::weak_ptr<bool>(alive_), key, token,
+                                         done](Status st) {
+    boost::asio::post(executor, [this, alive, key, token, done, st] {
+      if (alive.expired()) return;
       if (!st.ok()) {
         spdlog::error("check {}: heartbeat token not stored: {}", key.str(), st.message());
         return done(Result<std::string>::Error("token not stored: " + st.message()));
