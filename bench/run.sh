@@ -9,10 +9,8 @@
 #   BENCH_KEEP=1         keep the work directory (logs, raw samples) instead of deleting it
 #   BENCH_CONNECTIONS    HTTP connections of every load generator [64]
 #   BENCH_WRK_SECONDS    duration of each wrk run [10]
-#   BENCH_INGEST_RUNS    runs in flight per ingestion round [1000]
+#   BENCH_INGEST_RUNS    heartbeat checks of the ingestion scenario (one report each a round) [1000]
 #   BENCH_INGEST_ROUNDS  ingestion rounds [10]
-#   BENCH_ONLY           scenarios to run, e.g. "probes" [ingest probes process scale_small scale_large]
-#                        (a partial run still writes BENCH_OUT: point it elsewhere)
 #   BENCH_PROBE_LEVELS   probe counts of the in-process probe scenario, 1 s interval ["2000 4000 8000"]
 #   BENCH_PROBE_WINDOW   measuring window of each probe level, after 4 s of warm-up [10]
 #   BENCH_PROC_CHECKS    checks of the process-check scenario, 1 s interval each [1000]
@@ -25,6 +23,7 @@
 #   BENCH_STEADY_WINDOW  steady-state window after the burst [30]
 #   BENCH_IDLE_WINDOW    idle window (every check at 1h) after the burst [20]
 #   BENCH_LARGE_WINDOW   window over which the large set's start-up burst is measured [60]
+#   BENCH_SCENARIOS      which scenarios to run [ingest probes process scale_small scale_large]
 #   BENCH_QUIET_WAIT     wait up to this many seconds for the 1-minute load average to drop
 #                        below 1 before starting (a shared machine) [0: do not wait]
 set -euo pipefail
@@ -41,7 +40,6 @@ CONNS=${BENCH_CONNECTIONS:-64}
 WRK_SECONDS=${BENCH_WRK_SECONDS:-10}
 INGEST_RUNS=${BENCH_INGEST_RUNS:-1000}
 INGEST_ROUNDS=${BENCH_INGEST_ROUNDS:-10}
-ONLY=${BENCH_ONLY:-ingest probes process scale_small scale_large}
 PROBE_LEVELS=${BENCH_PROBE_LEVELS:-2000 4000 8000}
 PROBE_WINDOW=${BENCH_PROBE_WINDOW:-10}
 PROBE_WARMUP=4
@@ -59,6 +57,7 @@ STEADY_WINDOW=${BENCH_STEADY_WINDOW:-30}
 IDLE_WINDOW=${BENCH_IDLE_WINDOW:-20}
 LARGE_WINDOW=${BENCH_LARGE_WINDOW:-60}
 QUIET_WAIT=${BENCH_QUIET_WAIT:-0}
+SCENARIOS=${BENCH_SCENARIOS:-ingest probes process scale_small scale_large}
 
 [ -x "$SONDE_BIN" ] || die "no daemon at $SONDE_BIN (run make build, or set SONDE_BIN)"
 [ "$INGEST_ROUNDS" -ge 2 ] || die "BENCH_INGEST_ROUNDS must be at least 2"
@@ -73,16 +72,7 @@ ROWS=$WORK/rows.tsv
 FAILED=1
 
 cleanup() {
-  local f pid
   stop_all
-  # Checkers of the ingestion scenario that a killed daemon may have left (they die with their
-  # parent through PR_SET_PDEATHSIG; this is belt and braces, by recorded pid only).
-  for f in "$WORK"/ingest/held/* "$WORK"/ingest/round*.txt; do
-    [ -f "$f" ] || continue
-    while read -r pid _; do
-      if [[ $pid =~ ^[0-9]+$ ]]; then kill -KILL "$pid" 2>/dev/null || true; fi
-    done <"$f"
-  done
   if [ "$KEEP" = 1 ] || [ "$FAILED" = 1 ]; then
     log "work directory kept: $WORK"
   else
@@ -226,62 +216,56 @@ failures_done() {
 # ---------------------------------------------------------------------------------------------
 # Scenario 1: report ingestion
 
-held_count_ge() { [ "$(find "$1" -maxdepth 1 -type f ! -name '.*' | wc -l)" -ge "$2" ]; }
+# Reports go to heartbeat checks (docs/heartbeats.md): each report takes the full accepted path
+# (rate limit, body validation, durable commit, answer) and can be repeated, so the figure can be
+# reproduced from outside with plain wrk against the URLs /api/checks lists. The checks allow
+# every report (reportsPerMinute: 1000000, minRecordInterval: 0s: no report is only counted).
 
-# POST /api/run for every check of the ingestion set, retrying those still running (409).
-restart_runs() {
-  local d=$1
-  cp "$d/runall.txt" "$d/todo.txt"
-  for _ in $(seq 200); do
-    "$BIN/httpload" --requests "$d/todo.txt" --connections 16 --body '' --expect 202 \
-      --failed-out "$d/todo.next" >/dev/null || true
-    mv "$d/todo.next" "$d/todo.txt"
-    [ -s "$d/todo.txt" ] || return 0
-    sleep 0.05
-  done
-  die "$(wc -l <"$d/todo.txt") checks could not be started again"
+# urls_ready DIR N: writes DIR/urls.txt, every heartbeat URL /api/checks lists (in key order:
+# bench/h0 ... bench/limited last), once there are N.
+urls_ready() {
+  curl -fsS --max-time 30 "$SONDE_URL/api/checks" |
+    { grep -oE '"url": *"[^"]*"' || true; } | sed -E 's/.*"(http[^"]*)"/\1/' >"$1/urls.txt"
+  [ "$(wc -l <"$1/urls.txt")" -ge "$2" ]
 }
 
 scenario_ingest() {
-  local d=$WORK/ingest i r line total=0 secs=0 rej load
+  local d=$WORK/ingest r line total=0 secs=0 rej one load stored
   load=$(loadavg)
-  log "scenario 1: report ingestion ($INGEST_ROUNDS rounds of $INGEST_RUNS runs in flight, $CONNS connections)"
-  mkdir -p "$d/checks" "$d/held"
-  awk -v n="$INGEST_RUNS" -v tc="$BIN/tinycheck" -v held="$d/held" 'BEGIN {
+  log "scenario 1: report ingestion ($INGEST_ROUNDS rounds of one report to each of $INGEST_RUNS heartbeat checks, $CONNS connections)"
+  mkdir -p "$d/checks"
+  awk -v n="$INGEST_RUNS" 'BEGIN {
     for (i = 0; i < n; i++)
-      printf "---\napiVersion: comcast.github.io/v1\nkind: KuberhealthyCheck\nmetadata:\n  name: h%d\n  namespace: bench\nspec:\n  runInterval: 1h\n  timeout: 10m\n  podSpec:\n    containers:\n      - name: main\n        command: [\"%s\", \"hold\", \"%s\"]\n", i, tc, held
-  }' >"$d/checks/hold.yaml"
-  start_sonde ingest "$d/checks" "$INGEST_RUNS"
-  for i in $(seq 0 $((INGEST_RUNS - 1))); do
-    echo "$SONDE_URL/api/run?namespace=bench&healthcheck=h$i"
-  done >"$d/runall.txt"
+      printf "---\napiVersion: comcast.github.io/v1\nkind: KuberhealthyCheck\nmetadata:\n  name: h%d\n  namespace: bench\nspec:\n  runInterval: 1h\n  heartbeat: {grace: 1h, reportsPerMinute: 1000000, minRecordInterval: 0s}\n", i
+  }' >"$d/checks/heartbeats.yaml"
+  # One more with the default limits, for the flood (rate-limited) path.
+  printf 'apiVersion: comcast.github.io/v1\nkind: KuberhealthyCheck\nmetadata:\n  name: limited\n  namespace: bench\nspec:\n  runInterval: 1h\n  heartbeat: {grace: 1h}\n' >"$d/checks/limited.yaml"
+  start_sonde ingest "$d/checks" 32
+  wait_loaded 120
+  local limited
+  wait_for "$((INGEST_RUNS + 1)) heartbeat URLs" 120 urls_ready "$d" "$((INGEST_RUNS + 1))"
+  limited=$(tail -1 "$d/urls.txt")
+  sed -i '$d' "$d/urls.txt"
   : >"$d/lat.txt"
   for r in $(seq "$INGEST_ROUNDS"); do
-    wait_for "$INGEST_RUNS runs in flight" 120 held_count_ge "$d/held" "$INGEST_RUNS"
-    find "$d/held" -maxdepth 1 -type f ! -name '.*' -exec cat {} + >"$d/round$r.txt"
-    find "$d/held" -maxdepth 1 -type f ! -name '.*' -delete
-    if [ "$r" -eq "$INGEST_ROUNDS" ]; then
-      # The rejected path, with this round's runs in flight: a report for a run of the previous
-      # round, which already reported (410 Gone).
-      local gone
-      gone=$(head -1 "$d/round$((r - 1)).txt" | cut -d' ' -f2)
-      local code
-      code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
-        -d '{"OK":true}' "$gone")
-      [ "$code" = 410 ] || die "a repeated report got $code, not 410"
-      rej=$(wrk_run "$gone" POST '{"OK":true}' application/json)
-      log "sonde rejected path: $rej"
-      [ "$(kv "$rej" non2xx)" = "$(kv "$rej" requests)" ] || die "rejected path: some answers were 2xx"
-    fi
-    line=$("$BIN/httpload" --requests "$d/round$r.txt" --connections "$CONNS" --expect 200 \
+    line=$("$BIN/httpload" --requests "$d/urls.txt" --connections "$CONNS" --expect 200 \
       --latencies-out "$d/lat.txt") || die "round $r: not every report was accepted: $line"
     log "round $r: $line"
     total=$((total + $(kv "$line" requests)))
     secs=$(calc "$secs + $(kv "$line" seconds)")
-    # End the runs now rather than after the 5 s report grace (by the pids the checkers wrote).
-    while read -r pid _; do kill -TERM "$pid" 2>/dev/null || true; done <"$d/round$r.txt"
-    if [ "$r" -lt "$INGEST_ROUNDS" ]; then restart_runs "$d"; fi
   done
+  stored=$(runs_done)
+  [ "$stored" -ge "$total" ] || die "only $stored runs stored for $total accepted reports"
+  # The reproduction docs/performance.md describes: plain wrk against one documented URL.
+  one=$(wrk_run "$(head -1 "$d/urls.txt")" POST '{"OK":true}' application/json)
+  log "sonde, wrk against one heartbeat URL: $one"
+  [ "$(kv "$one" non2xx)" = 0 ] || die "wrk against one heartbeat URL: some answers were not 200"
+  # The flood path: a check with the default rate limit (60 a minute): 429 before any parsing.
+  rej=$(wrk_run "$limited" POST '{"OK":true}' application/json)
+  log "sonde rate-limited path: $rej"
+  # At most the burst (60) plus one a second got through.
+  [ "$(calc "$(kv "$rej" requests) - $(kv "$rej" non2xx) <= 61 + $WRK_SECONDS")" = 1 ] ||
+    die "rate-limited path: too many 2xx"
   local rss state
   rss=$(rss_kib "$SONDE_PID")
   stop_sonde
@@ -298,7 +282,7 @@ scenario_ingest() {
   ng=$(wrk_run "$NGINX_URL/externalCheckStatus" POST '{"OK":true}' application/json)
   log "nginx: $ng"
   [ "$(kv "$ng" non2xx)" = 0 ] || die "nginx answered non-2xx: $ng"
-  cat "$d"/round*.txt >"$d/all.txt"
+  for r in $(seq "$INGEST_ROUNDS"); do cat "$d/urls.txt"; done >"$d/all.txt"
   ceiling=$("$BIN/httpload" --requests "$d/all.txt" --connect "127.0.0.1:$NGINX_PORT" \
     --connections "$CONNS" --expect 200) || die "httpload against nginx: $ceiling"
   log "httpload against nginx (the load tool's ceiling): $ceiling"
@@ -306,10 +290,10 @@ scenario_ingest() {
   disk=$("$BIN/fsyncloop" -t 3 "$d/fsync.test")
   log "disk, one writer, write+fdatasync per record: $disk"
 
-  local how="$total reports, $INGEST_ROUNDS rounds × $INGEST_RUNS runs in flight, $CONNS keep-alive connections, httpload"
-  row 1.1 "Report ingestion: accepted reports/s (full accept path; one report per run)" \
+  local how="$total reports to heartbeat URLs, $INGEST_ROUNDS rounds × one report to each of $INGEST_RUNS checks, $CONNS keep-alive connections, httpload; every report stored ($stored runs in the history afterwards)"
+  row 1.1 "Report ingestion: accepted reports/s (full accept path, heartbeat URLs)" \
     "$accepted_rate" "pushgateway pushes/s (peer)" "$(kv "$pg" req_per_s)" "req/s" \
-    "$how. Load tool's own ceiling (same tool, same URLs, against nginx): $(fmt "$(kv "$ceiling" req_per_s)") req/s. State directory afterwards: $state (nothing on disk means no durable commit happened on this path). Load average at start: $load."
+    "$how. Plain wrk against one heartbeat URL (all reports to one check, each stored): $(fmt "$(kv "$one" req_per_s)") req/s, p99 $(fmt "$(calc "$(kv "$one" p99_us) / 1000")") ms. Load tool's own ceiling (same tool, same URLs, against nginx): $(fmt "$(kv "$ceiling" req_per_s)") req/s. State directory afterwards: $state. Load average at start: $load."
   row 1.2 "Report ingestion: accepted reports/s vs. a fixed answer" \
     "$accepted_rate" "nginx return 200 (limit)" "$(kv "$ng" req_per_s)" "req/s" \
     "nginx: $(nproc) workers, wrk -t1 -c$CONNS, POST with the same body."
@@ -323,9 +307,9 @@ scenario_ingest() {
     "$accepted_rate" "write+fdatasync loop, one record per sync (limit without group commit)" \
     "$(kv "$disk" commits_per_s)" "req/s" \
     "Same filesystem as the state directory ($(df -T "$d" | awk 'NR == 2 {print $2 " on " $1}')); sync p50 $(fmt "$(calc "$(kv "$disk" p50_us) / 1000")") ms. Above 1: reports share commits."
-  row 1.6 "Report ingestion: rejected-path requests/s (410: report for a run that already reported)" \
+  row 1.6 "Report ingestion: rate-limited requests/s (429: a flood against one heartbeat check)" \
     "$(kv "$rej" req_per_s)" "nginx return 200 (limit)" "$(kv "$ng" req_per_s)" "req/s" \
-    "wrk -t1 -c$CONNS ${WRK_SECONDS}s, $INGEST_RUNS runs in flight; HTTP parse + run lookup + answer, no JSON parse, no state change. p50 $(fmt "$(calc "$(kv "$rej" p50_us) / 1000")") ms, p99 $(fmt "$(calc "$(kv "$rej" p99_us) / 1000")") ms. Daemon RSS with $INGEST_RUNS runs in flight: $(fmt "$(calc "$rss / 1024")") MiB."
+    "wrk -t1 -c$CONNS ${WRK_SECONDS}s against a check with the default reportsPerMinute (60): HTTP parse + token lookup + rate limit + answer, no JSON parse, no store. p50 $(fmt "$(calc "$(kv "$rej" p50_us) / 1000")") ms, p99 $(fmt "$(calc "$(kv "$rej" p99_us) / 1000")") ms. Daemon RSS with $((INGEST_RUNS + 1)) heartbeat checks: $(fmt "$(calc "$rss / 1024")") MiB."
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -672,7 +656,7 @@ build_tools
 start_nginx
 start_pushgateway
 start_blackbox
-for scenario in $ONLY; do "scenario_$scenario"; done
+for scenario in $SCENARIOS; do "scenario_$scenario"; done
 write_results
 FAILED=0
 cat "$OUT_DIR/latest.md"

@@ -8,6 +8,7 @@ packages=(
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libyaml-cpp-dev libspdlog-dev libcli11-dev libssl-dev libsqlite3-dev libldns-dev
   googletest libgtest-dev libgmock-dev libbenchmark-dev
+  libabsl-dev
   curl procps prometheus openssl dnsmasq-base
 )
 

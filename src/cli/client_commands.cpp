@@ -53,6 +53,30 @@ void PrintRow(const std::string& a, const std::string& b, const std::string& c,
   std::printf("%-40s %-8s %-16s %-16s %s\n", a.c_str(), b.c_str(), c.c_str(), d.c_str(), e.c_str());
 }
 
+// Heartbeat checks' URLs and due times, from /api/checks (nothing when there are none).
+void PrintHeartbeatUrls(const std::string& server) {
+  auto r = HttpCall("GET", server + "/api/checks");
+  if (!r.ok() || r.value().status != 200) return;
+  boost::system::error_code ec;
+  const json::value doc = json::parse(r.value().body, ec);
+  if (ec || !doc.is_object()) return;
+  bool header = false;
+  for (const auto& c : doc.at("checks").as_array()) {
+    const auto& o = c.as_object();
+    const auto hb = o.find("heartbeat");
+    if (hb == o.end() || !hb->value().is_object()) continue;
+    const auto& h = hb->value().as_object();
+    if (!header) std::printf("\n%-40s %-32s %s\n", "HEARTBEAT CHECK", "DUE", "URL");
+    header = true;
+    const std::string key = json::value_to<std::string>(o.at("namespace")) + "/" +
+                            json::value_to<std::string>(o.at("name"));
+    const std::string due = json::value_to<std::string>(h.at("due"));
+    const std::string url =
+        h.at("url").is_string() ? json::value_to<std::string>(h.at("url")) : "(not stored yet)";
+    std::printf("%-40s %-32s %s\n", key.c_str(), due.c_str(), url.c_str());
+  }
+}
+
 }  // namespace
 
 std::string DefaultServer() {
@@ -93,6 +117,7 @@ int StatusCommand(const std::string& server, bool as_json) {
   if (!top.at("OK").as_bool()) all_ok = false;
   std::printf("\n%zu checks; overall %s\n", top.at("CheckDetails").as_object().size(),
               all_ok ? "OK" : "FAILING");
+  PrintHeartbeatUrls(server);
   return all_ok ? 0 : 1;
 }
 
@@ -208,6 +233,32 @@ int EventsCommand(const std::string& server, const std::string& check, bool as_j
                 Secs(e.at("durationSeconds")).c_str(), Text(e.at("failedRuns")).c_str(),
                 Clip(Text(e.at("firstError")), 60).c_str());
   }
+  return 0;
+}
+
+int RotateUrlCommand(const std::string& server, const std::string& check) {
+  const size_t slash = check.find('/');
+  if (slash == std::string::npos || slash == 0 || slash + 1 == check.size()) {
+    std::cerr << "sonde rotate-url: expected NAMESPACE/NAME, got \"" << check << "\"\n";
+    return 2;
+  }
+  auto r = HttpCall("POST", server + "/api/heartbeat/rotate?namespace=" + check.substr(0, slash) +
+                                "&healthcheck=" + check.substr(slash + 1));
+  if (!r.ok()) {
+    std::cerr << "sonde: " << r.error() << "\n";
+    return 2;
+  }
+  if (r.value().status != 200) {
+    std::cerr << r.value().body;
+    return 1;
+  }
+  boost::system::error_code ec;
+  const json::value doc = json::parse(r.value().body, ec);
+  if (ec || !doc.is_object()) {
+    std::cerr << "sonde: the daemon did not answer JSON\n";
+    return 2;
+  }
+  std::cout << json::value_to<std::string>(doc.at("url")) << "\n";
   return 0;
 }
 

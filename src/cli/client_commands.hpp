@@ -20,6 +20,8 @@ int RunCommand(const std::string& server, const std::string& check);
 int HistoryCommand(const std::string& server, const std::string& check, size_t limit, bool json);
 // `sonde events [NS/NAME]`: downtime events, newest first, of one check or all.
 int EventsCommand(const std::string& server, const std::string& check, bool json);
+// `sonde rotate-url NS/NAME`: POST /api/heartbeat/rotate; prints the new URL.
+int RotateUrlCommand(const std::string& server, const std::string& check);
 // `sonde validate PATH...`: every problem, one per line; exit 1 if any.
 int ValidateCommand(const std::vector<std::string>& paths);
 

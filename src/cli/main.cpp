@@ -5,6 +5,7 @@
 #include "cli/check_command.hpp"
 #include "cli/client_commands.hpp"
 #include "cli/logging.hpp"
+#include "cli/report_command.hpp"
 #include "cli/serve.hpp"
 #include "cli/serve_settings.hpp"
 #include "sonde_version.hpp"
@@ -53,6 +54,21 @@ int main(int argc, char** argv) {
                         "http, http-content, network-connection, ssl-expiry, ssl-handshake, dns");
   check_cmd->add_flag("--list", list_checks, "List the bundled checks");
 
+  sonde::ReportOptions report_options;
+  auto* report = app.add_subcommand(
+      "report", "Run a job and report it to a heartbeat check: sonde report --url URL -- CMD ARGS");
+  report->add_option("--url", report_options.url, "The check's heartbeat URL (sonde status)")
+      ->required();
+  report->add_option("--tail-bytes", report_options.tail_bytes,
+                     "Output bytes sent with a failure [2000]");
+  report->add_option("command", report_options.command, "The job and its arguments, after --")
+      ->required();
+
+  auto* rotate = app.add_subcommand(
+      "rotate-url", "Give a heartbeat check a new URL (the old one stops working): NS/NAME");
+  rotate->add_option("check", check, "NAMESPACE/NAME")->required();
+  rotate->add_option("--server", server, "Daemon base URL (env SONDE_SERVER)");
+
   auto* version = app.add_subcommand("version", "Print the version");
 
   CLI11_PARSE(app, argc, argv);
@@ -76,6 +92,8 @@ int main(int argc, char** argv) {
   if (*events) return sonde::EventsCommand(server, event_check, as_json);
   if (*validate) return sonde::ValidateCommand(paths);
   if (*check_cmd) return sonde::CheckCommand(check_kind, list_checks);
+  if (*report) return sonde::ReportCommand(report_options);
+  if (*rotate) return sonde::RotateUrlCommand(server, check);
   if (*version) std::cout << "sonde " << SONDE_VERSION << "\n";
   return 0;
 }

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <string>
 
+#include "config/heartbeat_reader.hpp"
 #include "config/pod_spec_reader.hpp"
 #include "config/probe_reader.hpp"
 
@@ -19,14 +20,15 @@ constexpr std::string_view kAccepted =
     "or apiVersion kuberhealthy.github.io/v2 with kind HealthCheck";
 
 constexpr std::string_view kTopLevelKeys[] = {"apiVersion", "kind", "metadata", "spec", "status"};
-constexpr std::string_view kKhCheckKeys[] = {"runInterval", "timeout", "podSpec",
-                                             "extraAnnotations", "extraLabels", "probe"};
+constexpr std::string_view kKhCheckKeys[] = {"runInterval", "timeout",     "podSpec",  "extraAnnotations",
+                                             "extraLabels", "probe",       "heartbeat"};
 // runInterval is listed so that it gets its own message instead of "unknown field".
 constexpr std::string_view kKhJobKeys[] = {"timeout",     "podSpec", "extraAnnotations",
-                                           "extraLabels", "phase",   "runInterval", "probe"};
+                                           "extraLabels", "phase",   "runInterval",
+                                           "probe",       "heartbeat"};
 constexpr std::string_view kHealthCheckKeys[] = {
     "singleRunOnly", "runInterval", "timeout", "podSpec", "extraAnnotations", "extraLabels",
-    "probe"};
+    "probe",         "heartbeat"};
 
 bool IsLowerAlnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
 
@@ -251,6 +253,15 @@ void ReadSpec(const MapView& root, CheckKind kind, const LoadOptions& opts, Chec
   }
   ReadMap(spec, "extraLabels", out.extra_labels);
   ReadMap(spec, "extraAnnotations", out.extra_annotations);
+  // Sonde's extensions: a heartbeat check has no pod (the job reports to the check's URL);
+  // a probe check runs in-process.
+  if (const YAML::Node* hb = spec.Get("heartbeat")) {
+    if (const YAML::Node* probe = spec.Get("probe")) {
+      spec.sink().Add(*probe, "spec.probe",
+                      "a check has either spec.heartbeat or spec.probe, not both");
+    }
+    return ReadHeartbeat(spec, *hb, out);
+  }
   ReadPodSection(spec, kind, opts, out);
   if (spec.Get("probe") != nullptr) {
     // Probes answer in seconds; Kuberhealthy's 5m default is for pods that must be scheduled.

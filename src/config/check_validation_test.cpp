@@ -106,7 +106,7 @@ std::vector<Case> Cases() {
       {"SpecKeyOfOtherKind",
        v1 + "spec:\n  singleRunOnly: true\n" + pod,
        {"c.yaml:5:3: spec.singleRunOnly: unknown field \"singleRunOnly\" (allowed: runInterval, "
-        "timeout, podSpec, extraAnnotations, extraLabels or probe)"}},
+        "timeout, podSpec, extraAnnotations, extraLabels, probe or heartbeat)"}},
       {"ExtraLabelsNotStrings",
        v1 + "spec:\n  extraLabels: {a: [1]}\n" + pod,
        {"c.yaml:5:20: spec.extraLabels.a: must be a string, found a list"}},
@@ -189,11 +189,49 @@ std::vector<Case> Cases() {
        v1 + "spec:\n  runInterval: soon\n  timout: 1m\n  podSpec: {containers: [{name: m}]}\n",
        {"c.yaml:5:16: spec.runInterval: invalid duration \"soon\": expected a number",
         "c.yaml:6:3: spec.timout: unknown field \"timout\" (allowed: runInterval, timeout, "
-        "podSpec, extraAnnotations, extraLabels or probe)",
+        "podSpec, extraAnnotations, extraLabels, probe or heartbeat)",
         "c.yaml:7:26: spec.podSpec.containers[0].command: is required in local mode: Sonde runs "
         "the container's command as a local process and cannot use the entrypoint of an image; "
         "set command (and args) to a program on this machine, e.g. command: [\"bash\", "
         "\"run.sh\"]"}},
+      // Heartbeat checks (Sonde's extension).
+      {"HeartbeatValid", v1 + "spec:\n  runInterval: 1h\n  heartbeat: {grace: 5m}\n", {}},
+      {"HeartbeatCronValid",
+       v3 + "spec:\n  heartbeat: {schedule: \"30 2 * * *\", timezone: Europe/Berlin}\n",
+       {}},
+      {"HeartbeatNotAMapping",
+       v1 + "spec:\n  heartbeat: yes\n",
+       {"c.yaml:5:14: spec.heartbeat: must be a mapping such as {grace: 5m}, found \"yes\""}},
+      {"HeartbeatWithPodSpec",
+       v1 + "spec:\n  heartbeat: {}\n" + pod,
+       {"c.yaml:6:12: spec.podSpec: is not allowed in a heartbeat check: Sonde starts nothing, "
+        "the job reports to the check's heartbeat URL"}},
+      {"HeartbeatInJob",
+       job + "spec:\n  heartbeat: {grace: 1m}\n",
+       {"c.yaml:5:14: spec.heartbeat: is not allowed in a KuberhealthyJob: a heartbeat is "
+        "expected again and again (use a KuberhealthyCheck or a HealthCheck)"}},
+      {"HeartbeatBadCron",
+       v1 + "spec:\n  heartbeat: {schedule: \"0 25 * * *\"}\n",
+       {"c.yaml:5:25: spec.heartbeat.schedule: invalid cron expression \"0 25 * * *\": hour: "
+        "25 is out of range 0-23"}},
+      {"HeartbeatScheduleAndInterval",
+       v1 + "spec:\n  runInterval: 1h\n  heartbeat: {schedule: \"@daily\"}\n",
+       {"c.yaml:5:16: spec.runInterval: cannot be combined with spec.heartbeat.schedule: a "
+        "scheduled heartbeat is due at the schedule's instants; remove one of them"}},
+      {"HeartbeatUnknownZone",
+       v1 + "spec:\n  heartbeat:\n    schedule: \"@daily\"\n    timezone: Europe/Berln\n",
+       {"c.yaml:7:15: spec.heartbeat.timezone: unknown time zone \"Europe/Berln\" (not in the "
+        "tz database, e.g. Europe/Berlin or UTC)"}},
+      {"HeartbeatZoneWithoutSchedule",
+       v1 + "spec:\n  heartbeat: {timezone: UTC}\n",
+       {"c.yaml:5:25: spec.heartbeat.timezone: needs spec.heartbeat.schedule (it is the "
+        "schedule's zone)"}},
+      {"HeartbeatBadFields",
+       v1 + "spec:\n  heartbeat: {grace: 0s, reportsPerMinute: 0, gracePeriod: 1m}\n",
+       {"c.yaml:5:22: spec.heartbeat.grace: must be greater than 0, found \"0s\"",
+        "c.yaml:5:44: spec.heartbeat.reportsPerMinute: must be an integer >= 1, found \"0\"",
+        "c.yaml:5:47: spec.heartbeat.gracePeriod: unknown field \"gracePeriod\" (allowed: "
+        "grace, schedule, timezone, reportsPerMinute or minRecordInterval)"}},
   };
 }
 

@@ -70,6 +70,17 @@ struct ProbeRef {
   bool operator==(const ProbeRef& other) const { return source == other.source; }
 };
 
+// A heartbeat check (Sonde extension, `spec.heartbeat`): nothing is started; the job reports
+// to the check's own URL at least every run_interval (or at each `schedule` instant) plus grace.
+struct HeartbeatSpec {
+  Duration grace{};                 // default 5m
+  std::string schedule;             // 5-field cron expression; empty: every run_interval
+  std::string timezone;             // IANA zone of `schedule`; empty: UTC
+  int64_t reports_per_minute = 60;  // per-check rate limit (token bucket of this size)
+  Duration min_record_interval{};   // repeats of a result within it are counted only; default 1s
+  bool operator==(const HeartbeatSpec&) const = default;
+};
+
 struct CheckSpec {
   CheckKey key;
   CheckKind kind = CheckKind::kKhCheck;
@@ -80,8 +91,9 @@ struct CheckSpec {
   std::map<std::string, std::string> extra_annotations;
   std::map<std::string, std::string> pod_labels;       // v3 spec.podSpec.metadata.labels
   std::map<std::string, std::string> pod_annotations;  // v3 spec.podSpec.metadata.annotations
-  PodSpec pod;      // empty when `probe` is set
+  PodSpec pod;      // empty when `probe` or `heartbeat` is set
   ProbeRef probe;   // a Sonde extension: run in-process instead of a checker
+  std::optional<HeartbeatSpec> heartbeat;  // set: a heartbeat check, and `pod` is empty
 
   std::string source_file;  // where it was defined, for messages
   int source_line = 0;
@@ -89,6 +101,7 @@ struct CheckSpec {
 
   // Runs once (a job) rather than every run_interval.
   bool IsJob() const { return kind == CheckKind::kKhJob || single_run; }
+  bool IsHeartbeat() const { return heartbeat.has_value(); }
   bool operator==(const CheckSpec&) const = default;
 };
 

@@ -61,11 +61,18 @@ Engine::Engine(boost::asio::any_io_executor executor, const Clock& clock, Runner
       scheduler_(std::max<size_t>(1, options_.max_concurrent_runs)),
       wake_(executor),
       last_pump_(clock.Now()),
-      states_(store.LoadStates()) {}
+      states_(store.LoadStates()) {
+  if (auto tokens = store_.LoadHeartbeatTokens(); tokens.ok()) {
+    stored_tokens_ = std::move(tokens.value());
+  } else {
+    spdlog::error("store: cannot load heartbeat tokens: {}", tokens.error());
+  }
+}
 
 Engine::~Engine() {
   wake_.cancel();
   for (auto& [uuid, run] : active_) run.timer->cancel();
+  for (auto& [key, hb] : heartbeats_) hb.timer->cancel();
 }
 
 std::string Engine::ReportingUrl(const CheckSpec& spec, const std::string& uuid) const {
@@ -105,6 +112,12 @@ void Engine::ApplyChecks(std::vector<CheckSpec> checks, std::vector<std::string>
     if (added) spdlog::info("check {} added ({})", key.str(), spec->source_file);
     if (!added) spdlog::info("check {} changed; effective from its next run", key.str());
     checks_[key] = spec;
+    if (spec->IsHeartbeat()) {  // nothing to start: it waits for reports (engine_heartbeat.cpp)
+      scheduler_.Remove(key);
+      ApplyHeartbeat(key, added);
+      continue;
+    }
+    ForgetHeartbeat(key);  // in case it was one
     if (added) CloseInterruptedRun(key);
     scheduler_.Upsert(key, spec->run_interval, spec->IsJob(), LastStart(*spec, now), now);
   }
@@ -123,6 +136,7 @@ void Engine::ForgetCheck(const CheckKey& key) {
     runner_.Terminate(uuid);
   }
   if (metrics_) metrics_->ForgetCheck(key);
+  ForgetHeartbeat(key);
   scheduler_.Remove(key);
   checks_.erase(key);
   states_.erase(key);
@@ -170,6 +184,7 @@ void Engine::SaveState(const CheckKey& key) {
 
 RunNowResult Engine::RunNow(const CheckKey& key) {
   if (checks_.count(key) == 0) return RunNowResult::kUnknown;
+  if (heartbeats_.count(key) > 0) return RunNowResult::kHeartbeat;
   if (!scheduler_.RequestNow(key, clock_.Now())) return RunNowResult::kAlreadyRunning;
   Pump();
   return RunNowResult::kStarted;
@@ -184,9 +199,14 @@ StatusSnapshot Engine::Snapshot() const {
   for (const auto& [key, spec] : checks_) {
     auto st = states_.find(key);
     snap.checks.push_back(
-        CheckView{spec, st == states_.end() ? CheckState{} : st->second, scheduler_.NextRun(key)});
+        CheckView{spec, st == states_.end() ? CheckState{} : st->second, NextRunOf(key)});
   }
   return snap;
+}
+
+std::optional<TimePoint> Engine::NextRunOf(const CheckKey& key) const {
+  if (auto hb = heartbeats_.find(key); hb != heartbeats_.end()) return hb->second.due;
+  return scheduler_.NextRun(key);
 }
 
 bool Engine::Healthy() const {

@@ -25,6 +25,7 @@
 #include "core/clock.hpp"
 #include "metrics/registry.hpp"
 #include "runner/runner.hpp"
+#include "scheduler/heartbeat.hpp"
 #include "scheduler/scheduler.hpp"
 #include "store/store.hpp"
 
@@ -40,7 +41,25 @@ struct EngineOptions {
   std::map<std::string, std::string> metadata;  // status page Metadata
 };
 
-enum class RunNowResult { kStarted, kUnknown, kAlreadyRunning };
+enum class RunNowResult { kStarted, kUnknown, kAlreadyRunning, kHeartbeat };
+
+// What a heartbeat URL was told (engine_heartbeat.cpp): the job finished (the body says how;
+// an empty body means OK), started (/start), or failed (/fail).
+enum class HeartbeatSignal { kReport, kStart, kFail };
+
+struct HeartbeatAnswer {
+  int http_status = 200;   // 200, 400, 404 unknown token, 413, 429 rate limited, 503 not stored
+  std::string reason;      // one line
+  Duration retry_after{};  // with 429
+};
+
+// A heartbeat check as the API shows it.
+struct HeartbeatView {
+  std::string url;  // "" until its token is stored
+  TimePoint due;    // the next report is expected by due + grace
+  Duration grace{};
+  std::optional<TimePoint> started;  // a /start not yet followed by a result
+};
 
 class Engine {
  public:
@@ -64,6 +83,17 @@ class Engine {
   // possibly before HandleReport returns. Never throws for bad input.
   void HandleReport(const std::string& uuid, std::string_view body,
                     std::function<void(ReportVerdict)> reply);
+
+  // A request to a heartbeat check's URL; `token` is its secret part. Rate-limits per check,
+  // validates the body, and stores a run (answering 200 once it is durable) unless the check's
+  // minRecordInterval says to count it only. `reply` is called exactly once, on the executor.
+  void HandleHeartbeat(const std::string& token, HeartbeatSignal signal, std::string_view body,
+                       std::function<void(HeartbeatAnswer)> reply);
+  // Gives a heartbeat check a new token; the old URL stops working once the new one is
+  // durable, and `done` gets the new URL (or why not: unknown check, not a heartbeat, store).
+  void RotateHeartbeatToken(const CheckKey& key, std::function<void(Result<std::string>)> done);
+  // The heartbeat side of a check; none for other checks.
+  std::optional<HeartbeatView> Heartbeat(const CheckKey& key) const;
 
   // POST /api/run: start a check now.
   RunNowResult RunNow(const CheckKey& key);
@@ -96,6 +126,21 @@ class Engine {
     CheckState state;
     RunRecord record;
   };
+  // A heartbeat check's live side (engine_heartbeat.cpp).
+  struct HeartbeatEntry {
+    std::shared_ptr<const HeartbeatSchedule> schedule;
+    std::string token;  // "" until stored
+    TimePoint since;     // when it began waiting without a report (added or daemon start)
+    TimePoint due_from;  // `due` is the schedule's next instant after this
+    TimePoint due;       // the next report is expected by due + grace
+    std::optional<TimePoint> last_report;  // last result report, stored or counted
+    std::optional<TimePoint> last_row;     // last history row decided
+    std::optional<TimePoint> started;      // pending /start
+    std::string start_uuid;
+    std::unique_ptr<RateLimiter> limiter;
+    std::unique_ptr<boost::asio::steady_timer> timer;  // missed deadline or start timeout
+    std::optional<CheckState> decided;  // latest decided state while commits are in flight
+  };
 
   // How long a steady timer must wait for wall-clock instant `when`; never negative.
   static std::chrono::steady_clock::duration Until(TimePoint when, TimePoint now);
@@ -107,8 +152,10 @@ class Engine {
   void StartProbe(const std::string& uuid, const std::shared_ptr<const CheckSpec>& spec);
   void OnDeadline(const std::string& uuid);
   void OnExit(const std::string& uuid, const RunExit& exit);
+  // `base`: the state to build on; default the committed one.
   Outcome Decide(const CheckKey& key, const std::string& uuid, TimePoint started, bool ok,
-                 std::vector<std::string> errors, RunEnd end) const;
+                 std::vector<std::string> errors, RunEnd end,
+                 const CheckState* base = nullptr) const;
   // Decides a run's outcome now (timeout, exit) and commits it in the background.
   void RecordResult(const std::string& uuid, bool ok, std::vector<std::string> errors, RunEnd end);
   void Commit(Outcome outcome, std::function<void(Status)> then);
@@ -117,6 +164,17 @@ class Engine {
   void RememberRun(const CheckKey& key, const std::string& uuid, TimePoint deadline);
   void ForgetCheck(const CheckKey& key);
   void SaveState(const CheckKey& key);
+  std::optional<TimePoint> NextRunOf(const CheckKey& key) const;
+  // Heartbeat checks (engine_heartbeat.cpp).
+  void ApplyHeartbeat(const CheckKey& key, bool added);
+  void ForgetHeartbeat(const CheckKey& key);
+  void StoreNewToken(const CheckKey& key, std::function<void(Result<std::string>)> done);
+  void ArmHeartbeat(const CheckKey& key);
+  void OnHeartbeatTimer(const CheckKey& key);
+  void RecordHeartbeat(const CheckKey& key, const std::string& uuid, TimePoint started, bool ok,
+                       std::vector<std::string> errors, const char* ended_by,
+                       std::function<void(Status)> then);
+  std::string HeartbeatUrl(const std::string& token) const;
 
   boost::asio::any_io_executor executor_;
   const Clock& clock_;
@@ -137,6 +195,9 @@ class Engine {
   std::map<CheckKey, std::deque<std::string>> recent_runs_;  // uuids, oldest first
   // Expires with the engine, so a probe or a store commit finishing after it does not touch it.
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  std::map<CheckKey, HeartbeatEntry> heartbeats_;
+  std::unordered_map<std::string, CheckKey> heartbeat_keys_;  // by token
+  std::map<CheckKey, std::string> stored_tokens_;  // durable tokens, also of removed checks
 };
 
 // The error recorded for a run whose checker ended without reporting.

@@ -168,10 +168,11 @@ void Engine::OnExit(const std::string& uuid, const RunExit& exit) {
 }
 
 Engine::Outcome Engine::Decide(const CheckKey& key, const std::string& uuid, TimePoint started,
-                               bool ok, std::vector<std::string> errors, RunEnd end) const {
+                               bool ok, std::vector<std::string> errors, RunEnd end,
+                               const CheckState* base) const {
   const TimePoint now = clock_.Now();
   auto current = states_.find(key);
-  CheckState s = current == states_.end() ? CheckState{} : current->second;
+  CheckState s = base ? *base : current == states_.end() ? CheckState{} : current->second;
   s.ok = ok;
   s.errors = errors;
   s.run_duration = now - started;

@@ -250,6 +250,134 @@ TEST_F(EngineTest, HealthzTurnsUnhealthyWhenTheLoopStopsTicking) {
   EXPECT_TRUE(engine_.Healthy());
 }
 
+CheckSpec HeartbeatCheck(const std::string& name, int64_t per_minute = 60,
+                         Duration min_record = seconds(1)) {
+  CheckSpec s;
+  s.key = {"jobs", name};
+  s.run_interval = minutes(10);
+  s.timeout = minutes(1);
+  s.heartbeat = HeartbeatSpec{minutes(5), "", "", per_minute, min_record};
+  return s;
+}
+
+class EngineHeartbeatTest : public EngineTest {
+ protected:
+  // The check's token, once stored.
+  std::string Token(const std::string& name) {
+    Drain();
+    const auto hb = engine_.Heartbeat({"jobs", name});
+    EXPECT_TRUE(hb.has_value());
+    const std::string url = hb ? hb->url : "";
+    return url.substr(url.rfind('/') + 1);
+  }
+  HeartbeatAnswer Send(const std::string& token, HeartbeatSignal signal, std::string body = "") {
+    std::optional<HeartbeatAnswer> got;
+    engine_.HandleHeartbeat(token, signal, body, [&](HeartbeatAnswer a) { got = a; });
+    io_.restart();
+    for (int i = 0; i < 100 && !got; ++i) io_.poll();
+    EXPECT_TRUE(got.has_value());
+    return got.value_or(HeartbeatAnswer{0, "no answer"});
+  }
+  size_t Rows(const std::string& name) { return store_.History({{"jobs", name}}).value().size(); }
+};
+
+TEST_F(EngineHeartbeatTest, StartsNothingAndRecordsReports) {
+  engine_.ApplyChecks({HeartbeatCheck("hb")}, {});
+  EXPECT_TRUE(runner_.started.empty());
+  EXPECT_EQ(engine_.RunNow({"jobs", "hb"}), RunNowResult::kHeartbeat);
+  const std::string token = Token("hb");
+  ASSERT_EQ(token.size(), 32u);
+  // Due one interval after the check was added, until the first report.
+  EXPECT_EQ(engine_.Heartbeat({"jobs", "hb"})->due, clock_.Now() + minutes(10));
+  EXPECT_EQ(Send(token, HeartbeatSignal::kStart).http_status, 200);
+  EXPECT_FALSE(State("hb").current_uuid.empty());
+  clock_.Advance(seconds(3));
+  const HeartbeatAnswer a = Send(token, HeartbeatSignal::kReport);
+  EXPECT_EQ(a.http_status, 200) << a.reason;
+  const CheckState& s = State("hb");
+  EXPECT_TRUE(s.ok);
+  EXPECT_TRUE(s.current_uuid.empty());
+  EXPECT_EQ(s.run_duration, seconds(3));  // measured from the start
+  EXPECT_EQ(engine_.Heartbeat({"jobs", "hb"})->due, clock_.Now() + minutes(10));
+  clock_.Advance(seconds(2));
+  EXPECT_EQ(
+      Send(token, HeartbeatSignal::kFail, R"({"OK": false, "Errors": ["disk full"]})").http_status,
+      200);
+  EXPECT_EQ(State("hb").errors, std::vector<std::string>{"disk full"});
+  EXPECT_EQ(State("hb").consecutive_failures, 1);
+  EXPECT_EQ(Send(token, HeartbeatSignal::kFail, R"({"OK": true})").http_status, 400);
+  EXPECT_EQ(Send("nope", HeartbeatSignal::kReport).http_status, 404);
+  EXPECT_EQ(Rows("hb"), 2u);
+}
+
+TEST_F(EngineHeartbeatTest, RateLimitAndMinRecordIntervalBoundWhatIsStored) {
+  engine_.ApplyChecks({HeartbeatCheck("hb", 3, seconds(1))}, {});
+  const std::string token = Token("hb");
+  EXPECT_EQ(Send(token, HeartbeatSignal::kReport).reason, "heartbeat of jobs/hb recorded");
+  // Within minRecordInterval: answered, counted, not stored.
+  const HeartbeatAnswer coalesced = Send(token, HeartbeatSignal::kReport);
+  EXPECT_EQ(coalesced.http_status, 200);
+  EXPECT_NE(coalesced.reason.find("counted, not stored"), std::string::npos) << coalesced.reason;
+  EXPECT_EQ(Rows("hb"), 1u);
+  clock_.Advance(seconds(1));
+  EXPECT_EQ(Send(token, HeartbeatSignal::kReport).http_status, 200);
+  EXPECT_EQ(Rows("hb"), 2u);
+  // The burst of 3 is spent: 429, with when to try again (one token every 20s).
+  const HeartbeatAnswer limited = Send(token, HeartbeatSignal::kReport);
+  EXPECT_EQ(limited.http_status, 429);
+  EXPECT_EQ(limited.retry_after, seconds(19));
+  EXPECT_EQ(Rows("hb"), 2u);
+}
+
+TEST_F(EngineHeartbeatTest, AChangeOfResultIsAlwaysStored) {
+  engine_.ApplyChecks({HeartbeatCheck("hb", 60, minutes(1))}, {});
+  const std::string token = Token("hb");
+  EXPECT_EQ(Send(token, HeartbeatSignal::kReport).http_status, 200);
+  EXPECT_EQ(Send(token, HeartbeatSignal::kReport).reason.find("counted, not stored"), 19u);
+  EXPECT_EQ(Send(token, HeartbeatSignal::kFail).http_status, 200);
+  EXPECT_FALSE(State("hb").ok);
+  EXPECT_EQ(Send(token, HeartbeatSignal::kReport).http_status, 200);
+  EXPECT_TRUE(State("hb").ok);
+  EXPECT_EQ(Rows("hb"), 3u);
+}
+
+// A nightly job at 02:30 Berlin time across the spring-forward night, with the engine's clock.
+TEST_F(EngineHeartbeatTest, CronDueInstantsFollowTheZonesDst) {
+  clock_.Set(ParseRfc3339("2026-03-28T12:00:00Z").value());
+  CheckSpec spec = HeartbeatCheck("nightly");
+  spec.heartbeat->schedule = "30 2 * * *";
+  spec.heartbeat->timezone = "Europe/Berlin";
+  engine_.ApplyChecks({spec}, {});
+  const std::string token = Token("nightly");
+  auto due = [&] { return FormatRfc3339Nano(engine_.Heartbeat({"jobs", "nightly"})->due); };
+  EXPECT_EQ(due(), "2026-03-29T01:00:00Z");  // 02:30 does not exist that night: 03:00 CEST
+  clock_.Set(ParseRfc3339("2026-03-29T01:02:00Z").value());
+  ASSERT_EQ(Send(token, HeartbeatSignal::kReport).http_status, 200);
+  EXPECT_EQ(due(), "2026-03-30T00:30:00Z");  // 02:30 CEST
+  // A snapshot (status pages, /api/checks) shows the due time as the next run.
+  for (const auto& c : engine_.Snapshot().checks) EXPECT_EQ(FormatRfc3339Nano(*c.next_run), due());
+}
+
+TEST_F(EngineHeartbeatTest, RotationRetiresTheOldToken) {
+  engine_.ApplyChecks({HeartbeatCheck("hb"), Check("plain")}, {});
+  const std::string old_token = Token("hb");
+  std::optional<Result<std::string>> rotated;
+  engine_.RotateHeartbeatToken({"jobs", "hb"}, [&](Result<std::string> r) { rotated = r; });
+  Drain();
+  ASSERT_TRUE(rotated && rotated->ok());
+  EXPECT_EQ(rotated->value(), engine_.Heartbeat({"jobs", "hb"})->url);
+  EXPECT_EQ(Send(old_token, HeartbeatSignal::kReport).http_status, 404);
+  EXPECT_EQ(Send(Token("hb"), HeartbeatSignal::kReport).http_status, 200);
+  engine_.RotateHeartbeatToken({"default", "plain"}, [&](Result<std::string> r) { rotated = r; });
+  EXPECT_EQ(rotated->error(), "check default/plain is not a heartbeat check");
+  // Removed and added again: the same URL (the token is kept in the store).
+  const std::string url = engine_.Heartbeat({"jobs", "hb"})->url;
+  engine_.ApplyChecks({}, {});
+  EXPECT_FALSE(engine_.Heartbeat({"jobs", "hb"}).has_value());
+  engine_.ApplyChecks({HeartbeatCheck("hb")}, {});
+  EXPECT_EQ(engine_.Heartbeat({"jobs", "hb"})->url, url);
+}
+
 // Wraps a MemoryStore; commits fail while `full` is set, like a full disk.
 class FlakyStore final : public Store {
  public:
@@ -269,6 +397,13 @@ class FlakyStore final : public Store {
   Result<std::optional<DowntimeEvent>> OpenEvent(const CheckKey& k) override { return inner_.OpenEvent(k); }
   Result<UptimeStats> Uptime(const CheckKey& k, Duration w, TimePoint now) override {
     return inner_.Uptime(k, w, now);
+  }
+  Result<std::map<CheckKey, std::string>> LoadHeartbeatTokens() override {
+    return inner_.LoadHeartbeatTokens();
+  }
+  void SaveHeartbeatToken(const CheckKey& k, const std::string& t,
+                          std::function<void(sonde::Status)> done) override {
+    inner_.SaveHeartbeatToken(k, t, std::move(done));
   }
 
  private:

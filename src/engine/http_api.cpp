@@ -40,11 +40,13 @@ Result<CheckKey> CheckParam(const HttpRequest& request) {
 // client probing random paths cannot grow the metric without bound.
 std::string_view RouteOf(std::string_view path) {
   static constexpr std::string_view kRoutes[] = {
-      "/", "/json", "/metrics", "/healthz", "/api/run", "/api/logs", "/api/checks",
-      "/api/history", "/api/events", "/api/uptime", kReportPathV2, kReportPathV3};
+      "/",           "/json",       "/metrics",          "/healthz",    "/api/run",
+      "/api/logs",   "/api/checks", "/api/history",      "/api/events", "/api/uptime",
+      kReportPathV2, kReportPathV3, kRotateHeartbeatPath};
   for (std::string_view r : kRoutes) {
     if (r == path) return r;
   }
+  if (path.rfind(kHeartbeatPrefix, 0) == 0) return "/heartbeat";  // never the token
   return "other";
 }
 
@@ -60,6 +62,10 @@ asio::awaitable<HttpResponse> HttpApi::Handle(HttpRequest request) {
                                                                                   : "malformed";
     }
     metrics_.ReportAnswered(response.status, reason);
+  } else if (request.path.rfind(kHeartbeatPrefix, 0) == 0) {
+    response = co_await Heartbeat(request);
+  } else if (request.path == kRotateHeartbeatPath) {
+    response = co_await RotateHeartbeat(request);
   } else {
     response = HandleNow(request);
   }
@@ -137,6 +143,9 @@ HttpResponse HttpApi::RunNow(const HttpRequest& request) {
       return HttpResponse::Text(202, "run of " + key.value().str() + " started");
     case RunNowResult::kUnknown:
       return HttpResponse::Text(404, "no check " + key.value().str());
+    case RunNowResult::kHeartbeat:
+      return HttpResponse::Text(409, "check " + key.value().str() +
+                                         " is a heartbeat check: it runs when its job reports");
     case RunNowResult::kAlreadyRunning:
       break;
   }

@@ -6,6 +6,7 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include "contract/json_writer.hpp"
 #include "engine/engine.hpp"
 #include "metrics/exposition.hpp"
 #include "metrics/registry.hpp"
@@ -42,6 +43,9 @@ class HttpApi {
   HttpResponse History(const HttpRequest& request);
   HttpResponse Events(const HttpRequest& request);
   HttpResponse Uptime(const HttpRequest& request);
+  // Heartbeat checks (http_api_heartbeat.cpp).
+  boost::asio::awaitable<HttpResponse> Heartbeat(const HttpRequest& request);
+  boost::asio::awaitable<HttpResponse> RotateHeartbeat(const HttpRequest& request);
 
   Engine& engine_;
   const Runner& runner_;
@@ -55,5 +59,10 @@ class HttpApi {
 HttpResponse MethodNotAllowed(const HttpRequest& request, const char* allowed);
 bool IsRead(const HttpRequest& request);  // GET or HEAD
 Result<CheckKey> CheckParam(const HttpRequest& request);
+// Heartbeat URLs: /heartbeat/TOKEN, /heartbeat/TOKEN/start, /heartbeat/TOKEN/fail.
+inline constexpr std::string_view kHeartbeatPrefix = "/heartbeat/";
+inline constexpr std::string_view kRotateHeartbeatPath = "/api/heartbeat/rotate";
+// The `heartbeat` member of a check in /api/checks.
+void WriteHeartbeat(JsonWriter& w, const CheckSpec& spec, const HeartbeatView& hb);
 
 }  // namespace sonde

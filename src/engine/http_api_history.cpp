@@ -151,6 +151,7 @@ HttpResponse HttpApi::Checks(const HttpRequest& request) {
     } else {
       w.Null();
     }
+    if (auto hb = engine_.Heartbeat(spec.key)) WriteHeartbeat(w, spec, *hb);
     w.EndObject();
   }
   w.EndArray();

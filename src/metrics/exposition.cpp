@@ -101,7 +101,8 @@ void AddScheduleFamilies(std::vector<Family>& out, const std::vector<const Check
       const double at = Seconds(c->state.last_run->time_since_epoch());
       last.series.push_back({labels, at, {}, {}});
     }
-    if (!c->spec->IsJob()) {
+    // Heartbeat checks run when their job does: SondeCheckStale (interval-based) is not for them.
+    if (!c->spec->IsJob() && !c->spec->IsHeartbeat()) {
       interval.series.push_back({labels, Seconds(c->spec->run_interval), {}, {}});
     }
     timeout.series.push_back({labels, Seconds(c->spec->timeout), {}, {}});

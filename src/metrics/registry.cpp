@@ -174,7 +174,10 @@ SondeMetrics::SondeMetrics(std::string version)
                           "How late check runs started against their due time", {},
                           kLatenessBounds),
       http_requests_("sonde_http_requests_total", "HTTP requests answered, by route and code",
-                     {"route", "code"}) {
+                     {"route", "code"}),
+      heartbeat_reports_("sonde_heartbeat_reports_total",
+                         "Reports to heartbeat checks' URLs, per check, by what became of them",
+                         {"check", "namespace", "result"}) {
   // Zero-valued series from the start, so rate() and increase() see the first event.
   reports_.Inc({"accepted", "ok"}, 0);
   for (const std::string& r : ReportReasons()) reports_.Inc({"rejected", r}, 0);
@@ -234,9 +237,14 @@ void SondeMetrics::CertificateExpiry(const CheckKey& key, std::optional<TimePoin
   certificate_expiry_.Set({key.str(), key.ns}, static_cast<double>(UnixSeconds(*not_after)));
 }
 
+void SondeMetrics::HeartbeatReport(const CheckKey& key, std::string_view result) {
+  heartbeat_reports_.Inc({key.str(), key.ns, std::string(result)});
+}
+
 void SondeMetrics::ForgetCheck(const CheckKey& key) {
   run_duration_.EraseWhere("check", key.str());
   certificate_expiry_.EraseWhere("check", key.str());
+  heartbeat_reports_.EraseWhere("check", key.str());
 }
 
 std::vector<Family> SondeMetrics::Collect(const std::set<std::string>& live_checks) const {
@@ -255,6 +263,8 @@ std::vector<Family> SondeMetrics::Collect(const std::set<std::string>& live_chec
   out.push_back(spawn_latency_.Collect());
   out.push_back(scheduler_lateness_.Collect());
   out.push_back(http_requests_.Collect());
+  out.push_back(heartbeat_reports_.Collect(
+      [&](const Labels& labels) { return live_checks.count(labels.front().value) > 0; }));
   return out;
 }
 

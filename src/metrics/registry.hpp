@@ -124,6 +124,10 @@ class SondeMetrics {
   // What an in-process probe's TLS handshake showed: the leaf certificate's notAfter, or
   // nothing (no TLS, or the handshake failed), which drops the series.
   void CertificateExpiry(const CheckKey& key, std::optional<TimePoint> not_after);
+  // A report to a heartbeat check's URL was answered. `result`: "stored" (a history row),
+  // "coalesced" (counted, not stored: within the check's minRecordInterval), "rate_limited"
+  // (429) or "rejected" (400, 413). Unknown tokens are not per check: see HttpAnswered.
+  void HeartbeatReport(const CheckKey& key, std::string_view result);
   // Frees the per-check series of a removed check (rendering hides them anyway).
   void ForgetCheck(const CheckKey& key);
 
@@ -143,6 +147,7 @@ class SondeMetrics {
   const Histogram& spawn_latency() const { return spawn_latency_; }
   const Histogram& scheduler_lateness() const { return scheduler_lateness_; }
   const Counter& http_requests() const { return http_requests_; }
+  const Counter& heartbeat_reports() const { return heartbeat_reports_; }
 
   // The reasons ReportAnswered knows besides "ok" and "other".
   static const std::vector<std::string>& ReportReasons();
@@ -159,6 +164,7 @@ class SondeMetrics {
   Histogram spawn_latency_;
   Histogram scheduler_lateness_;
   Counter http_requests_;
+  Counter heartbeat_reports_;
   Duration last_loop_duration_{};
   size_t last_due_checks_ = 0;
 };

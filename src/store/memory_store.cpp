@@ -113,4 +113,18 @@ Result<UptimeStats> MemoryStore::Uptime(const CheckKey& key, Duration window, Ti
   return ComputeUptime(samples, window, now);
 }
 
+Result<std::map<CheckKey, std::string>> MemoryStore::LoadHeartbeatTokens() {
+  std::lock_guard lock(mu_);
+  return tokens_;
+}
+
+void MemoryStore::SaveHeartbeatToken(const CheckKey& key, const std::string& token,
+                                     std::function<void(Status)> done) {
+  {
+    std::lock_guard lock(mu_);
+    tokens_[key] = token;
+  }
+  if (done) done(Status::Ok());
+}
+
 }  // namespace sonde

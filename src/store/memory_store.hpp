@@ -26,6 +26,9 @@ class MemoryStore final : public Store {
                                             std::optional<TimePoint> since, size_t limit) override;
   Result<std::optional<DowntimeEvent>> OpenEvent(const CheckKey& key) override;
   Result<UptimeStats> Uptime(const CheckKey& key, Duration window, TimePoint now) override;
+  Result<std::map<CheckKey, std::string>> LoadHeartbeatTokens() override;
+  void SaveHeartbeatToken(const CheckKey& key, const std::string& token,
+                          std::function<void(Status)> done) override;
 
  private:
   struct StoredRun {
@@ -43,6 +46,7 @@ class MemoryStore final : public Store {
   std::map<CheckKey, CheckState> states_;
   std::map<CheckKey, CheckRuns> runs_;
   std::vector<DowntimeEvent> events_;  // by id; id = index + 1
+  std::map<CheckKey, std::string> tokens_;
 };
 
 }  // namespace sonde

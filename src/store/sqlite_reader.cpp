@@ -92,6 +92,22 @@ Result<std::map<CheckKey, CheckState>> SqliteReader::LoadStates() {
   return out;
 }
 
+Result<std::map<CheckKey, std::string>> SqliteReader::LoadHeartbeatTokens() {
+  using R = Result<std::map<CheckKey, std::string>>;
+  std::lock_guard lock(mu_);
+  DbStatus err;
+  Stmt* s = db_->Prepare(
+      "SELECT k.ns, k.name, t.token FROM heartbeat_tokens t JOIN check_keys k ON k.id = t.check_id",
+      &err);
+  if (!s) return R::Error(Error(err));
+  std::map<CheckKey, std::string> out;
+  while (s->Step()) out[CheckKey{s->Text(0), s->Text(1)}] = s->Text(2);
+  err = s->status();
+  s->Reset();
+  if (!err.ok()) return R::Error(Error(err));
+  return out;
+}
+
 Result<std::vector<RunRecord>> SqliteReader::History(const HistoryQuery& q) {
   using R = Result<std::vector<RunRecord>>;
   std::lock_guard lock(mu_);

@@ -23,6 +23,7 @@ class SqliteReader {
   SqliteReader(std::unique_ptr<Db> db, std::string path, Retention retention, const Clock& clock);
 
   Result<std::map<CheckKey, CheckState>> LoadStates();
+  Result<std::map<CheckKey, std::string>> LoadHeartbeatTokens();
   Result<std::vector<RunRecord>> History(const HistoryQuery& query);
   Result<std::vector<DowntimeEvent>> Events(const std::optional<CheckKey>& key,
                                             std::optional<TimePoint> since, size_t limit);

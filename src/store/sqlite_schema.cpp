@@ -83,6 +83,12 @@ CREATE TABLE rollup_daily(
   histogram BLOB NOT NULL DEFAULT x'',
   PRIMARY KEY(check_id, bucket_ns)) WITHOUT ROWID;
 )sql",
+    // v2: heartbeat checks' reporting tokens (issue #9).
+    R"sql(
+CREATE TABLE heartbeat_tokens(
+  check_id INTEGER PRIMARY KEY REFERENCES check_keys(id),
+  token TEXT NOT NULL UNIQUE);
+)sql",
 };
 
 std::string Cannot(const std::string& path, const std::string& why) {

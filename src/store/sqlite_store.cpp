@@ -158,6 +158,19 @@ void SqliteStore::CommitRun(const RunRecord& run, const CheckState& state,
   if (Status s = Enqueue(op); !s.ok() && op.done) op.done(s);
 }
 
+void SqliteStore::SaveHeartbeatToken(const CheckKey& key, const std::string& token,
+                                     std::function<void(Status)> done) {
+  WriteOp op{WriteOp::Kind::kToken, 0, key, {}, {}, std::move(done), token};
+  if (Status s = Enqueue(op); !s.ok() && op.done) op.done(s);
+}
+
+Result<std::map<CheckKey, std::string>> SqliteStore::LoadHeartbeatTokens() {
+  std::unique_lock lock(mu_);
+  const uint64_t target = next_seq_ - 1;
+  processed_.wait(lock, [&] { return processed_seq_ >= target; });
+  return reader_->LoadHeartbeatTokens();
+}
+
 void SqliteStore::WriterLoop() {
   auto retry_at = std::chrono::steady_clock::time_point::min();
   bool pruning = false;
@@ -191,7 +204,7 @@ bool SqliteStore::RunBatch(std::vector<WriteOp> batch) {
     // kept for retry itself if this batch fails too). A run's state does not: if the run
     // fails alone, the retried state must still land; if it succeeds it is applied later.
     for (const WriteOp& op : batch) {
-      if (op.kind != WriteOp::Kind::kRun) retry_states_.erase(op.key);
+      if (op.IsStateWrite()) retry_states_.erase(op.key);
     }
     retries = retry_states_;
   }
@@ -205,7 +218,7 @@ bool SqliteStore::RunBatch(std::vector<WriteOp> batch) {
       }
     } else {
       for (const WriteOp& op : batch) {
-        if (op.kind == WriteOp::Kind::kRun) continue;
+        if (!op.IsStateWrite()) continue;  // runs and tokens fail back to their caller
         auto& slot = retry_states_[op.key];
         if (slot.seq < op.seq) {
           slot = {op.seq, op.kind == WriteOp::Kind::kSaveState ? std::optional<CheckState>(op.state)

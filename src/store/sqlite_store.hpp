@@ -64,6 +64,11 @@ class SqliteStore final : public Store {
                                             std::optional<TimePoint> since, size_t limit) override;
   Result<std::optional<DowntimeEvent>> OpenEvent(const CheckKey& key) override;
   Result<UptimeStats> Uptime(const CheckKey& key, Duration window, TimePoint now) override;
+  // Waits for writes queued before it, as LoadStates does.
+  Result<std::map<CheckKey, std::string>> LoadHeartbeatTokens() override;
+  // Queued and group-committed like CommitRun; `done` runs on the writer thread.
+  void SaveHeartbeatToken(const CheckKey& key, const std::string& token,
+                          std::function<void(Status)> done) override;
 
   // LoadStates, with a read error reported rather than an empty map.
   Result<std::map<CheckKey, CheckState>> TryLoadStates();

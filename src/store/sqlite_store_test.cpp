@@ -130,6 +130,33 @@ TEST_F(SqliteStoreTest, RefusesAForeignSqliteDatabase) {
   EXPECT_THAT(Open().error(), HasSubstr("not a Sonde database (application_id 0x000004d2"));
 }
 
+TEST_F(SqliteStoreTest, ReopenKeepsHeartbeatTokens) {
+  {
+    auto store = Open();
+    ASSERT_TRUE(store.ok()) << store.error();
+    ASSERT_TRUE(SaveTokenSync(*store.value(), kA, "secret").ok());
+  }
+  auto store = Open();
+  ASSERT_TRUE(store.ok()) << store.error();
+  EXPECT_EQ(store.value()->LoadHeartbeatTokens().value().at(kA), "secret");
+}
+
+// A file written by the first release (schema 1) gains the heartbeat table and keeps its rows.
+TEST_F(SqliteStoreTest, MigratesASchemaV1File) {
+  {
+    auto store = Open();
+    ASSERT_TRUE(store.ok());
+    ASSERT_TRUE(CommitSync(*store.value(), MakeRun(kA, "1", kT0, seconds(3), true)).ok());
+  }
+  RawExec("DROP TABLE heartbeat_tokens; PRAGMA user_version = 1");
+  auto store = Open();
+  ASSERT_TRUE(store.ok()) << store.error();
+  EXPECT_EQ(RawInt("PRAGMA user_version"), 2);
+  EXPECT_EQ(store.value()->History({kA}).value().size(), 1u);
+  ASSERT_TRUE(SaveTokenSync(*store.value(), kA, "t").ok());
+  EXPECT_EQ(store.value()->LoadHeartbeatTokens().value().at(kA), "t");
+}
+
 TEST_F(SqliteStoreTest, RefusesANewerSchema) {
   ASSERT_TRUE(Open().ok());
   RawExec("PRAGMA user_version = 999");

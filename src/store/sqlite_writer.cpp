@@ -165,6 +165,8 @@ DbStatus SqliteWriter::ApplyOp(const WriteOp& op, TimePoint now) {
       return ApplyState(op.key, op.state);
     case WriteOp::Kind::kDeleteState:
       return ApplyState(op.key, std::nullopt);
+    case WriteOp::Kind::kToken:
+      return ApplyToken(op.key, op.token);
   }
   return DbStatus::Ok();
 }
@@ -206,6 +208,17 @@ DbStatus SqliteWriter::ApplyState(const CheckKey& key, const std::optional<Check
   Stmt* s = db_->Prepare("DELETE FROM check_states WHERE check_id = ?", &err);
   if (!s) return err;
   s->Bind(1, id);
+  return s->Run();
+}
+
+DbStatus SqliteWriter::ApplyToken(const CheckKey& key, const std::string& token) {
+  int64_t id = 0;
+  if (DbStatus s = CheckId(key, &id); !s.ok()) return s;
+  DbStatus err;
+  Stmt* s =
+      db_->Prepare("INSERT OR REPLACE INTO heartbeat_tokens(check_id, token) VALUES(?, ?)", &err);
+  if (!s) return err;
+  s->Bind(1, id).Bind(2, token);
   return s->Run();
 }
 

@@ -19,13 +19,17 @@ namespace sonde {
 
 // One queued write, in the order callers made them (seq).
 struct WriteOp {
-  enum class Kind { kRun, kSaveState, kDeleteState };
+  enum class Kind { kRun, kSaveState, kDeleteState, kToken };
   Kind kind = Kind::kRun;
   uint64_t seq = 0;
   CheckKey key;
   RunRecord run;                     // kRun
   CheckState state;                  // kRun, kSaveState
-  std::function<void(Status)> done;  // kRun
+  std::function<void(Status)> done;  // kRun, kToken
+  std::string token;                 // kToken: the check's heartbeat token
+
+  // Unacknowledged state writes, retried with later batches if theirs fails.
+  bool IsStateWrite() const { return kind == Kind::kSaveState || kind == Kind::kDeleteState; }
 };
 
 // A state write to (re)apply: the state, or none to delete it.
@@ -57,6 +61,7 @@ class SqliteWriter {
   DbStatus ApplyOp(const WriteOp& op, TimePoint now);
   DbStatus ApplyRun(const RunRecord& run, const CheckState& state, TimePoint now);
   DbStatus ApplyState(const CheckKey& key, const std::optional<CheckState>& state);
+  DbStatus ApplyToken(const CheckKey& key, const std::string& token);
   DbStatus WriteState(int64_t check_id, const CheckState& state);
   DbStatus CheckId(const CheckKey& key, int64_t* id);
   Status Describe(const DbStatus& s, const WriteOp* op) const;

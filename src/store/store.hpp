@@ -121,6 +121,13 @@ class Store {
   // Uptime over [now - window, now]. Must stay fast for windows of a year and thousands of
   // checks (durable stores answer long windows from roll-ups, never from raw rows).
   virtual Result<UptimeStats> Uptime(const CheckKey& key, Duration window, TimePoint now) = 0;
+
+  // Heartbeat checks' tokens: the secret part of each check's reporting URL. They outlive
+  // DeleteState, so a check removed and added again keeps its URL.
+  virtual Result<std::map<CheckKey, std::string>> LoadHeartbeatTokens() = 0;
+  // Sets or replaces a check's token. `done` as for CommitRun: OK once durable.
+  virtual void SaveHeartbeatToken(const CheckKey& key, const std::string& token,
+                                  std::function<void(Status)> done) = 0;
 };
 
 }  // namespace sonde

@@ -170,6 +170,18 @@ TEST_P(StoreTest, DeleteStateKeepsHistoryAndEvents) {
   EXPECT_TRUE(store_->OpenEvent(kA).value().has_value());
 }
 
+TEST_P(StoreTest, HeartbeatTokensAreSavedReplacedAndOutliveTheState) {
+  EXPECT_TRUE(store_->LoadHeartbeatTokens().value().empty());
+  ASSERT_TRUE(SaveTokenSync(*store_, kA, "token-a1").ok());
+  ASSERT_TRUE(SaveTokenSync(*store_, kB, "token-b").ok());
+  ASSERT_TRUE(SaveTokenSync(*store_, kA, "token-a2").ok());  // rotated
+  ASSERT_TRUE(store_->SaveState(kA, CheckState{}).ok());
+  ASSERT_TRUE(store_->DeleteState(kA).ok());
+  const auto tokens = store_->LoadHeartbeatTokens();
+  ASSERT_TRUE(tokens.ok()) << tokens.error();
+  EXPECT_EQ(tokens.value(), (std::map<CheckKey, std::string>{{kA, "token-a2"}, {kB, "token-b"}}));
+}
+
 TEST_P(StoreTest, UptimeIsTimeWeighted) {
   // OK at t0, fails at t0+10m, OK again at t0+40m; now = t0+60m.
   const TimePoint s = kT0 - seconds(5);

@@ -75,6 +75,17 @@ inline Status CommitSync(Store& store, const RunRecord& run, const CheckState& s
   return future.get();
 }
 
+// Saves a heartbeat token and waits for `done` (at most 10 s).
+inline Status SaveTokenSync(Store& store, const CheckKey& key, const std::string& token) {
+  auto promise = std::make_shared<std::promise<Status>>();
+  auto future = promise->get_future();
+  store.SaveHeartbeatToken(key, token, [promise](Status s) { promise->set_value(std::move(s)); });
+  if (future.wait_for(std::chrono::seconds(10)) != std::future_status::ready) {
+    return Status::Error("token save timed out");
+  }
+  return future.get();
+}
+
 template <class Pred>
 void WaitFor(Pred pred, std::chrono::milliseconds limit = std::chrono::seconds(10)) {
   const auto deadline = std::chrono::steady_clock::now() + limit;
