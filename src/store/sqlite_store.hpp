@@ -64,6 +64,9 @@ class SqliteStore final : public Store {
                                             std::optional<TimePoint> since, size_t limit) override;
   Result<std::optional<DowntimeEvent>> OpenEvent(const CheckKey& key) override;
   Result<UptimeStats> Uptime(const CheckKey& key, Duration window, TimePoint now) override;
+  Result<std::vector<UptimeSegment>> UptimeSegments(const CheckKey& key, TimePoint from,
+                                                    Duration segment, size_t count,
+                                                    TimePoint now) override;
 
   // LoadStates, with a read error reported rather than an empty map.
   Result<std::map<CheckKey, CheckState>> TryLoadStates();

@@ -74,6 +74,16 @@ struct HistoryQuery {
   size_t offset = 0;               // skip this many newest first (pagination)
 };
 
+// One piece of a check's timeline, as the dashboard's uptime bars draw it: time observed and
+// time OK in it (time-weighted as in UptimeStats), and the runs that finished in it.
+struct UptimeSegment {
+  Duration ok{};
+  Duration observed{};
+  int64_t runs = 0;
+  Duration duration_sum{};  // of those runs (finished - started)
+  bool operator==(const UptimeSegment&) const = default;
+};
+
 // The uptime windows Sonde reports everywhere (API, metrics, CLI).
 struct UptimeWindow {
   const char* name;
@@ -121,6 +131,13 @@ class Store {
   // Uptime over [now - window, now]. Must stay fast for windows of a year and thousands of
   // checks (durable stores answer long windows from roll-ups, never from raw rows).
   virtual Result<UptimeStats> Uptime(const CheckKey& key, Duration window, TimePoint now) = 0;
+  // `count` consecutive segments [from + i*segment, from + (i+1)*segment), each cut at `now`
+  // (segments after `now` are empty), as Uptime would answer for each. The default asks Uptime
+  // once per segment; a durable store answers hour- and day-aligned segments from its roll-ups
+  // in one query, so 2,000 checks' bars stay cheap.
+  virtual Result<std::vector<UptimeSegment>> UptimeSegments(const CheckKey& key, TimePoint from,
+                                                            Duration segment, size_t count,
+                                                            TimePoint now);
 };
 
 }  // namespace sonde
