@@ -28,8 +28,10 @@ export function sparkline(values: (number | null)[], label: string): string {
   if (pts.length === 0) return `<svg class="spark" viewBox="0 0 100 24" role="img" aria-label="${esc(label)}: no runs"></svg>`;
   const max = Math.max(...pts.map((p) => p[1]), 1e-9);
   const w = Math.max(values.length - 1, 1);
-  const d = pts.map(([i, v]) => `${((i / w) * 100).toFixed(1)},${(22 - (v / max) * 20).toFixed(1)}`).join(" ");
-  const dot = pts.length === 1 ? `<circle cx="${d.split(",")[0]}" cy="${d.split(",")[1]}" r="1.5" />` : "";
+  const xy = pts.map(([i, v]) => [2 + (i / w) * 96, 21 - (v / max) * 18] as const);
+  const d = xy.map(([px, py]) => `${px.toFixed(1)},${py.toFixed(1)}`).join(" ");
+  // One point is no line: a short flat stroke marks it.
+  const dot = pts.length === 1 ? `<line x1="${(xy[0][0] - 4).toFixed(1)}" y1="${xy[0][1].toFixed(1)}" x2="${xy[0][0].toFixed(1)}" y2="${xy[0][1].toFixed(1)}" vector-effect="non-scaling-stroke" />` : "";
   return `<svg class="spark" viewBox="0 0 100 24" preserveAspectRatio="none" role="img" aria-label="${esc(label)}"><polyline points="${d}" vector-effect="non-scaling-stroke" />${dot}</svg>`;
 }
 
