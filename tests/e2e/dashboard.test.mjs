@@ -48,7 +48,7 @@ describe("dashboard", () => {
     return p;
   }
 
-  const row = (p, key) => p.locator(`tr[data-key="${key}"]`);
+  const row = (p, key) => p.locator(`#rows > [data-key="${key}"]`);
 
   async function axeScan(p, label) {
     await p.addScriptTag({ path: AXE });
@@ -68,7 +68,7 @@ describe("dashboard", () => {
     assert.ok("CheckDetails" in body && "OK" in body, "Kuberhealthy v2 status JSON");
     const p = await page();
     await p.goto(sonde.url + "/");
-    await p.locator("table.checks tbody tr").first().waitFor();
+    await p.locator("#rows > [data-key]").first().waitFor();
     await p.context().close();
   });
 
@@ -77,9 +77,9 @@ describe("dashboard", () => {
     await p.goto(sonde.url + "/ui");
     const states = { "shop/login-works": "ok", "shop/cart-api": "ok", "db/replica-lag": "ok", "db/backup-fresh": "failing", "ops/slow-batch": "running" };
     for (const [key, state] of Object.entries(states)) {
-      await eventually(async () => (await row(p, key).getAttribute("class")) === `state-${state}`, 30000, `${key} to be ${state}`);
+      await eventually(async () => (await row(p, key).getAttribute("class")) === `row state-${state}`, 30000, `${key} to be ${state}`);
     }
-    assert.equal(await p.locator("tbody tr").first().getAttribute("data-key"), "db/backup-fresh");
+    assert.equal(await p.locator("#rows > [data-key]").first().getAttribute("data-key"), "db/backup-fresh");
     assert.match(await row(p, "db/backup-fresh").locator(".c-error").innerText(), /exit|fatal/i);
     assert.match(await p.locator(".headline").innerText(), /1 of 5 checks failing/);
     await p.context().close();
@@ -88,13 +88,13 @@ describe("dashboard", () => {
   it("turns a failing check red within seconds of its report", async () => {
     const p = await page();
     await p.goto(sonde.url + "/ui");
-    await eventually(async () => (await row(p, "db/replica-lag").getAttribute("class")) === "state-ok", 30000, "replica OK");
+    await eventually(async () => (await row(p, "db/replica-lag").getAttribute("class")) === "row state-ok", 30000, "replica OK");
     writeFileSync(flag, "");
     // The moment the daemon has the failed report...
     await eventually(async () => (await sonde.check("db", "replica-lag"))?.ok === false, 30000, "the failed report");
     const reported = Date.now();
     // ...to the moment the row is red, without a reload.
-    await eventually(async () => (await row(p, "db/replica-lag").getAttribute("class")) === "state-failing", 15000, "the row to turn red");
+    await eventually(async () => (await row(p, "db/replica-lag").getAttribute("class")) === "row state-failing", 15000, "the row to turn red");
     const seconds = (Date.now() - reported) / 1000;
     assert.ok(seconds < 5, `red after ${seconds} s`);
     await eventually(async () => (await row(p, "db/replica-lag").locator(".c-error").innerText()).includes("replica lag 30s"), 10000, "the error text");
@@ -117,7 +117,7 @@ describe("dashboard", () => {
     assert.match(await p.locator("#c-uptime").innerText(), /24h/);
     await eventually(async () => /report accepted|\[main\]|OK/.test(await p.locator("#c-logs").innerText()), 15000, "logs");
     await p.goBack();
-    await p.locator("tr[data-key]").first().waitFor();
+    await p.locator("#rows > [data-key]").first().waitFor();
     await p.context().close();
   });
 
@@ -137,16 +137,16 @@ describe("dashboard", () => {
   it("filters by namespace and searches", async () => {
     const p = await page();
     await p.goto(sonde.url + "/ui");
-    await p.locator("tr[data-key]").first().waitFor();
+    await p.locator("#rows > [data-key]").first().waitFor();
     await p.getByLabel("Namespace").selectOption("db");
-    await eventually(async () => (await p.locator("tbody tr").count()) === 2, 5000, "two db checks");
-    assert.deepEqual((await p.locator("tbody tr").evaluateAll((rs) => rs.map((r) => r.dataset.key))).sort(), ["db/backup-fresh", "db/replica-lag"]);
+    await eventually(async () => (await p.locator("#rows > [data-key]").count()) === 2, 5000, "two db checks");
+    assert.deepEqual((await p.locator("#rows > [data-key]").evaluateAll((rs) => rs.map((r) => r.dataset.key))).sort(), ["db/backup-fresh", "db/replica-lag"]);
     await p.getByLabel("Namespace").selectOption("");
     await p.getByLabel("Search").fill("login");
-    await eventually(async () => (await p.locator("tbody tr").count()) === 1, 5000, "one match");
-    assert.equal(await p.locator("tbody tr").first().getAttribute("data-key"), "shop/login-works");
+    await eventually(async () => (await p.locator("#rows > [data-key]").count()) === 1, 5000, "one match");
+    assert.equal(await p.locator("#rows > [data-key]").first().getAttribute("data-key"), "shop/login-works");
     await p.getByLabel("Search").fill("cannot connect");  // errors are searched too
-    await eventually(async () => (await p.locator("tbody tr").first().getAttribute("data-key")) === "db/backup-fresh", 5000, "error search");
+    await eventually(async () => (await p.locator("#rows > [data-key]").first().getAttribute("data-key")) === "db/backup-fresh", 5000, "error search");
     await p.getByLabel("Search").fill("no-such-thing");
     await eventually(() => p.getByText("No check matches these filters.").isVisible(), 5000, "the empty state");
     await p.context().close();
@@ -157,7 +157,7 @@ describe("dashboard", () => {
       for (const [label, viewport] of [["desktop", DESKTOP], ["phone", PHONE]]) {
         const p = await page({ viewport, colorScheme, bypassCSP: true });  // CSP would block axe's injected script
         await p.goto(sonde.url + "/ui");
-        await eventually(async () => (await p.locator("tr.state-ok").count()) >= 2, 30000, "rows");
+        await eventually(async () => (await p.locator("#rows > .state-ok").count()) >= 2, 30000, "rows");
         if (label === "phone") {
           const overflow = await p.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
           assert.ok(overflow <= 0, `overview scrolls sideways by ${overflow}px at 390px`);
@@ -181,11 +181,11 @@ describe("dashboard", () => {
   it("says so when the daemon is unreachable, keeping the last data", async () => {
     const p = await page();
     await p.goto(sonde.url + "/ui");
-    await p.locator("tr[data-key]").first().waitFor();
+    await p.locator("#rows > [data-key]").first().waitFor();
     await p.route("**/api/dashboard*", (route) => route.abort("connectionrefused"));
     await eventually(() => p.locator("#banner").isVisible(), 10000, "the banner");
     assert.match(await p.locator("#banner").innerText(), /cannot be reached/);
-    assert.ok((await p.locator("tr[data-key]").count()) === 5, "the last data stays");
+    assert.ok((await p.locator("#rows > [data-key]").count()) === 5, "the last data stays");
     await p.unroute("**/api/dashboard*");
     await eventually(async () => !(await p.locator("#banner").isVisible()), 10000, "the banner to go");
     await p.context().close();

@@ -59,6 +59,7 @@ export class Sonde {
     this.dir = mkdtempSync(join(tmpdir(), "sonde-e2e-"));
     this.checks = join(this.dir, "checks");
     mkdirSync(this.checks);
+    this.state = join(this.dir, "state");
     this.binary = binary;
   }
 
@@ -71,7 +72,7 @@ export class Sonde {
     this.log = join(this.dir, "daemon.log");
     const out = (await import("node:fs")).openSync(this.log, "w");
     this.proc = spawn(this.binary, ["serve", "--listen", "127.0.0.1:0", "--checks", this.checks,
-      "--state-dir", join(this.dir, "state"), "--ready-file", ready, "--reload-interval", "200ms",
+      "--state-dir", this.state, "--ready-file", ready, "--reload-interval", "200ms",
       "--instance-name", "e2e", "--shutdown-timeout", "1s"], { stdio: ["ignore", out, out] });
     this.exited = false;
     this.proc.on("exit", () => (this.exited = true));

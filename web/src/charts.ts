@@ -10,17 +10,36 @@ export function segmentClass(u: number | null): string {
   return "seg-part";
 }
 
-// Segments oldest first; `start` of the first one and each one's length.
-export function uptimeBar(bar: (number | null)[], runs: number[], start: Date, segSec: number, label: string): string {
-  const n = bar.length;
-  let rects = "";
-  for (let i = 0; i < n; i++) {
-    const from = new Date(start.getTime() + i * segSec * 1000);
-    const to = new Date(from.getTime() + segSec * 1000);
-    const tip = `${shortTime(from)} – ${shortTime(to)}: ${bar[i] === null ? "no data" : percent(bar[i]) + " up"}, ${runs[i] ?? 0} runs`;
-    rects += `<rect x="${i * 10}" y="0" width="8" height="24" rx="2" class="${segmentClass(bar[i])}"><title>${esc(tip)}</title></rect>`;
+// The time range of segment i, as the bars' tooltips show it: the same for every check of one
+// answer, so formatted once (thousands of rows would otherwise format it per row).
+let spanCache = { key: "", spans: [] as string[] };
+export function segmentSpans(start: Date, segSec: number, n: number): string[] {
+  const key = `${start.getTime()}/${segSec}/${n}`;
+  if (spanCache.key !== key) {
+    const spans: string[] = [];
+    for (let i = 0; i < n; i++) {
+      const from = new Date(start.getTime() + i * segSec * 1000);
+      spans.push(`${shortTime(from)} – ${shortTime(new Date(from.getTime() + segSec * 1000))}`);
+    }
+    spanCache = { key, spans };
   }
-  return `<svg class="bar" viewBox="0 0 ${Math.max(n * 10 - 2, 1)} 24" preserveAspectRatio="none" role="img" aria-label="${esc(label)}">${rects}</svg>`;
+  return spanCache.spans;
+}
+
+export function segmentTip(span: string, u: number | null, runs: number): string {
+  return `${span}: ${u === null ? "no data" : percent(u) + " up"}, ${runs} run${runs === 1 ? "" : "s"}`;
+}
+
+// Segments oldest first, one path per colour (not one element per segment: 2,000 rows of bars
+// must stay a small DOM). The overview shows each segment's details in a tooltip on hover.
+export function uptimeBar(bar: (number | null)[], label: string): string {
+  const paths: Record<string, string> = {};
+  bar.forEach((u, i) => {
+    const cls = segmentClass(u);
+    paths[cls] = (paths[cls] ?? "") + `M${i * 10} 0h8v24h-8z`;
+  });
+  const body = Object.entries(paths).map(([cls, d]) => `<path class="${cls}" d="${d}"/>`).join("");
+  return `<svg class="bar" data-segments="${bar.length}" viewBox="0 0 ${Math.max(bar.length * 10 - 2, 1)} 24" preserveAspectRatio="none" role="img" aria-label="${esc(label)}">${body}</svg>`;
 }
 
 export function sparkline(values: (number | null)[], label: string): string {

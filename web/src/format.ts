@@ -24,7 +24,7 @@ export function shortTime(d: Date): string {
 export function timeEl(iso: string | null, relative = false, now = Date.now()): string {
   if (!iso) return '<span class="muted">never</span>';
   const text = relative ? ago(iso, now) : localTime(iso);
-  return `<time datetime="${esc(iso)}" title="${esc(localTime(iso))} — ${esc(utc(iso))}">${esc(text)}</time>`;
+  return `<time datetime="${esc(iso)}"${relative ? " data-rel" : ""} title="${esc(localTime(iso))} — ${esc(utc(iso))}">${esc(text)}</time>`;
 }
 
 export function ago(iso: string, now = Date.now()): string {

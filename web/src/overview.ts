@@ -2,7 +2,7 @@
 // re-rendered only when what they show changed; the table is re-ordered by moving rows, so an
 // update touches only what moved.
 import { Dashboard, DashCheck } from "./api";
-import { sparkline, uptimeBar } from "./charts";
+import { segmentSpans, segmentTip, sparkline, uptimeBar } from "./charts";
 import { ago, duration, esc, percent, pill, STATE_LABEL, timeEl } from "./format";
 
 const STATE_ORDER: Record<string, number> = { failing: 0, running: 1, pending: 2, ok: 3, disabled: 4 };
@@ -56,13 +56,16 @@ function compare(sort: string): (a: DashCheck, b: DashCheck) => number {
 
 export class Overview {
   private data: Dashboard | null = null;
-  private rows = new Map<string, { tr: HTMLTableRowElement; sig: string }>();
-  private tbody!: HTMLTableSectionElement;
+  // Rows are ARIA table rows on CSS grid, not <tr>s: off-screen rows then skip layout and paint
+  // (content-visibility), which is what keeps 2,000 rows fast.
+  private rows = new Map<string, { tr: HTMLElement; sig: string }>();
+  private tbody!: HTMLElement;
   private summary!: HTMLElement;
   private count!: HTMLElement;
   private empty!: HTMLElement;
   private nsSelect!: HTMLSelectElement;
   private nsOptions = "";
+  private byKey = new Map<string, DashCheck>();
 
   constructor(private root: HTMLElement, private prefs: OverviewPrefs, private onWindow: (w: string) => void) {
     root.innerHTML = `
@@ -78,20 +81,20 @@ export class Overview {
   <label>Uptime over <select id="f-window"><option value="24h">24 hours</option><option value="7d">7 days</option><option value="30d">30 days</option></select></label>
 </form>
 <p class="count" id="count" aria-live="polite"></p>
-<div class="table-wrap">
-<table class="checks">
-  <caption class="sr-only">Every check: state, last run, uptime and duration</caption>
-  <thead><tr>
-    <th scope="col" class="c-state">State</th><th scope="col" class="c-name">Check</th>
-    <th scope="col" class="c-last">Last run</th><th scope="col" class="c-bar">Uptime</th>
-    <th scope="col" class="c-up"><span class="sr-only">Uptime percent</span></th>
-    <th scope="col" class="c-spark">Duration</th><th scope="col" class="c-error">Error</th>
-  </tr></thead>
-  <tbody></tbody>
-</table>
+<div class="checks" role="table" aria-label="Every check: state, last run, uptime and duration">
+  <div role="rowgroup"><div role="row" class="row head">
+    <div role="columnheader" class="c-state">State</div><div role="columnheader" class="c-name">Check</div>
+    <div role="columnheader" class="c-last">Last run</div><div role="columnheader" class="c-bar">Uptime</div>
+    <div role="columnheader" class="c-up"><span class="sr-only">Uptime percent</span></div>
+    <div role="columnheader" class="c-spark">Duration</div><div role="columnheader" class="c-error">Error</div>
+  </div></div>
+  <div role="rowgroup" id="rows"></div>
 </div>
-<div id="empty" class="empty" hidden></div>`;
-    this.tbody = root.querySelector("tbody")!;
+<div id="empty" class="empty" hidden></div>
+<div id="bar-tip" class="bar-tip" role="tooltip" hidden></div>`;
+    this.tbody = root.querySelector("#rows")!;
+    this.tbody.addEventListener("pointermove", (e) => this.barTip(e));
+    this.tbody.addEventListener("pointerleave", () => (root.querySelector<HTMLElement>("#bar-tip")!.hidden = true));
     this.summary = root.querySelector("#summary")!;
     this.count = root.querySelector("#count")!;
     this.empty = root.querySelector("#empty")!;
@@ -118,9 +121,34 @@ export class Overview {
     this.render();
   }
 
+  // The hovered bar segment's time range, uptime and runs, in one floating tooltip (fixed
+  // position: it never moves the layout).
+  private barTip(e: PointerEvent): void {
+    const tip = this.root.querySelector<HTMLElement>("#bar-tip")!;
+    const svg = (e.target as Element).closest?.("svg.bar");
+    const key = svg?.closest<HTMLElement>("[data-key]")?.dataset.key;
+    const c = key ? this.byKey.get(key) : undefined;
+    if (!svg || !c || !this.data) {
+      tip.hidden = true;
+      return;
+    }
+    const box = svg.getBoundingClientRect();
+    const i = Math.min(c.bar.length - 1, Math.max(0, Math.floor(((e.clientX - box.left) / box.width) * c.bar.length)));
+    const spans = segmentSpans(new Date(this.data.barStart), this.data.segmentSeconds, c.bar.length);
+    const mean = c.durations[i];
+    tip.textContent = segmentTip(spans[i], c.bar[i], c.runs[i] ?? 0) + (mean !== null && mean !== undefined ? `, mean ${duration(mean)}` : "");
+    tip.hidden = false;
+    tip.style.left = `${Math.min(e.clientX + 12, window.innerWidth - tip.offsetWidth - 8)}px`;
+    tip.style.top = `${box.bottom + 6}px`;
+  }
+
   setData(d: Dashboard): void {
+    this.byKey = new Map(d.checks.map((c) => [keyOf(c), c]));
+    const first = this.data === null;
     this.data = d;
     this.render();
+    // For the scale test and anyone profiling: when the first full overview was in the DOM.
+    if (first) performance.mark("sonde-overview-rendered");
   }
 
   // Called every poll even without new data: relative times move on.
@@ -135,32 +163,42 @@ export class Overview {
       .filter((c) => !q || keyOf(c).toLowerCase().includes(q) || (c.error ?? "").toLowerCase().includes(q))
       .sort(compare(this.prefs.sort));
     const now = Date.now();
-    const start = new Date(d.barStart);
-    let at = this.tbody.firstElementChild;
+    // New rows are parsed in one go (one innerHTML for all of them is far cheaper than one
+    // each); changed rows get new content; then the body is re-ordered only if the order moved.
+    const fresh: { key: string; c: DashCheck; sig: string }[] = [];
+    const order: HTMLElement[] = [];
     for (const c of shown) {
       const key = keyOf(c);
-      const sig = JSON.stringify([c, d.window, d.barStart, c.lastRun ? ago(c.lastRun, now) : ""]);
-      let row = this.rows.get(key);
+      const sig = JSON.stringify([c, d.window, d.barStart]);
+      const row = this.rows.get(key);
       if (!row) {
-        row = { tr: document.createElement("tr"), sig: "" };
-        this.rows.set(key, row);
+        fresh.push({ key, c, sig });
+        continue;
       }
       if (row.sig !== sig) {
-        row.tr.className = "state-" + c.state;
-        row.tr.dataset.key = key;
-        row.tr.innerHTML = rowHtml(c, d, start, now);
+        row.tr.className = "row state-" + c.state;
+        row.tr.innerHTML = rowHtml(c, d, now);
         row.sig = sig;
       }
-      if (at === row.tr) {
-        at = at.nextElementSibling;
-      } else {
-        this.tbody.insertBefore(row.tr, at);
-      }
     }
-    while (at) {
-      const next = at.nextElementSibling;
-      at.remove();
-      at = next;
+    if (fresh.length) {
+      const t = document.createElement("div");
+      t.innerHTML = fresh.map((f) => `<div role="row" class="row state-${esc(f.c.state)}">${rowHtml(f.c, d, now)}</div>`).join("");
+      const made = [...t.children] as HTMLElement[];
+      fresh.forEach((f, i) => {
+        made[i].dataset.key = f.key;
+        this.rows.set(f.key, { tr: made[i], sig: f.sig });
+      });
+    }
+    for (const c of shown) order.push(this.rows.get(keyOf(c))!.tr);
+    const current = this.tbody.children;
+    if (current.length !== order.length || order.some((tr, i) => current[i] !== tr)) {
+      this.tbody.replaceChildren(...order);
+    }
+    // Relative times move on every poll: only their text changes, not the rows.
+    for (const t of this.tbody.querySelectorAll<HTMLTimeElement>("time[data-rel]")) {
+      const text = ago(t.dateTime, now);
+      if (t.textContent !== text) t.textContent = text;
     }
     if (this.rows.size > d.checks.length) {
       const all = new Set(d.checks.map(keyOf));
@@ -213,18 +251,18 @@ export class Overview {
   }
 }
 
-function rowHtml(c: DashCheck, d: Dashboard, start: Date, now: number): string {
+function rowHtml(c: DashCheck, d: Dashboard, now: number): string {
   const win = d.window;
   const up = c.uptime === null ? "no data" : percent(c.uptime);
   const meanDur = c.durations.filter((v): v is number => v !== null);
   const sparkLabel = meanDur.length ? `Run duration over ${win}: from ${duration(Math.min(...meanDur))} to ${duration(Math.max(...meanDur))}` : `Run duration over ${win}`;
-  const err = c.error ? esc(c.error) + (c.errorCount > 1 ? ` <span class="muted">(+${c.errorCount - 1})</span>` : "") : "";
-  return `<td class="c-state">${pill(c.state)}</td>` +
-    `<th scope="row" class="c-name"><a href="${checkHref(c)}" data-link>${esc(c.name)}</a><span class="ns">${esc(c.namespace)}</span></th>` +
-    `<td class="c-last">${c.lastRun ? timeEl(c.lastRun, true, now) : `<span class="muted">${esc(STATE_LABEL.pending)}</span>`}` +
-    `<span class="dur">${c.lastRun ? duration(c.durationSeconds) : ""}</span></td>` +
-    `<td class="c-bar">${uptimeBar(c.bar, c.runs, start, d.segmentSeconds, `Uptime over ${win}: ${up}`)}</td>` +
-    `<td class="c-up">${esc(up === "no data" ? "—" : up)}</td>` +
-    `<td class="c-spark">${sparkline(c.durations, sparkLabel)}</td>` +
-    `<td class="c-error">${err}</td>`;
+  const err = c.error ? `<div class="err" title="${esc(c.error)}">${esc(c.error)}${c.errorCount > 1 ? ` <span class="muted">(+${c.errorCount - 1} more)</span>` : ""}</div>` : "";
+  return `<div role="cell" class="c-state">${pill(c.state)}</div>` +
+    `<div role="rowheader" class="c-name"><a href="${checkHref(c)}" data-link>${esc(c.name)}</a><span class="ns">${esc(c.namespace)}</span></div>` +
+    `<div role="cell" class="c-last">${c.lastRun ? timeEl(c.lastRun, true, now) : `<span class="muted">${esc(STATE_LABEL.pending)}</span>`}` +
+    `<span class="dur">${c.lastRun ? duration(c.durationSeconds) : ""}</span></div>` +
+    `<div role="cell" class="c-bar">${uptimeBar(c.bar, `Uptime over ${win}: ${up}`)}</div>` +
+    `<div role="cell" class="c-up">${esc(up === "no data" ? "—" : up)}</div>` +
+    `<div role="cell" class="c-spark">${sparkline(c.durations, sparkLabel)}</div>` +
+    `<div role="cell" class="c-error">${err}</div>`;
 }
