@@ -24,8 +24,10 @@ class DashboardTest : public ::testing::Test {
   DashboardTest() {
     checks_.Write("ok.sh", kReportOkNoHeader);
     checks_.Write("bad.sh", kReportErrors);
-    checks_.Write("ok.yaml", CheckYaml({.name = "fine", .script = "ok.sh", .interval = "1h", .ns = "shop"}));
-    checks_.Write("bad.yaml", CheckYaml({.name = "broken", .script = "bad.sh", .interval = "1h", .ns = "db"}));
+    checks_.Write("ok.yaml",
+                  CheckYaml({.name = "fine", .script = "ok.sh", .interval = "1h", .ns = "shop"}));
+    checks_.Write("bad.yaml",
+                  CheckYaml({.name = "broken", .script = "bad.sh", .interval = "1h", .ns = "db"}));
   }
   // Until both checks have a result and their checkers have exited.
   void WaitForResults() {
@@ -98,14 +100,16 @@ TEST_F(DashboardTest, OverviewAndBadgesShowRealChecks) {
   EXPECT_EQ(checks[0].at("error").as_string(), "disk /data is full");
   EXPECT_EQ(checks[1].at("state").as_string(), "ok");
   EXPECT_EQ(checks[1].at("bar").as_array().size(), 28u);
-  EXPECT_EQ(Call(daemon_, "/api/dashboard?window=7d", {{"If-None-Match", r.headers.at("etag")}}).status,
-            304);
+  EXPECT_EQ(
+      Call(daemon_, "/api/dashboard?window=7d", {{"If-None-Match", r.headers.at("etag")}}).status,
+      304);
   ClientResponse badge = Call(daemon_, "/api/badge/db/broken/status.svg");
   EXPECT_EQ(badge.status, 200);
   EXPECT_EQ(badge.headers["content-type"], "image/svg+xml; charset=utf-8");
   EXPECT_NE(badge.body.find("status: failing"), std::string::npos);
-  EXPECT_NE(Call(daemon_, "/api/badge/shop/fine/uptime.svg?window=7d").body.find("uptime 7d: 100.00%"),
-            std::string::npos);
+  EXPECT_NE(
+      Call(daemon_, "/api/badge/shop/fine/uptime.svg?window=7d").body.find("uptime 7d: 100.00%"),
+      std::string::npos);
 }
 
 }  // namespace

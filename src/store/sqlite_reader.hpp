@@ -33,8 +33,7 @@ class SqliteReader {
   // to them and inside the roll-ups' retention; none when they are not (the caller falls back
   // to Uptime per segment).
   Result<std::optional<std::vector<UptimeSegment>>> UptimeSegments(const CheckKey& key,
-                                                                   TimePoint from,
-                                                                   Duration segment,
+                                                                   TimePoint from, Duration segment,
                                                                    size_t count, TimePoint now);
 
  private:

@@ -9,7 +9,8 @@ Result<std::optional<std::vector<UptimeSegment>>> SqliteReader::UptimeSegments(
   using R = Result<std::optional<std::vector<UptimeSegment>>>;
   const bool daily = segment % kDay == Duration::zero() && BucketStart(from, kDay) == from;
   const bool hourly = segment % kHour == Duration::zero() && BucketStart(from, kHour) == from;
-  if (segment <= Duration::zero() || (!daily && !hourly)) return std::optional<std::vector<UptimeSegment>>();
+  if (segment <= Duration::zero() || (!daily && !hourly))
+    return std::optional<std::vector<UptimeSegment>>();
   // Buckets past retention may be pruned (or never written): those need the slow path.
   if (from < clock_.Now() - (daily ? retention_.daily : retention_.hourly)) {
     return std::optional<std::vector<UptimeSegment>>();

@@ -259,8 +259,9 @@ TEST_P(StoreTest, UptimeSegmentsMatchTheTimeline) {
   const std::vector<std::pair<int, bool>> runs = {
       {10, true}, {70, false}, {100, false}, {130, true}, {200, true}};
   for (const auto& [at, ok] : runs) {
-    const RunRecord r = MakeRun(kA, std::to_string(at), h + minutes(at) - seconds(5), seconds(5),
-                                ok, ok ? std::vector<std::string>{} : std::vector<std::string>{"x"});
+    const RunRecord r =
+        MakeRun(kA, std::to_string(at), h + minutes(at) - seconds(5), seconds(5), ok,
+                ok ? std::vector<std::string>{} : std::vector<std::string>{"x"});
     ASSERT_TRUE(CommitSync(*store_, r).ok());
   }
   const TimePoint now = h + minutes(230);

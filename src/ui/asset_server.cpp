@@ -5,9 +5,7 @@
 namespace sonde::ui {
 
 bool EtagMatches(std::string_view if_none_match, std::string_view etag) {
-  auto strip_weak = [](std::string_view t) {
-    return t.substr(0, 2) == "W/" ? t.substr(2) : t;
-  };
+  auto strip_weak = [](std::string_view t) { return t.substr(0, 2) == "W/" ? t.substr(2) : t; };
   etag = strip_weak(etag);
   while (!if_none_match.empty()) {
     const size_t comma = if_none_match.find(',');
@@ -30,8 +28,8 @@ const EmbeddedAsset* AssetServer::Find(std::string_view path) const {
 
 HttpResponse AssetServer::Serve(const HttpRequest& request, std::string_view path) const {
   if (request.method != "GET" && request.method != "HEAD") {
-    HttpResponse r = HttpResponse::Text(405, "method " + request.method + " not allowed on " +
-                                                 request.path + "; use GET");
+    HttpResponse r = HttpResponse::Text(
+        405, "method " + request.method + " not allowed on " + request.path + "; use GET");
     r.headers.emplace_back("Allow", "GET");
     return r;
   }

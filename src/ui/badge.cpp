@@ -17,13 +17,34 @@ constexpr const char* kYellowGreen = "#5f7f0e";
 int CharWidthTenths(unsigned char c) {
   if (c >= 0x80) return 75;  // UTF-8 bytes: counted per byte, so multibyte text runs wide
   switch (c) {
-    case 'i': case 'j': case 'l': case '.': case ',': case ':': case ';': case '\'':
-    case '!': case '|':
+    case 'i':
+    case 'j':
+    case 'l':
+    case '.':
+    case ',':
+    case ':':
+    case ';':
+    case '\'':
+    case '!':
+    case '|':
       return 35;
-    case 'f': case 'r': case 't': case ' ': case '(': case ')': case '[': case ']':
-    case '/': case '-':
+    case 'f':
+    case 'r':
+    case 't':
+    case ' ':
+    case '(':
+    case ')':
+    case '[':
+    case ']':
+    case '/':
+    case '-':
       return 47;
-    case 'm': case 'w': case 'M': case 'W': case '%': case '@':
+    case 'm':
+    case 'w':
+    case 'M':
+    case 'W':
+    case '%':
+    case '@':
       return 105;
     default:
       break;
@@ -36,12 +57,23 @@ int CharWidthTenths(unsigned char c) {
 void AppendEscaped(std::string& out, std::string_view s) {
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
+      default:
+        out += c;
     }
   }
 }
@@ -75,19 +107,22 @@ std::string RenderBadge(const Badge& badge) {
   s += "<title>" + label + ": " + message + "</title>";
   s += "<linearGradient id=\"s\" x2=\"0\" y2=\"100%\"><stop offset=\"0\" stop-color=\"#bbb\" "
        "stop-opacity=\".1\"/><stop offset=\"1\" stop-opacity=\".1\"/></linearGradient>";
-  s += "<clipPath id=\"r\"><rect width=\"" + ws + "\" height=\"20\" rx=\"3\" fill=\"#fff\"/></clipPath>";
+  s += "<clipPath id=\"r\"><rect width=\"" + ws +
+       "\" height=\"20\" rx=\"3\" fill=\"#fff\"/></clipPath>";
   s += "<g clip-path=\"url(#r)\"><rect width=\"" + lws + "\" height=\"20\" fill=\"#555\"/>";
   s += "<rect x=\"" + lws + "\" width=\"" + mws + "\" height=\"20\" fill=\"" + color + "\"/>";
   s += "<rect width=\"" + ws + "\" height=\"20\" fill=\"url(#s)\"/></g>";
-  s += "<g fill=\"#fff\" text-anchor=\"middle\" font-family=\"Verdana,Geneva,DejaVu Sans,sans-serif\" "
+  s += "<g fill=\"#fff\" text-anchor=\"middle\" font-family=\"Verdana,Geneva,DejaVu "
+       "Sans,sans-serif\" "
        "font-size=\"11\">";
   const std::string lx = std::to_string(lw / 2);
   const std::string mx = std::to_string(lw + mw / 2);
-  s += "<text x=\"" + lx + "\" y=\"15\" fill=\"#010101\" fill-opacity=\".3\" aria-hidden=\"true\">" +
-       label + "</text>";
+  s += "<text x=\"" + lx +
+       "\" y=\"15\" fill=\"#010101\" fill-opacity=\".3\" aria-hidden=\"true\">" + label + "</text>";
   s += "<text x=\"" + lx + "\" y=\"14\">" + label + "</text>";
-  s += "<text x=\"" + mx + "\" y=\"15\" fill=\"#010101\" fill-opacity=\".3\" aria-hidden=\"true\">" +
-       message + "</text>";
+  s += "<text x=\"" + mx +
+       "\" y=\"15\" fill=\"#010101\" fill-opacity=\".3\" aria-hidden=\"true\">" + message +
+       "</text>";
   s += "<text x=\"" + mx + "\" y=\"14\">" + message + "</text>";
   s += "</g></svg>\n";
   return s;

@@ -178,7 +178,8 @@ std::string RenderCheckDetail(const CheckView& c, Store& store, TimePoint now) {
   w.Key("runner");
   w.String("local process");
   w.Key("source");
-  w.String(spec.source_file.empty() ? "" : spec.source_file + ":" + std::to_string(spec.source_line));
+  w.String(spec.source_file.empty() ? ""
+                                    : spec.source_file + ":" + std::to_string(spec.source_line));
   w.Key("containers");
   w.BeginArray();
   for (const bool init : {true, false}) {

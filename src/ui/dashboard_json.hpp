@@ -26,9 +26,10 @@ struct BarWindow {
   Duration length;
   Duration segment;  // aligned to the Unix epoch (UTC hours and days)
 };
-inline constexpr BarWindow kBarWindows[] = {{"24h", std::chrono::hours(24), std::chrono::hours(1)},
-                                            {"7d", std::chrono::hours(24 * 7), std::chrono::hours(6)},
-                                            {"30d", std::chrono::hours(24 * 30), std::chrono::hours(24)}};
+inline constexpr BarWindow kBarWindows[] = {
+    {"24h", std::chrono::hours(24), std::chrono::hours(1)},
+    {"7d", std::chrono::hours(24 * 7), std::chrono::hours(6)},
+    {"30d", std::chrono::hours(24 * 30), std::chrono::hours(24)}};
 inline constexpr Duration kBarRefresh = std::chrono::seconds(30);
 
 // The window named `name`; none if it is not one of kBarWindows.

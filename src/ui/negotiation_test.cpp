@@ -13,7 +13,8 @@ struct AcceptCase {
 TEST(PrefersHtml, BrowsersGetHtmlEveryoneElseJson) {
   const AcceptCase cases[] = {
       // Browsers' navigation requests.
-      {"text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8", true},
+      {"text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8",
+       true},
       {"text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", true},  // Firefox
       {"application/xhtml+xml", true},
       {"TEXT/HTML", true},

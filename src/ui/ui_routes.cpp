@@ -102,7 +102,8 @@ HttpResponse UiRoutes::Dashboard(const HttpRequest& request, const StatusSnapsho
                                  TimePoint now) {
   const std::string name = request.Query("window").value_or("24h");
   const BarWindow* window = FindBarWindow(name);
-  if (!window) return HttpResponse::Text(400, "window: \"" + name + "\" is not one of 24h, 7d, 30d");
+  if (!window)
+    return HttpResponse::Text(400, "window: \"" + name + "\" is not one of 24h, 7d, 30d");
   return CachedJson(request, RenderDashboard(snap, store_, bars_, *window, now));
 }
 
@@ -134,8 +135,8 @@ HttpResponse UiRoutes::BadgeRoute(const HttpRequest& request, const StatusSnapsh
   const CheckKey key{std::string(rest.substr(0, a)), std::string(rest.substr(a + 1, b - a - 1))};
   const std::string_view file = rest.substr(b + 1);
   if (file != "status.svg" && file != "uptime.svg") {
-    return HttpResponse::Text(404, "no such badge \"" + std::string(file) +
-                                       "\": use status.svg or uptime.svg");
+    return HttpResponse::Text(
+        404, "no such badge \"" + std::string(file) + "\": use status.svg or uptime.svg");
   }
   const CheckView* check = FindCheck(snap, key);
   if (!check) return Svg(404, Badge{"sonde", "no check " + key.str(), "#616161"});

@@ -20,18 +20,22 @@ std::shared_ptr<const CheckSpec> Spec(std::string ns, std::string name) {
   s->key = {std::move(ns), std::move(name)};
   s->run_interval = minutes(1);
   s->timeout = seconds(30);
-  s->pod.containers.push_back({.name = "main", .image = "example/checker:1",
-                               .command = {"/bin/bash", "check it.sh"}});
+  s->pod.containers.push_back(
+      {.name = "main", .image = "example/checker:1", .command = {"/bin/bash", "check it.sh"}});
   s->source_file = "/checks/a.yaml";
   s->source_line = 3;
   return s;
 }
 
 void Commit(Store& store, const CheckKey& key, TimePoint finished, bool ok) {
-  RunRecord r{key, "u" + std::to_string(finished.time_since_epoch().count()),
-              finished - seconds(2), finished, ok, ok ? std::vector<std::string>{}
-                                                      : std::vector<std::string>{"boom"},
-              "report", "test"};
+  RunRecord r{key,
+              "u" + std::to_string(finished.time_since_epoch().count()),
+              finished - seconds(2),
+              finished,
+              ok,
+              ok ? std::vector<std::string>{} : std::vector<std::string>{"boom"},
+              "report",
+              "test"};
   store.CommitRun(r, CheckState{}, nullptr);
 }
 
@@ -61,7 +65,8 @@ class UiRoutesTest : public ::testing::Test {
     r.path = path;
     r.query = std::move(query);
     if (!if_none_match.empty()) r.headers["if-none-match"] = if_none_match;
-    auto out = routes_.Handle(r, [this] { return snap_; }, kNow);
+    auto out = routes_.Handle(
+        r, [this] { return snap_; }, kNow);
     EXPECT_TRUE(out.has_value()) << path;
     return out ? *out : HttpResponse{};
   }
@@ -95,7 +100,11 @@ TEST_F(UiRoutesTest, OtherPathsAreNotTheDashboards) {
   r.method = "GET";
   for (const char* path : {"/", "/json", "/api/checks", "/uix", "/api/badges"}) {
     r.path = path;
-    EXPECT_FALSE(routes_.Handle(r, [this] { return snap_; }, kNow).has_value()) << path;
+    EXPECT_FALSE(routes_
+                     .Handle(
+                         r, [this] { return snap_; }, kNow)
+                     .has_value())
+        << path;
     EXPECT_FALSE(UiRoutes::RouteOf(path).has_value()) << path;
   }
   EXPECT_EQ(UiRoutes::RouteOf("/api/badge/a/b/status.svg"), "/api/badge");
@@ -147,19 +156,26 @@ TEST_F(UiRoutesTest, DashboardParametersAreChecked) {
     std::vector<std::pair<std::string, std::string>> query;
     int status;
   };
-  const Case cases[] = {{{{"window", "7d"}}, 200}, {{{"window", "30d"}}, 200},
-                        {{{"window", "1y"}}, 400}, {{{"window", ""}}, 400}};
+  const Case cases[] = {{{{"window", "7d"}}, 200},
+                        {{{"window", "30d"}}, 200},
+                        {{{"window", "1y"}}, 400},
+                        {{{"window", ""}}, 400}};
   for (const Case& c : cases) {
     EXPECT_EQ(Get("/api/dashboard", c.query).status, c.status) << c.query[0].second;
   }
   HttpRequest post;
   post.method = "POST";
   post.path = "/api/dashboard";
-  EXPECT_EQ(routes_.Handle(post, [this] { return snap_; }, kNow)->status, 405);
+  EXPECT_EQ(routes_
+                .Handle(
+                    post, [this] { return snap_; }, kNow)
+                ->status,
+            405);
 }
 
 TEST_F(UiRoutesTest, CheckDetailHasSpecAndUptime) {
-  const HttpResponse r = Get("/api/dashboard/check", {{"namespace", "shop"}, {"healthcheck", "login"}});
+  const HttpResponse r =
+      Get("/api/dashboard/check", {{"namespace", "shop"}, {"healthcheck", "login"}});
   ASSERT_EQ(r.status, 200) << r.body;
   const json::object d = json::parse(r.body).as_object();
   EXPECT_EQ(d.at("state").as_string(), "ok");

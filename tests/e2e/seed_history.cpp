@@ -24,8 +24,9 @@ using sonde::CheckState;
 using sonde::RunRecord;
 
 int Seed(const std::string& state_dir, const std::string& checks_dir, int n) {
-  std::ofstream(checks_dir + "/ok.sh") << "curl -sS --fail -X POST \"$KH_REPORTING_URL\" "
-                                          "-H 'Content-Type: application/json' -d '{\"OK\":true}'\n";
+  std::ofstream(checks_dir + "/ok.sh")
+      << "curl -sS --fail -X POST \"$KH_REPORTING_URL\" "
+         "-H 'Content-Type: application/json' -d '{\"OK\":true}'\n";
   sonde::SqliteOptions options;
   options.max_batch = 20000;  // few, large transactions: seeding is bound by fsync otherwise
   options.max_queue = 200000;
@@ -35,7 +36,8 @@ int Seed(const std::string& state_dir, const std::string& checks_dir, int n) {
     return 1;
   }
   sonde::SqliteStore& store = *opened.value();
-  const auto now = sonde::TimePoint(duration_cast<sonde::Duration>(system_clock::now().time_since_epoch()));
+  const auto now =
+      sonde::TimePoint(duration_cast<sonde::Duration>(system_clock::now().time_since_epoch()));
   std::atomic<int64_t> pending{0};
   std::atomic<int64_t> failed{0};
   for (int i = 0; i < n; ++i) {
@@ -56,10 +58,15 @@ int Seed(const std::string& state_dir, const std::string& checks_dir, int n) {
     for (size_t k = 0; k < starts.size(); ++k) {
       const bool last = k + 1 == starts.size();
       const bool ok = last ? i % 100 != 0 : !(i % 10 == 0 && k % 5 == 3);
-      RunRecord r{key, name + std::to_string(k), starts[k],
-                  starts[k] + milliseconds(20 + (i * 7 + static_cast<int>(k) * 13) % 400), ok,
-                  ok ? std::vector<std::string>{} : std::vector<std::string>{"upstream returned 503"},
-                  "report", "seed"};
+      RunRecord r{
+          key,
+          name + std::to_string(k),
+          starts[k],
+          starts[k] + milliseconds(20 + (i * 7 + static_cast<int>(k) * 13) % 400),
+          ok,
+          ok ? std::vector<std::string>{} : std::vector<std::string>{"upstream returned 503"},
+          "report",
+          "seed"};
       state.ok = ok;
       state.errors = r.errors;
       state.run_duration = r.finished - r.started;
