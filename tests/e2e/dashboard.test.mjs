@@ -178,6 +178,36 @@ describe("dashboard", () => {
     }
   });
 
+  it("does not shift its layout while loading and refreshing", async () => {
+    const p = await page();
+    await p.goto(sonde.url + "/ui");
+    await p.locator("#rows > [data-key]").first().waitFor();
+    // Buffered entries cover the load; then 6 s of polls while checks report every second.
+    const cls = await p.evaluate(() => new Promise((resolve) => {
+      let total = 0;
+      new PerformanceObserver((list) => {
+        for (const e of list.getEntries()) if (!e.hadRecentInput) total += e.value;
+      }).observe({ type: "layout-shift", buffered: true });
+      setTimeout(() => resolve(total), 6000);
+    }));
+    assert.ok(cls < 0.02, `cumulative layout shift ${cls}`);
+    await p.context().close();
+  });
+
+  it("says what to do when no checks are loaded", async () => {
+    const empty = new Sonde(BIN);
+    try {
+      await empty.start();
+      const p = await page();
+      await p.goto(empty.url + "/ui");
+      await p.getByRole("heading", { name: "No checks loaded yet" }).waitFor();
+      assert.match(await p.locator("#empty").innerText(), /--checks/);
+      await p.context().close();
+    } finally {
+      await empty.stop();
+    }
+  });
+
   it("says so when the daemon is unreachable, keeping the last data", async () => {
     const p = await page();
     await p.goto(sonde.url + "/ui");

@@ -40,7 +40,7 @@ class App {
 
   start(): void {
     const tz = Intl.DateTimeFormat().resolvedOptions().timeZone;
-    document.querySelector("#tz")!.textContent = `Times in ${tz}; hover a time for UTC`;
+    document.querySelector("#tz")!.textContent = tz === "UTC" || tz === "Etc/UTC" ? "Times in UTC" : `Times in ${tz}; hover a time for UTC`;
     document.addEventListener("click", (e) => this.onClick(e));
     window.addEventListener("popstate", () => this.route(false));
     this.route(false);
