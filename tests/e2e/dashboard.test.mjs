@@ -14,6 +14,8 @@ const SHOTS = process.env.SONDE_SCREENSHOTS ?? join(process.cwd(), "e2e-screensh
 const BIN = process.env.SONDE_BIN;
 const DESKTOP = { width: 1280, height: 900 };
 const PHONE = { width: 390, height: 844 };
+// The sanitizer build's daemon is several times slower: its bound on "red within seconds" is wider.
+const RED_WITHIN_S = process.env.SONDE_E2E_SLOW === "1" ? 8 : 5;
 
 describe("dashboard", () => {
   let sonde, browser, flag;
@@ -96,7 +98,7 @@ describe("dashboard", () => {
     // ...to the moment the row is red, without a reload.
     await eventually(async () => (await row(p, "db/replica-lag").getAttribute("class")) === "row state-failing", 15000, "the row to turn red");
     const seconds = (Date.now() - reported) / 1000;
-    assert.ok(seconds < 5, `red after ${seconds} s`);
+    assert.ok(seconds < RED_WITHIN_S, `red after ${seconds} s`);
     await eventually(async () => (await row(p, "db/replica-lag").locator(".c-error").innerText()).includes("replica lag 30s"), 10000, "the error text");
     rmSync(flag);  // recovers: the downtime event closes
     await eventually(async () => (await sonde.check("db", "replica-lag"))?.ok === true, 30000, "recovery");
