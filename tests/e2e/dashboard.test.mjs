@@ -136,6 +136,39 @@ describe("dashboard", () => {
     await p.context().close();
   });
 
+  it("disables “Run now” while a run is in progress, and asks for a token when the server wants one", async () => {
+    const p = await page();
+    await p.goto(sonde.url + "/ui/check/ops/slow-batch");
+    await eventually(async () => (await p.locator("#run").innerText()) === "Running…" && (await p.locator("#run").isDisabled()), 15000, "a disabled button");
+    // Sonde has no API token yet; a server that answers 401 gets one from the dialog.
+    const auth = [];
+    await p.route("**/api/run?*", (route) => {
+      auth.push(route.request().headers().authorization ?? "");
+      return auth.length === 1 ? route.fulfill({ status: 401, body: "token required\n" }) : route.fulfill({ status: 202, body: "run started\n" });
+    });
+    await p.goto(sonde.url + "/ui/check/shop/login-works");
+    await eventually(() => p.locator("#run").isEnabled(), 15000, "an enabled button");
+    await p.locator("#run").click();
+    await p.getByRole("textbox", { name: "API token" }).fill("s3cret");
+    await p.getByRole("button", { name: "Use token" }).click();
+    await eventually(async () => (await p.locator("#run-msg").innerText()) === "Run started.", 10000, "the retried run");
+    assert.deepEqual(auth, ["", "Bearer s3cret"]);
+    await p.context().close();
+  });
+
+  it("shows times in the viewer's time zone with UTC on hover", async () => {
+    const p = await page({ timezoneId: "Asia/Tokyo" });
+    await p.goto(sonde.url + "/ui/check/shop/cart-api");
+    const t = p.locator("#c-spec time").first();
+    await t.waitFor();
+    const [iso, text, title] = [await t.getAttribute("datetime"), await t.innerText(), await t.getAttribute("title")];
+    const tokyo = new Intl.DateTimeFormat("en-US", { timeZone: "Asia/Tokyo", hour: "numeric", hour12: true }).format(new Date(iso));
+    assert.ok(text.includes(tokyo.split(" ")[0]), `${text} is Tokyo time (${tokyo})`);
+    assert.match(title, /UTC$/);
+    assert.match(await p.locator("#tz").innerText(), /Asia\/Tokyo/);
+    await p.context().close();
+  });
+
   it("filters by namespace and searches", async () => {
     const p = await page();
     await p.goto(sonde.url + "/ui");
