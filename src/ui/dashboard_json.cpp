@@ -1,5 +1,6 @@
 #include "ui/dashboard_json.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <set>
 
