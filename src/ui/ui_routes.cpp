@@ -19,6 +19,8 @@ HttpResponse NotGet(const HttpRequest& r) {
   return out;
 }
 
+}  // namespace
+
 // FNV-1a, 64 bits: a cheap fingerprint of an answer, enough to tell "changed" from "same".
 std::string Fingerprint(std::string_view body) {
   uint64_t h = 0xcbf29ce484222325ULL;
@@ -30,6 +32,8 @@ std::string Fingerprint(std::string_view body) {
   std::snprintf(buf, sizeof buf, "\"%016llx\"", static_cast<unsigned long long>(h));
   return buf;
 }
+
+namespace {
 
 const CheckView* FindCheck(const StatusSnapshot& snap, const CheckKey& key) {
   for (const CheckView& c : snap.checks) {
@@ -51,9 +55,13 @@ HttpResponse Svg(int status, const Badge& badge) {
 }  // namespace
 
 HttpResponse CachedJson(const HttpRequest& request, std::string body) {
+  const std::string etag = Fingerprint(body);
+  return CachedJson(request, std::move(body), etag);
+}
+
+HttpResponse CachedJson(const HttpRequest& request, std::string body, const std::string& etag) {
   HttpResponse r;
   r.content_type = "application/json; charset=utf-8";
-  const std::string etag = Fingerprint(body);
   r.headers.emplace_back("ETag", etag);
   r.headers.emplace_back("Cache-Control", "no-cache");
   if (EtagMatches(request.Header("if-none-match"), etag)) {
@@ -92,19 +100,25 @@ std::optional<HttpResponse> UiRoutes::Handle(const HttpRequest& request,
   }
   if (*route == "/ui") return Page(request);
   if (!IsGet(request)) return NotGet(request);
+  if (*route == "/api/dashboard") return Dashboard(request, snapshot, now);
   const StatusSnapshot snap = snapshot();
-  if (*route == "/api/dashboard") return Dashboard(request, snap, now);
   if (*route == "/api/dashboard/check") return CheckDetail(request, snap, now);
   return BadgeRoute(request, snap, now);
 }
 
-HttpResponse UiRoutes::Dashboard(const HttpRequest& request, const StatusSnapshot& snap,
-                                 TimePoint now) {
+HttpResponse UiRoutes::Dashboard(const HttpRequest& request,
+                                 const std::function<StatusSnapshot()>& snapshot, TimePoint now) {
   const std::string name = request.Query("window").value_or("24h");
   const BarWindow* window = FindBarWindow(name);
   if (!window)
     return HttpResponse::Text(400, "window: \"" + name + "\" is not one of 24h, 7d, 30d");
-  return CachedJson(request, RenderDashboard(snap, store_, bars_, *window, now));
+  Rendered& last = overview_[window->name];
+  if (last.body.empty() || now - last.at >= kOverviewReuse || now < last.at) {
+    last.body = RenderDashboard(snapshot(), store_, bars_, *window, now);
+    last.etag = Fingerprint(last.body);
+    last.at = now;
+  }
+  return CachedJson(request, last.body, last.etag);
 }
 
 HttpResponse UiRoutes::CheckDetail(const HttpRequest& request, const StatusSnapshot& snap,

@@ -11,8 +11,10 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 
 #include "contract/status_page.hpp"
@@ -41,16 +43,32 @@ class UiRoutes {
   static std::optional<std::string_view> RouteOf(std::string_view path);
 
  private:
-  HttpResponse Dashboard(const HttpRequest& request, const StatusSnapshot& snap, TimePoint now);
+  HttpResponse Dashboard(const HttpRequest& request,
+                         const std::function<StatusSnapshot()>& snapshot, TimePoint now);
   HttpResponse CheckDetail(const HttpRequest& request, const StatusSnapshot& snap, TimePoint now);
   HttpResponse BadgeRoute(const HttpRequest& request, const StatusSnapshot& snap, TimePoint now);
 
   Store& store_;
   AssetServer assets_;
   BarCache bars_;
+  // The last /api/dashboard answer per window, reused for kOverviewReuse: with 2,000 checks
+  // rendering one takes tens of milliseconds on the engine's thread, and every open dashboard
+  // polls every 2 s; viewers polling within the same second share one rendering.
+  struct Rendered {
+    TimePoint at;
+    std::string body;
+    std::string etag;
+  };
+  std::map<std::string, Rendered> overview_;
 };
+
+inline constexpr Duration kOverviewReuse = std::chrono::seconds(1);
 
 // A JSON answer with an ETag of its body, or 304 when the request's If-None-Match has it.
 HttpResponse CachedJson(const HttpRequest& request, std::string body);
+// The same, with the body's ETag already known.
+HttpResponse CachedJson(const HttpRequest& request, std::string body, const std::string& etag);
+// A strong ETag of `body` (a 64-bit FNV-1a hash, quoted).
+std::string Fingerprint(std::string_view body);
 
 }  // namespace sonde::ui

@@ -59,14 +59,14 @@ class UiRoutesTest : public ::testing::Test {
 
   HttpResponse Get(const std::string& path,
                    std::vector<std::pair<std::string, std::string>> query = {},
-                   const std::string& if_none_match = "") {
+                   const std::string& if_none_match = "", TimePoint now = kNow) {
     HttpRequest r;
     r.method = "GET";
     r.path = path;
     r.query = std::move(query);
     if (!if_none_match.empty()) r.headers["if-none-match"] = if_none_match;
     auto out = routes_.Handle(
-        r, [this] { return snap_; }, kNow);
+        r, [this] { return snap_; }, now);
     EXPECT_TRUE(out.has_value()) << path;
     return out ? *out : HttpResponse{};
   }
@@ -148,7 +148,11 @@ TEST_F(UiRoutesTest, DashboardAnswers304WhenUnchanged) {
   EXPECT_EQ(again.status, 304);
   EXPECT_TRUE(again.body.empty());
   snap_.checks[0].state.errors = {"now broken"};
-  EXPECT_EQ(Get("/api/dashboard", {}, etag).status, 200);
+  // Within kOverviewReuse the rendered answer is shared; after it, the change shows.
+  EXPECT_EQ(Get("/api/dashboard", {}, etag, kNow + std::chrono::milliseconds(500)).status, 304);
+  const HttpResponse changed = Get("/api/dashboard", {}, etag, kNow + kOverviewReuse);
+  EXPECT_EQ(changed.status, 200);
+  EXPECT_NE(changed.body.find("now broken"), std::string::npos);
 }
 
 TEST_F(UiRoutesTest, DashboardParametersAreChecked) {
