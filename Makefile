@@ -16,7 +16,7 @@ build: setup
 	@cmake --build $(BUILD) -j $(JOBS)
 
 run: build
-	@echo "Sonde: status page http://$(LISTEN)/ (v3 JSON at /json); checks from examples/. Ctrl-C stops."
+	@echo "Sonde: dashboard http://$(LISTEN)/ui, status JSON http://$(LISTEN)/ (v3 at /json); checks from examples/. Ctrl-C stops."
 	@$(BUILD)/sonde serve --listen $(LISTEN) --checks examples --state-dir .sonde-state
 
 # The whole suite twice: a release build, then an AddressSanitizer+UBSan build.

@@ -6,6 +6,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "contract/report.hpp"
+#include "ui/negotiation.hpp"
 
 namespace sonde {
 namespace {
@@ -39,6 +40,7 @@ Result<CheckKey> CheckParam(const HttpRequest& request) {
 // The route label of a path for sonde_http_requests_total: known endpoints only, so a
 // client probing random paths cannot grow the metric without bound.
 std::string_view RouteOf(std::string_view path) {
+  if (auto ui_route = ui::UiRoutes::RouteOf(path)) return *ui_route;
   static constexpr std::string_view kRoutes[] = {
       "/",           "/json",       "/metrics",          "/healthz",    "/api/run",
       "/api/logs",   "/api/checks", "/api/history",      "/api/events", "/api/uptime",
@@ -75,6 +77,10 @@ asio::awaitable<HttpResponse> HttpApi::Handle(HttpRequest request) {
 
 HttpResponse HttpApi::HandleNow(const HttpRequest& request) {
   const std::string& p = request.path;
+  // Browsers asking for "/" get the dashboard; every other client the v2 JSON as before.
+  if (p == "/" && IsRead(request) && ui::PrefersHtml(request.Header("accept"))) {
+    return ui_.Page(request);
+  }
   if (p == "/") return StatusPage(request, false);
   if (p == "/json") return StatusPage(request, true);
   if (p == "/api/run") return RunNow(request);
@@ -85,6 +91,9 @@ HttpResponse HttpApi::HandleNow(const HttpRequest& request) {
   if (p == "/api/history") return History(request);
   if (p == "/api/events") return Events(request);
   if (p == "/api/uptime") return Uptime(request);
+  if (auto r = ui_.Handle(request, [this] { return engine_.Snapshot(); }, engine_.Now())) {
+    return *std::move(r);
+  }
   if (p == kReportPathV2 || p == kReportPathV3) {
     return HttpResponse::Text(500, "report paths are asynchronous; use Handle");
   }
@@ -103,6 +112,7 @@ HttpResponse HttpApi::StatusPage(const HttpRequest& request, bool v3) {
   HttpResponse r;
   r.content_type = "application/json; charset=utf-8";
   r.body = v3 ? RenderStatusV3(snap, namespaces) : RenderStatusV2(snap, namespaces);
+  if (!v3) r.headers.emplace_back("Vary", "Accept");  // "/" also serves the dashboard
   return r;
 }
 

@@ -1,6 +1,7 @@
 // The daemon's HTTP surface: the Kuberhealthy endpoints (status pages, report paths,
 // /api/run, /api/logs, /healthz) and Sonde's history API (/api/checks, /api/history,
-// /api/events, /api/uptime), mapped onto the engine and the store. The server does the I/O.
+// /api/events, /api/uptime), mapped onto the engine and the store; the web dashboard's routes
+// (src/ui: /ui, /api/dashboard, /api/badge, and "/" for browsers). The server does the I/O.
 // Runs on the engine's executor; not thread-safe.
 #pragma once
 
@@ -13,6 +14,7 @@
 #include "runner/runner.hpp"
 #include "server/http_types.hpp"
 #include "store/store.hpp"
+#include "ui/ui_routes.hpp"
 
 namespace sonde {
 
@@ -25,7 +27,8 @@ class HttpApi {
         runner_(runner),
         store_(store),
         metrics_(metrics),
-        metrics_options_(std::move(metrics_options)) {}
+        metrics_options_(std::move(metrics_options)),
+        ui_(store) {}
 
   boost::asio::awaitable<HttpResponse> Handle(HttpRequest request);
   // Every endpoint but the report paths, which must wait for the store.
@@ -52,6 +55,7 @@ class HttpApi {
   Store& store_;
   SondeMetrics& metrics_;
   MetricsOptions metrics_options_;
+  ui::UiRoutes ui_;  // the web dashboard (src/ui)
 };
 
 // Shared by the handlers: 405 naming the allowed method, and the check named by the

@@ -30,6 +30,12 @@ class SqliteReader {
   Result<std::optional<DowntimeEvent>> OpenEvent(const CheckKey& key);
   // See Store::Uptime and README.md ("Uptime") for which rows answer which window.
   Result<UptimeStats> Uptime(const CheckKey& key, Duration window, TimePoint now);
+  // Store::UptimeSegments from the roll-ups when the segments are whole hours (or days) aligned
+  // to them and inside the roll-ups' retention; none when they are not (the caller falls back
+  // to Uptime per segment).
+  Result<std::optional<std::vector<UptimeSegment>>> UptimeSegments(const CheckKey& key,
+                                                                   TimePoint from, Duration segment,
+                                                                   size_t count, TimePoint now);
 
  private:
   struct Timeline {

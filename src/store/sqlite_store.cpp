@@ -285,4 +285,15 @@ Result<UptimeStats> SqliteStore::Uptime(const CheckKey& key, Duration window, Ti
   return reader_->Uptime(key, window, now);
 }
 
+Result<std::vector<UptimeSegment>> SqliteStore::UptimeSegments(const CheckKey& key, TimePoint from,
+                                                               Duration segment, size_t count,
+                                                               TimePoint now) {
+  auto fast = reader_->UptimeSegments(key, from, segment, count, now);
+  if (!fast.ok() || fast.value()) {
+    if (!fast.ok()) return Result<std::vector<UptimeSegment>>::Error(fast.error());
+    return std::move(*fast.value());
+  }
+  return Store::UptimeSegments(key, from, segment, count, now);
+}
+
 }  // namespace sonde

@@ -69,6 +69,9 @@ class SqliteStore final : public Store {
   // Queued and group-committed like CommitRun; `done` runs on the writer thread.
   void SaveHeartbeatToken(const CheckKey& key, const std::string& token,
                           std::function<void(Status)> done) override;
+  Result<std::vector<UptimeSegment>> UptimeSegments(const CheckKey& key, TimePoint from,
+                                                    Duration segment, size_t count,
+                                                    TimePoint now) override;
 
   // LoadStates, with a read error reported rather than an empty map.
   Result<std::map<CheckKey, CheckState>> TryLoadStates();

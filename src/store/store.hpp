@@ -74,6 +74,16 @@ struct HistoryQuery {
   size_t offset = 0;               // skip this many newest first (pagination)
 };
 
+// One piece of a check's timeline, as the dashboard's uptime bars draw it: time observed and
+// time OK in it (time-weighted as in UptimeStats), and the runs that finished in it.
+struct UptimeSegment {
+  Duration ok{};
+  Duration observed{};
+  int64_t runs = 0;
+  Duration duration_sum{};  // of those runs (finished - started)
+  bool operator==(const UptimeSegment&) const = default;
+};
+
 // The uptime windows Sonde reports everywhere (API, metrics, CLI).
 struct UptimeWindow {
   const char* name;
@@ -128,6 +138,13 @@ class Store {
   // Sets or replaces a check's token. `done` as for CommitRun: OK once durable.
   virtual void SaveHeartbeatToken(const CheckKey& key, const std::string& token,
                                   std::function<void(Status)> done) = 0;
+  // `count` consecutive segments [from + i*segment, from + (i+1)*segment), each cut at `now`
+  // (segments after `now` are empty), as Uptime would answer for each. The default asks Uptime
+  // once per segment; a durable store answers hour- and day-aligned segments from its roll-ups
+  // in one query, so 2,000 checks' bars stay cheap.
+  virtual Result<std::vector<UptimeSegment>> UptimeSegments(const CheckKey& key, TimePoint from,
+                                                            Duration segment, size_t count,
+                                                            TimePoint now);
 };
 
 }  // namespace sonde

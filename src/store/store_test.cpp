@@ -5,10 +5,12 @@
 #include <functional>
 #include <memory>
 #include <thread>
+#include <tuple>
 
 #include "store/memory_store.hpp"
 #include "store/sqlite_store.hpp"
 #include "store/store_test_util.hpp"
+#include "store/uptime.hpp"
 
 namespace sonde {
 namespace {
@@ -253,6 +255,52 @@ TEST_P(StoreTest, ConcurrentCommitsAreAllAcknowledgedAndStored) {
     EXPECT_EQ(store_->History({key, std::nullopt, std::nullopt, 1000, 0}).value().size(),
               static_cast<size_t>(kRuns));
   }
+}
+
+struct SegmentCase {
+  const char* name;
+  Duration segment;
+  size_t count;
+  // Expected per segment: observed and OK minutes, runs.
+  std::vector<std::tuple<int, int, int>> want;
+};
+
+TEST_P(StoreTest, UptimeSegmentsMatchTheTimeline) {
+  // Hour-aligned: OK at +10m, fails at +70m and +100m, OK at +130m and +200m; now = +230m.
+  const TimePoint h = BucketStart(kT0, hours(1));
+  const std::vector<std::pair<int, bool>> runs = {
+      {10, true}, {70, false}, {100, false}, {130, true}, {200, true}};
+  for (const auto& [at, ok] : runs) {
+    const RunRecord r =
+        MakeRun(kA, std::to_string(at), h + minutes(at) - seconds(5), seconds(5), ok,
+                ok ? std::vector<std::string>{} : std::vector<std::string>{"x"});
+    ASSERT_TRUE(CommitSync(*store_, r).ok());
+  }
+  const TimePoint now = h + minutes(230);
+  const SegmentCase cases[] = {
+      {"hours", hours(1), 5, {{50, 50, 1}, {60, 10, 2}, {60, 50, 1}, {50, 50, 1}, {0, 0, 0}}},
+      {"two hours", hours(2), 2, {{110, 60, 3}, {110, 100, 2}}},
+      {"half hours (no roll-up)", minutes(30), 3, {{20, 20, 1}, {30, 30, 0}, {30, 10, 1}}},
+  };
+  for (const SegmentCase& c : cases) {
+    SCOPED_TRACE(c.name);
+    auto got = store_->UptimeSegments(kA, h, c.segment, c.count, now);
+    ASSERT_TRUE(got.ok()) << got.error();
+    ASSERT_EQ(got.value().size(), c.count);
+    for (size_t i = 0; i < c.count; ++i) {
+      SCOPED_TRACE(i);
+      const auto& [observed, ok, n] = c.want[i];
+      const UptimeSegment& seg = got.value()[i];
+      EXPECT_NEAR(std::chrono::duration<double>(seg.observed).count(), observed * 60.0, 1e-3);
+      EXPECT_NEAR(std::chrono::duration<double>(seg.ok).count(), ok * 60.0, 1e-3);
+      EXPECT_EQ(seg.runs, n);
+      EXPECT_NEAR(std::chrono::duration<double>(seg.duration_sum).count(), n * 5.0, 1e-3);
+    }
+  }
+  // A check with no runs: every segment empty.
+  auto none = store_->UptimeSegments(kB, h, hours(1), 3, now);
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(none.value(), std::vector<UptimeSegment>(3));
 }
 
 std::vector<Backend> Backends() {
