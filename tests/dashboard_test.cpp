@@ -112,5 +112,19 @@ TEST_F(DashboardTest, OverviewAndBadgesShowRealChecks) {
       std::string::npos);
 }
 
+// The check page says what runs each check: a process, or a probe with its target and
+// conditions.
+TEST(DashboardRunner, CheckPageNamesTheRunner) {
+  TempDir checks;
+  checks.Write("probe.yaml", ProbeCheck("listener", "1h",
+                                        "    tcp: {address: \"127.0.0.1:9\"}\n"
+                                        "    conditions: [\"[CONNECTED] == false\"]\n"));
+  DaemonProcess d(checks.path());
+  const json::value page = GetJson(d, "/api/dashboard/check?namespace=probes&healthcheck=listener");
+  ASSERT_TRUE(page.is_object());
+  EXPECT_EQ(page.at("runner").as_string(),
+            "in-process tcp probe: tcp://127.0.0.1:9; conditions: [CONNECTED] == false");
+}
+
 }  // namespace
 }  // namespace sonde::testing

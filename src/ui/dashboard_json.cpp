@@ -5,10 +5,23 @@
 #include <set>
 
 #include "contract/json_writer.hpp"
+#include "probe/probe.hpp"
 #include "store/uptime.hpp"
 
 namespace sonde::ui {
 namespace {
+
+// What runs the check, for the check page: a process, an in-process probe or nothing.
+std::string RunnerOf(const CheckSpec& spec) {
+  if (spec.heartbeat) return "heartbeat: nothing is started; the job reports to the check's URL";
+  if (!spec.probe) return "local process";
+  const ProbeDefinition& p = *spec.probe.definition;
+  std::string out = "in-process " + p.kind + " probe: " + p.probe->Target();
+  for (size_t i = 0; i < p.conditions.size(); ++i) {
+    out += (i == 0 ? "; conditions: " : ", ") + p.conditions[i].text();
+  }
+  return out;
+}
 
 double Seconds(Duration d) { return std::chrono::duration<double>(d).count(); }
 
@@ -177,7 +190,7 @@ std::string RenderCheckDetail(const CheckView& c, Store& store, TimePoint now) {
   WriteTime(w, "lastOk", c.state.last_ok);
   WriteTime(w, "lastFailure", c.state.last_failure);
   w.Key("runner");
-  w.String("local process");
+  w.String(RunnerOf(spec));
   w.Key("source");
   w.String(spec.source_file.empty() ? ""
                                     : spec.source_file + ":" + std::to_string(spec.source_line));
