@@ -17,7 +17,7 @@ build: setup
 
 run: build
 	@echo "Sonde: dashboard http://$(LISTEN)/ui, status JSON http://$(LISTEN)/ (v3 at /json); checks from examples/. Ctrl-C stops."
-	@$(BUILD)/sonde serve --listen $(LISTEN) --checks examples --state-dir .sonde-state
+	@scripts/run-examples.sh $(BUILD)/sonde $(LISTEN) .sonde-state
 
 # The whole suite twice: a release build, then an AddressSanitizer+UBSan build.
 test: test-release test-asan
