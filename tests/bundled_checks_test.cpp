@@ -34,7 +34,8 @@ spec:
         imagePullPolicy: IfNotPresent
         env:
           - name: CHECK_URL
-            value: ")" + url + R"("
+            value: ")" +
+         url + R"("
           - name: COUNT #### default: "0"
             value: "5"
           - name: SECONDS #### default: "0"
@@ -76,7 +77,8 @@ spec:
             value: "localhost"
           # If not using default SSL port of 443, port name env variable must be updated
           - name: PORT
-            value: ")" + std::to_string(port) + R"("
+            value: ")" +
+         std::to_string(port) + R"("
           # Number of days until certificate expiration to test for
           - name: DAYS
             value: "60"
@@ -95,9 +97,10 @@ spec:
 
 // cmd/network-connection-check/{successful,failed}NetworkConnectionCheck.yaml, targets changed.
 std::string NetworkYaml(const std::string& name, const std::string& target, bool unreachable) {
-  std::string env = "          - name: CONNECTION_TIMEOUT\n            value: \"10s\"\n"
-                    "          - name: CONNECTION_TARGET\n            value: \"" +
-                    target + "\"\n";
+  std::string env =
+      "          - name: CONNECTION_TIMEOUT\n            value: \"10s\"\n"
+      "          - name: CONNECTION_TARGET\n            value: \"" +
+      target + "\"\n";
   if (unreachable) {
     env = "          - name: CONNECTION_TARGET\n            value: \"" + target +
           "\"\n          # Should we expect the connection target to fail to connect?\n"
@@ -106,8 +109,9 @@ std::string NetworkYaml(const std::string& name, const std::string& target, bool
   return "apiVersion: comcast.github.io/v1\nkind: KuberhealthyCheck\nmetadata:\n  name: " + name +
          "\n  namespace: kuberhealthy\nspec:\n  runInterval: 30m\n  timeout: 10m\n  podSpec:\n"
          "    containers:\n      - env:\n" +
-         env + "        image: kuberhealthy/network-connection-check:v0.2.1\n        name: " +
-         name + "\n";
+         env +
+         "        image: kuberhealthy/network-connection-check:v0.2.1\n        name: " + name +
+         "\n";
 }
 
 uint16_t ClosedPort() {
@@ -150,7 +154,8 @@ TEST(BundledChecks, KuberhealthyYamlRunsUnchangedInLocalMode) {
   TlsTestServer tls(pki.in100days(), false);
   asio::io_context io;
   asio::ip::tcp::acceptor listener(io, {asio::ip::make_address("127.0.0.1"), 0});
-  const std::string listening = "tcp://127.0.0.1:" + std::to_string(listener.local_endpoint().port());
+  const std::string listening =
+      "tcp://127.0.0.1:" + std::to_string(listener.local_endpoint().port());
   const std::string closed = "tcp://127.0.0.1:" + std::to_string(ClosedPort());
 
   TempDir checks;

@@ -65,7 +65,8 @@ TEST(DaemonProbe, ThousandHttpProbesEverySecondRunOnTime) {
     std::sort(starts.begin(), starts.end());
     fewest_runs = std::min<int>(fewest_runs, static_cast<int>(starts.size()));
     for (size_t k = 1; k < starts.size(); ++k) {
-      gaps_ms.push_back(std::chrono::duration<double, std::milli>(starts[k] - starts[k - 1]).count());
+      gaps_ms.push_back(
+          std::chrono::duration<double, std::milli>(starts[k] - starts[k - 1]).count());
     }
   }
   ASSERT_FALSE(gaps_ms.empty());
@@ -73,11 +74,12 @@ TEST(DaemonProbe, ThousandHttpProbesEverySecondRunOnTime) {
   const auto at = [&](double q) { return gaps_ms[static_cast<size_t>(q * (gaps_ms.size() - 1))]; };
   const double late_p50 = at(0.50) - 1000, late_p99 = at(0.99) - 1000;
   const double late_max = gaps_ms.back() - 1000;
-  std::printf("%d probes @1s, %lld s measured: %zu intervals, fewest runs per probe %d, failed %d, "
-              "start lateness p50 %.2f ms, p99 %.2f ms, max %.2f ms\n",
-              kProbes, static_cast<long long>(std::chrono::duration_cast<std::chrono::seconds>(to - from).count()),
-              gaps_ms.size(), fewest_runs, failed_runs,
-              late_p50, late_p99, late_max);
+  std::printf(
+      "%d probes @1s, %lld s measured: %zu intervals, fewest runs per probe %d, failed %d, "
+      "start lateness p50 %.2f ms, p99 %.2f ms, max %.2f ms\n",
+      kProbes,
+      static_cast<long long>(std::chrono::duration_cast<std::chrono::seconds>(to - from).count()),
+      gaps_ms.size(), fewest_runs, failed_runs, late_p50, late_p99, late_max);
   RecordProperty("late_p99_ms", std::to_string(late_p99));
   EXPECT_EQ(failed_runs, 0);
   // 4.5 s measured: every probe started at least 4 times.

@@ -45,18 +45,18 @@ TEST(DaemonProbe, ProbesRunInProcessAndReportWhatTheySaw) {
   const std::string base = "http://127.0.0.1:" + std::to_string(target.port());
   const uint16_t closed = ClosedPort();
   TempDir checks;
-  checks.Write("probes.yaml",
-               ProbeCheck("up", "1s",
-                          "    http:\n      url: " + base +
-                              "/health\n    conditions:\n      - \"[STATUS] == 200\"\n"
-                              "      - \"[BODY].status == UP\"\n      - \"[RESPONSE_TIME] < 2s\"\n") +
-                   ProbeCheck("down", "1s",
-                              "    http:\n      url: " + base +
-                                  "/down\n    conditions:\n      - \"[STATUS] == 2xx\"\n"
-                                  "      - \"[BODY].status == UP\"\n") +
-                   ProbeCheck("closed", "1s",
-                              "    tcp:\n      address: 127.0.0.1:" + std::to_string(closed) +
-                                  "\n"));
+  checks.Write(
+      "probes.yaml",
+      ProbeCheck("up", "1s",
+                 "    http:\n      url: " + base +
+                     "/health\n    conditions:\n      - \"[STATUS] == 200\"\n"
+                     "      - \"[BODY].status == UP\"\n      - \"[RESPONSE_TIME] < 2s\"\n") +
+          ProbeCheck("down", "1s",
+                     "    http:\n      url: " + base +
+                         "/down\n    conditions:\n      - \"[STATUS] == 2xx\"\n"
+                         "      - \"[BODY].status == UP\"\n") +
+          ProbeCheck("closed", "1s",
+                     "    tcp:\n      address: 127.0.0.1:" + std::to_string(closed) + "\n"));
   DaemonProcess d(checks.path());
   json::value up, down, closed_detail;
   ASSERT_TRUE(Eventually([&] {
@@ -72,9 +72,8 @@ TEST(DaemonProbe, ProbesRunInProcessAndReportWhatTheySaw) {
   EXPECT_EQ(Errors(down), (std::vector<std::string>{"[STATUS] == 2xx: got 503",
                                                     "[BODY].status == UP: got DOWN"}));
   const std::string where = "127.0.0.1:" + std::to_string(closed);
-  EXPECT_EQ(Errors(closed_detail),
-            std::vector<std::string>{"tcp://" + where + ": connect " + where +
-                                     ": Connection refused"});
+  EXPECT_EQ(Errors(closed_detail), std::vector<std::string>{"tcp://" + where + ": connect " +
+                                                            where + ": Connection refused"});
   // A probe's run takes no report.
   const ClientResponse history = d.Get("/api/history?namespace=probes&healthcheck=up&limit=1");
   ASSERT_EQ(history.status, 200) << history.body;

@@ -500,13 +500,14 @@ TEST(PrometheusScrape, EveryDashboardAndRuleExpressionEvaluates) {
   // A tls probe of a certificate that expires in 3 days: the expiry alert has data.
   TestPki pki;
   TlsTestServer tls(pki.in3days(), false);
-  checks.Write("tls.yaml", "apiVersion: comcast.github.io/v1\nkind: KuberhealthyCheck\n"
-                           "metadata: {name: cert}\nspec:\n  runInterval: 2s\n  probe:\n"
-                           "    tls: {address: \"127.0.0.1:" + std::to_string(tls.port()) +
-                           "\", caFile: \"" + pki.ca() + "\"}\n");
+  checks.Write("tls.yaml",
+               "apiVersion: comcast.github.io/v1\nkind: KuberhealthyCheck\n"
+               "metadata: {name: cert}\nspec:\n  runInterval: 2s\n  probe:\n"
+               "    tls: {address: \"127.0.0.1:" +
+                   std::to_string(tls.port()) + "\", caFile: \"" + pki.ca() + "\"}\n");
   DaemonProcess d(checks.path());
-  ASSERT_TRUE(ServesChecks(d, {"default/passing", "default/failing", "default/migrate",
-                               "default/cert"}))
+  ASSERT_TRUE(
+      ServesChecks(d, {"default/passing", "default/failing", "default/migrate", "default/cert"}))
       << d.log();
   PrometheusProcess prom(Target(d));
   ASSERT_FALSE(prom.url().empty()) << "prometheus did not start (apt-get install prometheus):\n"

@@ -24,8 +24,8 @@ void AddFile(const fs::path& p, std::vector<std::string>& out) {
     return;
   }
   out.push_back(p.string() + "|" + std::to_string(st.st_size) + "|" +
-                std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec) +
-                "|" + std::to_string(st.st_ino));
+                std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec) + "|" +
+                std::to_string(st.st_ino));
 }
 
 }  // namespace

@@ -20,15 +20,15 @@ constexpr std::string_view kAccepted =
     "or apiVersion kuberhealthy.github.io/v2 with kind HealthCheck";
 
 constexpr std::string_view kTopLevelKeys[] = {"apiVersion", "kind", "metadata", "spec", "status"};
-constexpr std::string_view kKhCheckKeys[] = {"runInterval", "timeout",     "podSpec",  "extraAnnotations",
-                                             "extraLabels", "probe",       "heartbeat"};
+constexpr std::string_view kKhCheckKeys[] = {
+    "runInterval", "timeout", "podSpec", "extraAnnotations", "extraLabels", "probe", "heartbeat"};
 // runInterval is listed so that it gets its own message instead of "unknown field".
-constexpr std::string_view kKhJobKeys[] = {"timeout",     "podSpec", "extraAnnotations",
-                                           "extraLabels", "phase",   "runInterval",
+constexpr std::string_view kKhJobKeys[] = {"timeout",     "podSpec",  "extraAnnotations",
+                                           "extraLabels", "phase",    "runInterval",
                                            "probe",       "heartbeat"};
-constexpr std::string_view kHealthCheckKeys[] = {
-    "singleRunOnly", "runInterval", "timeout", "podSpec", "extraAnnotations", "extraLabels",
-    "probe",         "heartbeat"};
+constexpr std::string_view kHealthCheckKeys[] = {"singleRunOnly", "runInterval",      "timeout",
+                                                 "podSpec",       "extraAnnotations", "extraLabels",
+                                                 "probe",         "heartbeat"};
 
 bool IsLowerAlnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
 
@@ -196,8 +196,7 @@ void ReadPodTemplate(const MapView& tmpl, const LoadOptions& opts, CheckSpec& ou
   }
 }
 
-void ReadPodSection(const MapView& spec, CheckKind kind, const LoadOptions& opts,
-                    CheckSpec& out) {
+void ReadPodSection(const MapView& spec, CheckKind kind, const LoadOptions& opts, CheckSpec& out) {
   const YAML::Node* node = spec.Get("podSpec");
   if (spec.Get("probe") != nullptr) {
     if (node != nullptr) {

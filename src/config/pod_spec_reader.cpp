@@ -1,9 +1,9 @@
 #include "config/pod_spec_reader.hpp"
 
-#include "checks/bundled_check.hpp"
-
 #include <map>
 #include <string>
+
+#include "checks/bundled_check.hpp"
 
 namespace sonde::config_internal {
 namespace {

@@ -114,11 +114,11 @@ INSTANTIATE_TEST_SUITE_P(
     [](const testing::TestParamInfo<BadCase>& p) { return std::string(p.param.name); });
 
 TEST(BundledImages, KuberhealthyCheckImagesRunTheBundledCheck) {
-  const LoadResult r = Load(
-      kHead +
-      "  podSpec:\n    containers:\n      - name: https\n"
-      "        image: kuberhealthy/http-check:v1.5.0\n"
-      "        env: [{name: CHECK_URL, value: \"http://127.0.0.1:8080/healthz\"}]\n");
+  const LoadResult r =
+      Load(kHead +
+           "  podSpec:\n    containers:\n      - name: https\n"
+           "        image: kuberhealthy/http-check:v1.5.0\n"
+           "        env: [{name: CHECK_URL, value: \"http://127.0.0.1:8080/healthz\"}]\n");
   ASSERT_EQ(r.checks.size(), 1u) << Errors(r).front();
   EXPECT_EQ(r.checks[0].pod.containers[0].command,
             (std::vector<std::string>{"/usr/bin/sonde", "check", "http"}));

@@ -73,9 +73,9 @@ void ReadProbe(const MapView& spec, const LoadOptions& opts, CheckSpec& out) {
     const ProbeKind* k = opts.probes->Find(key);
     if (k == nullptr) {
       unknown = true;
-      sink.Add(key_node, probe.Path(key),
-               "unknown probe kind " + Quote(key) + "; known: " + JoinOr(names) +
-                   ", and conditions");
+      sink.Add(
+          key_node, probe.Path(key),
+          "unknown probe kind " + Quote(key) + "; known: " + JoinOr(names) + ", and conditions");
     } else if (kind != nullptr) {
       sink.Add(key_node, probe.Path(key),
                "a probe has one kind; " + kind->name + " is already set");
@@ -92,8 +92,8 @@ void ReadProbe(const MapView& spec, const LoadOptions& opts, CheckSpec& out) {
   }
   const std::string path = probe.Path(kind->name);
   if (!options->IsMap()) {
-    sink.Add(*options, path, "must be a mapping of " + kind->name + " options, found " +
-                                 Describe(*options));
+    sink.Add(*options, path,
+             "must be a mapping of " + kind->name + " options, found " + Describe(*options));
     return;
   }
   auto definition = std::make_shared<ProbeDefinition>();

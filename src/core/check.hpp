@@ -43,11 +43,11 @@ struct EnvVar {
 
 struct Container {
   std::string name;
-  std::string image;                  // informational in local mode
-  std::vector<std::string> command;   // argv[0..]; never empty after validation
-  std::vector<std::string> args;      // appended to command
-  std::string working_dir;            // empty: the check file's directory
-  std::vector<EnvVar> env;            // plain values only (valueFrom is rejected at load)
+  std::string image;                    // informational in local mode
+  std::vector<std::string> command;     // argv[0..]; never empty after validation
+  std::vector<std::string> args;        // appended to command
+  std::string working_dir;              // empty: the check file's directory
+  std::vector<EnvVar> env;              // plain values only (valueFrom is rejected at load)
   std::optional<int64_t> run_as_user;   // container securityContext, else the pod's
   std::optional<int64_t> run_as_group;  // container securityContext, else the pod's
   bool operator==(const Container&) const = default;
@@ -91,13 +91,13 @@ struct CheckSpec {
   std::map<std::string, std::string> extra_annotations;
   std::map<std::string, std::string> pod_labels;       // v3 spec.podSpec.metadata.labels
   std::map<std::string, std::string> pod_annotations;  // v3 spec.podSpec.metadata.annotations
-  PodSpec pod;      // empty when `probe` or `heartbeat` is set
-  ProbeRef probe;   // a Sonde extension: run in-process instead of a checker
+  PodSpec pod;                                         // empty when `probe` or `heartbeat` is set
+  ProbeRef probe;                          // a Sonde extension: run in-process instead of a checker
   std::optional<HeartbeatSpec> heartbeat;  // set: a heartbeat check, and `pod` is empty
 
   std::string source_file;  // where it was defined, for messages
   int source_line = 0;
-  std::string base_dir;     // directory of source_file; relative workingDir resolves here
+  std::string base_dir;  // directory of source_file; relative workingDir resolves here
 
   // Runs once (a job) rather than every run_interval.
   bool IsJob() const { return kind == CheckKind::kKhJob || single_run; }

@@ -39,12 +39,12 @@ std::string DescribeExitWithoutReport(const RunExit& exit) {
     const std::string where = (c.init ? "init container " : "container ") + c.container;
     if (!c.started) return "checker could not start (" + where + "): " + c.spawn_error;
     if (c.signaled) {
-      return "checker was killed by " + SignalName(c.signal) + " before reporting (" + where +
-             ")" + with_tail;
+      return "checker was killed by " + SignalName(c.signal) + " before reporting (" + where + ")" +
+             with_tail;
     }
     if (c.exit_code != 0) {
-      return "checker exited with code " + std::to_string(c.exit_code) +
-             " before reporting (" + where + ")" + with_tail;
+      return "checker exited with code " + std::to_string(c.exit_code) + " before reporting (" +
+             where + ")" + with_tail;
     }
   }
   return "checker exited with code 0 without reporting to KH_REPORTING_URL" + with_tail;
@@ -169,12 +169,6 @@ void Engine::ArmWake() {
     if (!ec) Pump();
   });
 }
-
-
-
-
-
-
 
 void Engine::SaveState(const CheckKey& key) {
   if (auto st = store_.SaveState(key, states_[key]); !st.ok()) {

@@ -32,12 +32,12 @@
 namespace sonde {
 
 struct EngineOptions {
-  std::string instance_name = "sonde";  // AuthoritativePod and CurrentMaster
-  std::string node_name;                // Node of each result (this host)
+  std::string instance_name = "sonde";                       // AuthoritativePod and CurrentMaster
+  std::string node_name;                                     // Node of each result (this host)
   std::string reporting_base_url = "http://127.0.0.1:8080";  // no trailing slash
-  size_t max_concurrent_runs = 32;      // Default: 32 runs at a time; the rest queue
+  size_t max_concurrent_runs = 32;  // Default: 32 runs at a time; the rest queue
   Duration report_exit_grace = std::chrono::seconds(5);  // after a report, then Terminate
-  size_t runs_remembered_per_check = 16;  // older run uuids answer 400 (unknown) not 410
+  size_t runs_remembered_per_check = 16;        // older run uuids answer 400 (unknown) not 410
   std::map<std::string, std::string> metadata;  // status page Metadata
 };
 
@@ -129,7 +129,7 @@ class Engine {
   // A heartbeat check's live side (engine_heartbeat.cpp).
   struct HeartbeatEntry {
     std::shared_ptr<const HeartbeatSchedule> schedule;
-    std::string token;  // "" until stored
+    std::string token;   // "" until stored
     TimePoint since;     // when it began waiting without a report (added or daemon start)
     TimePoint due_from;  // `due` is the schedule's next instant after this
     TimePoint due;       // the next report is expected by due + grace

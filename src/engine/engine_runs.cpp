@@ -6,8 +6,8 @@
 
 #include "contract/report.hpp"
 #include "core/uuid.hpp"
-#include "probe/probe.hpp"
 #include "engine/engine.hpp"
+#include "probe/probe.hpp"
 
 namespace sonde {
 namespace {
@@ -62,7 +62,8 @@ void Engine::StartRun(const CheckKey& key) {
   run.timer = std::make_unique<boost::asio::steady_timer>(executor_);
   // A probe enforces the timeout itself and says what it was waiting for; this deadline
   // only catches a probe that overran it.
-  run.timer->expires_after(Until(deadline, now) + (spec->probe ? kProbeOverrun : std::chrono::steady_clock::duration{}));
+  run.timer->expires_after(Until(deadline, now) +
+                           (spec->probe ? kProbeOverrun : std::chrono::steady_clock::duration{}));
   run.timer->async_wait([this, uuid](boost::system::error_code ec) {
     if (!ec) OnDeadline(uuid);
   });
@@ -83,8 +84,7 @@ void Engine::StartProbe(const std::string& uuid, const std::shared_ptr<const Che
   boost::asio::co_spawn(
       executor_, definition->probe->Run(spec->timeout),
       [this, uuid, key = spec->key, definition, alive = std::weak_ptr<bool>(alive_)](
-          std::exception_ptr e,
-                                                                    Observation observation) {
+          std::exception_ptr e, Observation observation) {
         if (alive.expired()) return;  // the engine is gone; nothing to record into
         std::vector<std::string> errors;
         if (e) {
@@ -189,8 +189,8 @@ Engine::Outcome Engine::Decide(const CheckKey& key, const std::string& uuid, Tim
     ++s.failure_count;
     s.last_failure = now;
   }
-  RunRecord record{key, uuid, started, now, ok, std::move(errors), EndedBy(end),
-                   options_.instance_name};
+  RunRecord record{
+      key, uuid, started, now, ok, std::move(errors), EndedBy(end), options_.instance_name};
   return Outcome{std::move(s), std::move(record)};
 }
 
@@ -211,14 +211,15 @@ void Engine::RecordResult(const std::string& uuid, bool ok, std::vector<std::str
 // never ahead of what survives a crash.
 void Engine::Commit(Outcome outcome, std::function<void(Status)> then) {
   if (metrics_) {
-    // Counted once stored: a report whose commit fails is refused, and counted when its retry lands.
+    // Counted once stored: a report whose commit fails is refused, and counted when its retry
+    // lands.
     auto counted = [this, record = outcome.record](Status st) {
       if (!st.ok()) return;
-      const RunOutcome o = record.ended_by == "timeout" ? RunOutcome::kTimeout
-                           : record.ended_by == "exit"  ? RunOutcome::kExit
+      const RunOutcome o = record.ended_by == "timeout"   ? RunOutcome::kTimeout
+                           : record.ended_by == "exit"    ? RunOutcome::kExit
                            : record.ended_by == "restart" ? RunOutcome::kInterrupted
-                           : record.ok                  ? RunOutcome::kOk
-                                                        : RunOutcome::kFailed;
+                           : record.ok                    ? RunOutcome::kOk
+                                                          : RunOutcome::kFailed;
       metrics_->RunFinished(record.key, o, record.finished - record.started);
     };
     then = [counted, then = std::move(then)](Status st) {
@@ -231,16 +232,15 @@ void Engine::Commit(Outcome outcome, std::function<void(Status)> then) {
   auto state = std::make_shared<CheckState>(outcome.state);
   // The store calls back on its writer thread, possibly while the daemon tears the engine
   // down: capture the executor by value and touch the engine only if it still exists.
-  store_.CommitRun(
-      outcome.record, outcome.state,
-      [this, executor = executor_, alive = std::weak_ptr<bool>(alive_), key, uuid, state,
-       then = std::move(then)](Status st) {
-        boost::asio::post(executor, [this, alive, key, uuid, state, then, st] {
-          if (alive.expired()) return;
-          if (st.ok() && checks_.count(key) > 0) ApplyCommitted(key, uuid, *state);
-          then(st);
-        });
-      });
+  store_.CommitRun(outcome.record, outcome.state,
+                   [this, executor = executor_, alive = std::weak_ptr<bool>(alive_), key, uuid,
+                    state, then = std::move(then)](Status st) {
+                     boost::asio::post(executor, [this, alive, key, uuid, state, then, st] {
+                       if (alive.expired()) return;
+                       if (st.ok() && checks_.count(key) > 0) ApplyCommitted(key, uuid, *state);
+                       then(st);
+                     });
+                   });
 }
 
 void Engine::ApplyCommitted(const CheckKey& key, const std::string& uuid,

@@ -20,9 +20,9 @@ enum class Func { kNone, kLen, kHas };
 // One item a value is compared with.
 struct Item {
   enum Kind { kLiteral, kClass, kRange, kPattern } kind = kLiteral;
-  std::string text;             // as written (unquoted)
-  std::optional<double> number; // literal as a number (milliseconds for times)
-  double lo = 0, hi = 0;        // kClass, kRange bounds
+  std::string text;              // as written (unquoted)
+  std::optional<double> number;  // literal as a number (milliseconds for times)
+  double lo = 0, hi = 0;         // kClass, kRange bounds
 };
 
 struct Condition::Parsed {
@@ -49,8 +49,8 @@ constexpr std::pair<std::string_view, Placeholder> kPlaceholders[] = {
 };
 
 constexpr std::pair<std::string_view, Op> kOps[] = {
-    {"==", Op::kEq}, {"!=", Op::kNe}, {"<=", Op::kLe}, {">=", Op::kGe},
-    {"=~", Op::kMatch}, {"!~", Op::kNoMatch}, {"<", Op::kLt}, {">", Op::kGt},
+    {"==", Op::kEq},    {"!=", Op::kNe},      {"<=", Op::kLe}, {">=", Op::kGe},
+    {"=~", Op::kMatch}, {"!~", Op::kNoMatch}, {"<", Op::kLt},  {">", Op::kGt},
 };
 
 bool IsTime(Placeholder p) {
@@ -131,8 +131,8 @@ Result<Item> ParseItem(std::string_view raw, Placeholder p, Func f) {
   if (!item.number) {
     return Result<Item>::Error(
         std::string(f == Func::kLen ? "len(...)" : PlaceholderName(p)) +
-        " compares with a number, a class like 2xx or a range like 200-299, found \"" +
-        item.text + "\"");
+        " compares with a number, a class like 2xx or a range like 200-299, found \"" + item.text +
+        "\"");
   }
   return item;
 }
@@ -204,11 +204,13 @@ Status ParseLeft(Cursor& c, Condition::Parsed& out) {
       return Status::Error(c.Fail("only [BODY] takes a JSON path"));
     }
     out.json_path = std::string(rest.substr(0, end));
-    if (Status s = ValidateJsonPath(out.json_path); !s.ok()) return Status::Error(c.Fail(s.message()));
+    if (Status s = ValidateJsonPath(out.json_path); !s.ok())
+      return Status::Error(c.Fail(s.message()));
     c.pos += end;
   }
   if (out.func != Func::kNone) {
-    if (c.pos >= c.text.size() || c.text[c.pos] != ')') return Status::Error(c.Fail("expected ')'"));
+    if (c.pos >= c.text.size() || c.text[c.pos] != ')')
+      return Status::Error(c.Fail("expected ')'"));
     ++c.pos;
   }
   return Status::Ok();
@@ -272,7 +274,7 @@ struct Value {
   std::string text;               // also the display of numbers and booleans
   std::vector<std::string> list;  // [DNS_ANSWERS]
   bool is_list = false;
-  std::string missing;            // why there is no value (e.g. "body is not JSON")
+  std::string missing;  // why there is no value (e.g. "body is not JSON")
 };
 
 std::string FormatNumber(double v) {
@@ -395,11 +397,16 @@ bool Holds(const Condition::Parsed& c, const Value& v) {
   if (!v.number || !c.items[0].number) return false;
   const double l = *v.number, r = *c.items[0].number;
   switch (c.op) {
-    case Op::kLt: return l < r;
-    case Op::kLe: return l <= r;
-    case Op::kGt: return l > r;
-    case Op::kGe: return l >= r;
-    default: return false;
+    case Op::kLt:
+      return l < r;
+    case Op::kLe:
+      return l <= r;
+    case Op::kGt:
+      return l > r;
+    case Op::kGe:
+      return l >= r;
+    default:
+      return false;
   }
 }
 
@@ -421,10 +428,9 @@ std::string Seen(const Condition::Parsed& c, const Value& v, const Observation& 
       char days[32];
       std::snprintf(days, sizeof days, "%.1f", *v.number / 86'400'000.0);
       const std::string at = FormatRfc3339Nano(*o.certificate_not_after);
-      return *v.number < 0 ? "the certificate expired " + std::string(days + 1) +
-                                 " days ago (" + at + ")"
-                           : "the certificate expires in " + std::string(days) + " days (" +
-                                 at + ")";
+      return *v.number < 0
+                 ? "the certificate expired " + std::string(days + 1) + " days ago (" + at + ")"
+                 : "the certificate expires in " + std::string(days) + " days (" + at + ")";
     }
     case Placeholder::kDnsAnswers:
       return v.list.empty() ? "got no answers" : "got " + Shorten(v.text);

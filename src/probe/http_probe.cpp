@@ -85,8 +85,8 @@ class HttpProbe final : public Probe {
     for (int hop = 0;; ++hop) {
       const std::string where = method + " " + std::string(url.buffer());
       std::string location;
-      if (std::string error = co_await Exchange(url, method, body, deadline, timeout, out,
-                                                location);
+      if (std::string error =
+              co_await Exchange(url, method, body, deadline, timeout, out, location);
           !error.empty()) {
         out.error = where + ": " + error;
         out.connected = false;
@@ -153,7 +153,8 @@ class HttpProbe final : public Probe {
     beast::error_code ec;
     if (!t.tls) {
       std::tie(ec, std::ignore) = co_await http::async_write(tcp_stream, request, kToken);
-      if (!ec) std::tie(ec, std::ignore) = co_await http::async_read(tcp_stream, buffer, parser, kToken);
+      if (!ec)
+        std::tie(ec, std::ignore) = co_await http::async_read(tcp_stream, buffer, parser, kToken);
     } else {
       beast::ssl_stream<beast::tcp_stream> stream(std::move(tcp_stream), *tls_);
       const std::string name = config_.tls.server_name.empty() ? t.host : config_.tls.server_name;
@@ -162,7 +163,8 @@ class HttpProbe final : public Probe {
       out.certificate_not_after = PeerCertificateNotAfter(stream.native_handle());
       if (ec) co_return DescribeHandshakeError(stream.native_handle(), ec, timeout);
       std::tie(ec, std::ignore) = co_await http::async_write(stream, request, kToken);
-      if (!ec) std::tie(ec, std::ignore) = co_await http::async_read(stream, buffer, parser, kToken);
+      if (!ec)
+        std::tie(ec, std::ignore) = co_await http::async_read(stream, buffer, parser, kToken);
     }
     if (ec == http::error::body_limit) {
       co_return "the response body is larger than " + std::to_string(config_.max_body_bytes) +
@@ -192,9 +194,8 @@ void ReadTls(const config_internal::MapView& m, TlsOptions& tls) {
 
 std::shared_ptr<const Probe> ParseHttp(const config_internal::MapView& m, TlsContextCache& tls) {
   using namespace config_internal;
-  static constexpr std::string_view kKeys[] = {"url",  "method", "headers",  "body",
-                                               "followRedirects", "tls", "ipFamily",
-                                               "maxBodyBytes"};
+  static constexpr std::string_view kKeys[] = {
+      "url", "method", "headers", "body", "followRedirects", "tls", "ipFamily", "maxBodyBytes"};
   m.RejectUnknown(kKeys);
   const size_t errors = m.sink().count();
   HttpProbeConfig config;
@@ -261,7 +262,8 @@ Result<std::shared_ptr<const Probe>> MakeHttpProbe(HttpProbeConfig config) {
   auto url = urls::parse_uri(config.url);
   if (!url) {
     // Boost.URL's own messages ("mismatch") do not help a user; say what a URL looks like.
-    return Out::Error("invalid URL \"" + config.url + "\": want http://host[:port]/path or https://...");
+    return Out::Error("invalid URL \"" + config.url +
+                      "\": want http://host[:port]/path or https://...");
   }
   auto target = ParseTarget(*url);
   if (!target.ok()) return Out::Error(target.error());

@@ -85,10 +85,11 @@ TEST_F(HttpProbeTest, FollowsRedirectsUnlessTold) {
 }
 
 TEST_F(HttpProbeTest, SendsMethodHeadersAndBody) {
-  const Observation o = RunProbeBlocking(
-      *Make({.url = Url("/echo"), .method = "PUT", .headers = {{"X-Probe", "yes"}},
-             .body = R"({"a":1})"}),
-      kTimeout);
+  const Observation o = RunProbeBlocking(*Make({.url = Url("/echo"),
+                                                .method = "PUT",
+                                                .headers = {{"X-Probe", "yes"}},
+                                                .body = R"({"a":1})"}),
+                                         kTimeout);
   EXPECT_EQ(o.body, R"(PUT yes {"a":1})");
 }
 
@@ -112,8 +113,8 @@ TEST(HttpProbe, RefusedPortIsNamed) {
   a.close();
   const std::string url = "http://127.0.0.1:" + std::to_string(port) + "/";
   const Observation o = RunProbeBlocking(*Make({.url = url}), kTimeout);
-  EXPECT_EQ(o.error, "GET " + url + ": connect 127.0.0.1:" + std::to_string(port) +
-                         ": Connection refused");
+  EXPECT_EQ(o.error,
+            "GET " + url + ": connect 127.0.0.1:" + std::to_string(port) + ": Connection refused");
 }
 
 TEST(HttpProbe, RejectsBadConfig) {
@@ -123,7 +124,8 @@ TEST(HttpProbe, RejectsBadConfig) {
   } cases[] = {
       {{.url = "ftp://x/"}, "unsupported scheme \"ftp\" (want http or https)"},
       {{.url = "http:///x"}, "the URL has no host"},
-      {{.url = "not a url"}, "invalid URL \"not a url\": want http://host[:port]/path or https://..."},
+      {{.url = "not a url"},
+       "invalid URL \"not a url\": want http://host[:port]/path or https://..."},
       {{.url = "https://x/", .tls = {.ca_file = "/nonexistent/ca.pem"}},
        "cannot load CA file /nonexistent/ca.pem"},
   };

@@ -49,8 +49,7 @@ Result<HostPort> ParseHostPort(std::string_view text) {
     port = text.substr(close + 2);
   } else {
     const size_t colon = text.rfind(':');
-    if (colon == std::string_view::npos || colon == 0 ||
-        text.find(':') != colon) {
+    if (colon == std::string_view::npos || colon == 0 || text.find(':') != colon) {
       return Result<HostPort>::Error("\"" + std::string(text) +
                                      "\" is not host:port (IPv6 hosts go in brackets)");
     }
@@ -100,7 +99,7 @@ asio::awaitable<Result<tcp::endpoint>> Connect(boost::beast::tcp_stream& stream,
   auto [ec, endpoint] = co_await stream.async_connect(endpoints, kToken);
   if (ec) {
     const std::string where = endpoints.size() == 1 ? FormatEndpoint(endpoints.front())
-                                                     : endpoints.front().address().to_string();
+                                                    : endpoints.front().address().to_string();
     co_return Result<tcp::endpoint>::Error("connect " + where + ": " + ec.message());
   }
   co_return endpoint;
@@ -133,8 +132,8 @@ Result<TlsContext> MakeTlsContext(const TlsOptions& options) {
 }
 
 Result<TlsContext> TlsContextCache::Get(const TlsOptions& options) {
-  const bool files = !options.ca_file.empty() || !options.cert_file.empty() ||
-                     !options.key_file.empty();
+  const bool files =
+      !options.ca_file.empty() || !options.cert_file.empty() || !options.key_file.empty();
   if (files) return MakeTlsContext(options);
   TlsContext& slot = options.verify ? verifying_ : insecure_;
   if (!slot) {

@@ -44,15 +44,14 @@ boost::asio::awaitable<Result<std::vector<boost::asio::ip::tcp::endpoint>>> Reso
 // Returns the connected endpoint, or an error such as "connect 127.0.0.1:1: Connection
 // refused" (all endpoints failed: the last error).
 boost::asio::awaitable<Result<boost::asio::ip::tcp::endpoint>> Connect(
-    boost::beast::tcp_stream& stream,
-    const std::vector<boost::asio::ip::tcp::endpoint>& endpoints);
+    boost::beast::tcp_stream& stream, const std::vector<boost::asio::ip::tcp::endpoint>& endpoints);
 
 struct TlsOptions {
-  bool verify = true;            // check the chain and the host name
-  std::string ca_file;           // PEM; empty: the system's trust store
-  std::string cert_file;         // PEM client certificate (with key_file)
+  bool verify = true;     // check the chain and the host name
+  std::string ca_file;    // PEM; empty: the system's trust store
+  std::string cert_file;  // PEM client certificate (with key_file)
   std::string key_file;
-  std::string server_name;       // SNI and the name verified; empty: the target's host
+  std::string server_name;  // SNI and the name verified; empty: the target's host
   bool operator==(const TlsOptions&) const = default;
 };
 

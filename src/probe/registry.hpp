@@ -20,8 +20,8 @@
 namespace sonde {
 
 struct ProbeKind {
-  std::string name;                        // key under spec.probe, e.g. "http"
-  std::vector<Placeholder> placeholders;   // what its conditions may refer to
+  std::string name;                             // key under spec.probe, e.g. "http"
+  std::vector<Placeholder> placeholders;        // what its conditions may refer to
   std::vector<std::string> default_conditions;  // used when spec.probe.conditions is absent
   // Parses the options under spec.probe.<name>. Reports every problem through the view's
   // sink and returns nullptr when any was found. `tls` shares TLS contexts between probes.

@@ -74,8 +74,8 @@ class TcpProbe final : public Probe {
     // (banners, PING/PONG) answer in one line, and the deadline stops a silent peer.
     char buf[kMaxReply];
     while (out.body.size() < kMaxReply && out.body.find('\n') == std::string::npos) {
-      auto [ec, n] = co_await stream.async_read_some(
-          asio::buffer(buf, kMaxReply - out.body.size()), kToken);
+      auto [ec, n] =
+          co_await stream.async_read_some(asio::buffer(buf, kMaxReply - out.body.size()), kToken);
       out.body.append(buf, n);
       if (ec) {
         if (ec != asio::error::eof && out.body.empty()) {
@@ -96,8 +96,7 @@ class TcpProbe final : public Probe {
     boost::system::error_code ec;
     socket.connect(peer, ec);
     if (!ec) {
-      std::tie(ec, std::ignore) =
-          co_await socket.async_send(asio::buffer(config_.send), kToken);
+      std::tie(ec, std::ignore) = co_await socket.async_send(asio::buffer(config_.send), kToken);
     }
     if (ec) {
       out.error = Target() + ": " + DescribeNetError(ec, timeout);
@@ -106,8 +105,8 @@ class TcpProbe final : public Probe {
     out.ip = peer.address().to_string();
     asio::steady_timer timer(executor, std::min(deadline, Clock::now() + kUdpWait));
     char buf[kMaxReply];
-    auto raced = co_await (socket.async_receive(asio::buffer(buf), kToken) ||
-                           timer.async_wait(kToken));
+    auto raced =
+        co_await (socket.async_receive(asio::buffer(buf), kToken) || timer.async_wait(kToken));
     if (raced.index() == 0) {
       auto [rec, n] = std::get<0>(raced);
       if (rec) {

@@ -16,8 +16,8 @@ struct TcpProbeConfig {
   std::string host;
   uint16_t port = 0;
   bool udp = false;
-  std::string send;            // written after connecting; empty: nothing (TCP) or "" (UDP)
-  bool read_reply = false;     // read a reply (always when `send` is set)
+  std::string send;         // written after connecting; empty: nothing (TCP) or "" (UDP)
+  bool read_reply = false;  // read a reply (always when `send` is set)
   IpFamily family = IpFamily::kAny;
 };
 

@@ -119,8 +119,8 @@ TEST(TcpProbe, UdpWithSilentListenerIsReachable) {
 TEST(TcpProbe, SilentPeerTimesOutNamingTheWait) {
   asio::io_context io;
   tcp::acceptor a(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));  // never accepts
-  auto probe = MakeTcpProbe(
-      {.host = "127.0.0.1", .port = a.local_endpoint().port(), .read_reply = true});
+  auto probe =
+      MakeTcpProbe({.host = "127.0.0.1", .port = a.local_endpoint().port(), .read_reply = true});
   const Observation o = RunProbeBlocking(*probe, std::chrono::milliseconds(300));
   EXPECT_FALSE(o.connected);
   EXPECT_EQ(o.error, "tcp://127.0.0.1:" + std::to_string(a.local_endpoint().port()) +

@@ -17,8 +17,8 @@
 #include <memory>
 #include <string>
 
-#include "core/result.hpp"
 #include "config/yaml_reader.hpp"
+#include "core/result.hpp"
 #include "probe/net.hpp"
 #include "probe/probe.hpp"
 

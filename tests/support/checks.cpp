@@ -9,15 +9,15 @@ namespace sonde::testing {
 std::string CheckYaml(const CheckDef& def) {
   const bool v3 = def.kind == "HealthCheck";
   std::string y = std::string("apiVersion: ") +
-                  (v3 ? "kuberhealthy.github.io/v2" : "comcast.github.io/v1") + "\nkind: " +
-                  def.kind + "\nmetadata:\n  name: " + def.name + "\n  namespace: " + def.ns +
-                  "\nspec:\n";
+                  (v3 ? "kuberhealthy.github.io/v2" : "comcast.github.io/v1") +
+                  "\nkind: " + def.kind + "\nmetadata:\n  name: " + def.name +
+                  "\n  namespace: " + def.ns + "\nspec:\n";
   if (def.kind != "KuberhealthyJob") y += "  runInterval: " + def.interval + "\n";
   y += "  timeout: " + def.timeout + "\n  podSpec:\n";
   const std::string in = v3 ? "      " : "    ";
   if (v3) y += "    spec:\n";
-  y += in + "containers:\n" + in + "  - name: main\n" + in + "    image: example/checker:1\n" +
-       in + "    command: [\"/bin/bash\", \"" + def.script + "\"]\n";
+  y += in + "containers:\n" + in + "  - name: main\n" + in + "    image: example/checker:1\n" + in +
+       "    command: [\"/bin/bash\", \"" + def.script + "\"]\n";
   if (!def.env.empty()) {
     y += in + "    env:\n";
     for (const auto& [k, v] : def.env) {
