@@ -114,19 +114,6 @@ std::string NetworkYaml(const std::string& name, const std::string& target, bool
          "\n";
 }
 
-uint16_t ClosedPort() {
-  asio::io_context io;
-  asio::ip::tcp::acceptor a(io, {asio::ip::make_address("127.0.0.1"), 0});
-  return a.local_endpoint().port();
-}
-
-std::vector<std::string> Errors(const json::value& detail) {
-  std::vector<std::string> out;
-  if (!detail.as_object().contains("errors")) return out;
-  for (const auto& e : detail.at("errors").as_array()) out.emplace_back(e.as_string());
-  return out;
-}
-
 // Waits for the first result of `key` and returns its /json entry.
 json::value FirstResult(const DaemonProcess& d, const std::string& key) {
   json::value detail;
@@ -177,8 +164,9 @@ TEST(BundledChecks, KuberhealthyYamlRunsUnchangedInLocalMode) {
   EXPECT_TRUE(FirstResult(d, "kuberhealthy/metadata-unreachable").at("ok").as_bool());
   const json::value wrong = FirstResult(d, "kuberhealthy/wrongly-reachable");
   EXPECT_FALSE(wrong.at("ok").as_bool());
-  ASSERT_EQ(Errors(wrong).size(), 1u) << json::serialize(wrong);
-  EXPECT_NE(Errors(wrong)[0].find(listening.substr(6)), std::string::npos) << Errors(wrong)[0];
+  ASSERT_EQ(DetailErrors(wrong).size(), 1u) << json::serialize(wrong);
+  EXPECT_NE(DetailErrors(wrong)[0].find(listening.substr(6)), std::string::npos)
+      << DetailErrors(wrong)[0];
 }
 
 TEST(BundledChecks, FailuresSayWhatWasExpectedAndSeen) {

@@ -27,19 +27,6 @@ boost::asio::awaitable<HttpResponse> Target(HttpRequest r) {
   co_return out;
 }
 
-uint16_t ClosedPort() {
-  asio::io_context io;
-  asio::ip::tcp::acceptor a(io, {asio::ip::make_address("127.0.0.1"), 0});
-  return a.local_endpoint().port();
-}
-
-std::vector<std::string> Errors(const json::value& detail) {
-  std::vector<std::string> out;
-  if (!detail.as_object().contains("errors")) return out;
-  for (const auto& e : detail.at("errors").as_array()) out.emplace_back(e.as_string());
-  return out;
-}
-
 TEST(DaemonProbe, ProbesRunInProcessAndReportWhatTheySaw) {
   TestServer target(Target);
   const std::string base = "http://127.0.0.1:" + std::to_string(target.port());
@@ -69,11 +56,11 @@ TEST(DaemonProbe, ProbesRunInProcessAndReportWhatTheySaw) {
   })) << d.log();
   EXPECT_TRUE(up.at("ok").as_bool()) << json::serialize(up);
   EXPECT_FALSE(down.at("ok").as_bool());
-  EXPECT_EQ(Errors(down), (std::vector<std::string>{"[STATUS] == 2xx: got 503",
-                                                    "[BODY].status == UP: got DOWN"}));
+  EXPECT_EQ(DetailErrors(down), (std::vector<std::string>{"[STATUS] == 2xx: got 503",
+                                                          "[BODY].status == UP: got DOWN"}));
   const std::string where = "127.0.0.1:" + std::to_string(closed);
-  EXPECT_EQ(Errors(closed_detail), std::vector<std::string>{"tcp://" + where + ": connect " +
-                                                            where + ": Connection refused"});
+  EXPECT_EQ(DetailErrors(closed_detail), std::vector<std::string>{"tcp://" + where + ": connect " +
+                                                                  where + ": Connection refused"});
   // A probe's run takes no report.
   const ClientResponse history = d.Get("/api/history?namespace=probes&healthcheck=up&limit=1");
   ASSERT_EQ(history.status, 200) << history.body;

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/json/parse.hpp>
 
 namespace sonde::testing {
@@ -71,6 +73,19 @@ std::string ProbeCheck(const std::string& name, const std::string& interval,
   return "---\napiVersion: comcast.github.io/v1\nkind: KuberhealthyCheck\nmetadata:\n  name: " +
          name + "\n  namespace: probes\nspec:\n  runInterval: " + interval +
          "\n  timeout: 5s\n  probe:\n" + probe_yaml;
+}
+
+uint16_t ClosedPort() {
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::acceptor a(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
+  return a.local_endpoint().port();
+}
+
+std::vector<std::string> DetailErrors(const boost::json::value& detail) {
+  std::vector<std::string> out;
+  if (!detail.as_object().contains("errors")) return out;
+  for (const auto& e : detail.at("errors").as_array()) out.emplace_back(e.as_string());
+  return out;
 }
 
 }  // namespace sonde::testing

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <boost/json/value.hpp>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,12 @@ struct CheckDef {
 
 // A check document in the given kind's YAML shape, running `bash <script>`.
 std::string CheckYaml(const CheckDef& def);
+
+// A loopback TCP port nothing listens on (bound and closed again; another process may take it,
+// which loopback tests on this machine do not).
+uint16_t ClosedPort();
+// The "errors" of a /json CheckDetails entry (none when the key is absent).
+std::vector<std::string> DetailErrors(const boost::json::value& detail);
 
 // A KuberhealthyCheck in namespace "probes" with a 5s timeout whose spec.probe is
 // `probe_yaml` (indented by four spaces, e.g. "    http:\n      url: ...\n").
