@@ -178,4 +178,10 @@ std::string RenderStatusV3(const StatusSnapshot& snap, const std::set<std::strin
   return w.str() + "\n";
 }
 
+const char* StateName(const CheckView& c) {
+  if (!c.state.current_uuid.empty()) return "running";
+  if (!c.state.HasResult()) return "pending";
+  return c.state.ok ? "ok" : "failing";
+}
+
 }  // namespace sonde

@@ -22,10 +22,14 @@ struct CheckView {
   std::optional<TimePoint> next_run;  // none while running, or for a finished job
 };
 
+// The check's state as Sonde's own APIs and the dashboard name it: "running" (a run is in
+// flight), "pending" (never had a result), "ok" or "failing".
+const char* StateName(const CheckView& check);
+
 struct StatusSnapshot {
-  std::vector<CheckView> checks;         // any order; rendering sorts by key
-  std::vector<std::string> load_errors;  // check files that failed to load
-  std::string instance;                  // this daemon's name (CurrentMaster)
+  std::vector<CheckView> checks;                // any order; rendering sorts by key
+  std::vector<std::string> load_errors;         // check files that failed to load
+  std::string instance;                         // this daemon's name (CurrentMaster)
   std::map<std::string, std::string> metadata;  // config stateMetadata
 };
 

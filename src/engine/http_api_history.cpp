@@ -7,7 +7,6 @@
 namespace sonde {
 namespace {
 
-
 HttpResponse Json(const JsonWriter& w) {
   HttpResponse r;
   r.content_type = "application/json; charset=utf-8";
@@ -37,8 +36,8 @@ Result<size_t> CountParam(const HttpRequest& req, const char* name, size_t fallb
   size_t n = 0;
   const auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
   if (ec != std::errc() || p != v->data() + v->size() || n > max) {
-    return Result<size_t>::Error(std::string(name) + ": \"" + *v + "\" is not a whole number from 0 to " +
-                                 std::to_string(max));
+    return Result<size_t>::Error(std::string(name) + ": \"" + *v +
+                                 "\" is not a whole number from 0 to " + std::to_string(max));
   }
   return n;
 }
@@ -117,7 +116,7 @@ HttpResponse HttpApi::Checks(const HttpRequest& request) {
     w.Key("kind");
     w.String(KindName(spec.kind));
     w.Key("state");
-    w.String(!s.current_uuid.empty() ? "running" : !s.HasResult() ? "pending" : s.ok ? "ok" : "failing");
+    w.String(StateName(c));
     w.Key("ok");
     w.Bool(s.ok);
     w.Key("errors");
@@ -167,8 +166,9 @@ HttpResponse HttpApi::History(const HttpRequest& request) {
   auto until = TimeParam(request, "until");
   auto limit = CountParam(request, "limit", 100, 1000);
   auto offset = CountParam(request, "offset", 0, 1'000'000'000);
-  for (const std::string* err : {since.ok() ? nullptr : &since.error(), until.ok() ? nullptr : &until.error(),
-                                 limit.ok() ? nullptr : &limit.error(), offset.ok() ? nullptr : &offset.error()}) {
+  for (const std::string* err :
+       {since.ok() ? nullptr : &since.error(), until.ok() ? nullptr : &until.error(),
+        limit.ok() ? nullptr : &limit.error(), offset.ok() ? nullptr : &offset.error()}) {
     if (err) return HttpResponse::Text(400, *err);
   }
   HistoryQuery q{key.value(), since.value(), until.value(), limit.value(), offset.value()};
@@ -242,7 +242,8 @@ HttpResponse HttpApi::Uptime(const HttpRequest& request) {
     if (window.empty() || window == win.name) windows.push_back(win);
   }
   if (windows.empty()) {
-    return HttpResponse::Text(400, "window: \"" + window + "\" is not one of 1h, 24h, 7d, 30d, 365d");
+    return HttpResponse::Text(400,
+                              "window: \"" + window + "\" is not one of 1h, 24h, 7d, 30d, 365d");
   }
   const TimePoint now = engine_.Now();
   JsonWriter w(true);

@@ -45,7 +45,7 @@ void WriteStateFields(JsonWriter& w, const CheckView& c) {
   w.Key("job");
   w.Bool(spec.IsJob());
   w.Key("state");
-  w.String(StateOf(c));
+  w.String(StateName(c));
   WriteTime(w, "lastRun", c.state.last_run);
   WriteTime(w, "nextRun", c.next_run);
   w.Key("durationSeconds");
@@ -77,12 +77,6 @@ const BarWindow* FindBarWindow(std::string_view name) {
 
 TimePoint BarStart(const BarWindow& window, TimePoint now) {
   return BucketStart(now, window.segment) + window.segment - window.length;
-}
-
-const char* StateOf(const CheckView& c) {
-  if (!c.state.current_uuid.empty()) return "running";
-  if (!c.state.HasResult()) return "pending";
-  return c.state.ok ? "ok" : "failing";
 }
 
 Result<std::vector<UptimeSegment>> BarCache::Get(Store& store, const CheckView& check,

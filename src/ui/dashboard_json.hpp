@@ -37,9 +37,6 @@ const BarWindow* FindBarWindow(std::string_view name);
 // The first segment's start of `window`'s bar ending at `now` (the last segment holds now).
 TimePoint BarStart(const BarWindow& window, TimePoint now);
 
-// "running", "pending" (never ran), "ok" or "failing", as /api/checks says.
-const char* StateOf(const CheckView& check);
-
 class BarCache {
  public:
   // `check`'s bar for `window` ending at `now`.

@@ -154,7 +154,7 @@ HttpResponse UiRoutes::BadgeRoute(const HttpRequest& request, const StatusSnapsh
   }
   const CheckView* check = FindCheck(snap, key);
   if (!check) return Svg(404, Badge{"sonde", "no check " + key.str(), "#616161"});
-  if (file == "status.svg") return Svg(200, StatusBadge(StateOf(*check)));
+  if (file == "status.svg") return Svg(200, StatusBadge(StateName(*check)));
   const std::string window = request.Query("window").value_or("24h");
   for (const UptimeWindow& w : kUptimeWindows) {
     if (window != w.name) continue;
