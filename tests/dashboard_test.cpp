@@ -112,6 +112,26 @@ TEST_F(DashboardTest, OverviewAndBadgesShowRealChecks) {
       std::string::npos);
 }
 
+// A heartbeat check's page shows the URL its job reports to, the one /api/checks gives.
+TEST(DashboardRunner, HeartbeatCheckPageShowsItsUrl) {
+  TempDir checks;
+  checks.Write("hb.yaml",
+               "apiVersion: comcast.github.io/v1\nkind: KuberhealthyCheck\nmetadata: {name: "
+               "backup}\nspec:\n  runInterval: 24h\n  heartbeat: {grace: 1h}\n");
+  DaemonProcess d(checks.path());
+  std::string url;
+  ASSERT_TRUE(Eventually([&] {
+    const json::value page =
+        GetJson(d, "/api/dashboard/check?namespace=default&healthcheck=backup");
+    if (!page.is_object() || !page.at("heartbeatUrl").is_string()) return false;
+    url = std::string(page.at("heartbeatUrl").as_string());
+    return true;
+  })) << d.log();
+  const json::value api = GetJson(d, "/api/checks");
+  EXPECT_EQ(api.at("checks").at(0).at("heartbeat").at("url").as_string(), url);
+  EXPECT_NE(url.find(d.url()), std::string::npos) << url;
+}
+
 // The check page says what runs each check: a process, or a probe with its target and
 // conditions.
 TEST(DashboardRunner, CheckPageNamesTheRunner) {

@@ -20,6 +20,7 @@ struct CheckView {
   std::shared_ptr<const CheckSpec> spec;  // never null
   CheckState state;
   std::optional<TimePoint> next_run;  // none while running, or for a finished job
+  std::string heartbeat_url;          // heartbeat checks: where the job reports ("" otherwise)
 };
 
 // The check's state as Sonde's own APIs and the dashboard name it: "running" (a run is in

@@ -192,8 +192,9 @@ StatusSnapshot Engine::Snapshot() const {
   snap.checks.reserve(checks_.size());
   for (const auto& [key, spec] : checks_) {
     auto st = states_.find(key);
-    snap.checks.push_back(
-        CheckView{spec, st == states_.end() ? CheckState{} : st->second, NextRunOf(key)});
+    CheckView view{spec, st == states_.end() ? CheckState{} : st->second, NextRunOf(key)};
+    if (auto hb = Heartbeat(key)) view.heartbeat_url = hb->url;
+    snap.checks.push_back(std::move(view));
   }
   return snap;
 }

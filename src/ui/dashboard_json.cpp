@@ -185,6 +185,8 @@ std::string RenderCheckDetail(const CheckView& c, Store& store, TimePoint now) {
   WriteTime(w, "lastFailure", c.state.last_failure);
   w.Key("runner");
   w.String(RunnerOf(spec));
+  w.Key("heartbeatUrl");
+  c.heartbeat_url.empty() ? w.Null() : w.String(c.heartbeat_url);
   w.Key("source");
   w.String(spec.source_file.empty() ? ""
                                     : spec.source_file + ":" + std::to_string(spec.source_line));

@@ -37,6 +37,7 @@ export interface CheckDetail extends Omit<DashCheck, "error" | "errorCount" | "b
   lastOk: string | null;
   lastFailure: string | null;
   runner: string;
+  heartbeatUrl: string | null;
   source: string;
   containers: { name: string; init: boolean; image: string; command: string }[];
   uptime: { window: string; uptime: number | null; runs: number; p95DurationSeconds: number | null }[];

@@ -75,6 +75,7 @@ export class CheckPage {
       `<dt>Namespace</dt><dd>${esc(d.namespace)}</dd><dt>Kind</dt><dd>${esc(d.kind)}${d.job ? " (runs once)" : ""}</dd>` +
       (d.job ? "" : `<dt>Interval</dt><dd>${duration(d.intervalSeconds)}</dd>`) +
       `<dt>Timeout</dt><dd>${duration(d.timeoutSeconds)}</dd><dt>Runner</dt><dd>${esc(d.runner)}</dd>${containers}` +
+      (d.heartbeatUrl ? `<dt>Report to</dt><dd><code>${esc(d.heartbeatUrl)}</code></dd>` : "") +
       `<dt>Last run</dt><dd>${timeEl(d.lastRun)}${d.lastRun ? ` (${duration(d.durationSeconds)})` : ""}</dd>` +
       `<dt>Next run</dt><dd>${d.nextRun ? timeEl(d.nextRun) : '<span class="muted">not scheduled</span>'}</dd>` +
       `<dt>Runs</dt><dd>${d.successCount} OK, ${d.failureCount} failed${d.consecutiveFailures ? `, ${d.consecutiveFailures} failed in a row` : ""}</dd>` +
