@@ -59,7 +59,7 @@ asio::awaitable<HttpResponse> HttpApi::Handle(HttpRequest request) {
     // A stable reason category for 400s; other statuses speak for themselves.
     std::string_view reason;
     if (response.status == 400) {
-      reason = response.body.rfind("missing run id", 0) == 0        ? "missing_run_id"
+      reason = response.body.rfind("missing run id", 0) == 0                      ? "missing_run_id"
                : response.body.find("is invalid or expired") != std::string::npos ? "unknown_run"
                                                                                   : "malformed";
     }
@@ -91,7 +91,8 @@ HttpResponse HttpApi::HandleNow(const HttpRequest& request) {
   if (p == "/api/history") return History(request);
   if (p == "/api/events") return Events(request);
   if (p == "/api/uptime") return Uptime(request);
-  if (auto r = ui_.Handle(request, [this] { return engine_.Snapshot(); }, engine_.Now())) {
+  if (auto r = ui_.Handle(
+          request, [this] { return engine_.Snapshot(); }, engine_.Now())) {
     return *std::move(r);
   }
   if (p == kReportPathV2 || p == kReportPathV3) {
@@ -120,8 +121,8 @@ asio::awaitable<HttpResponse> HttpApi::Report(const HttpRequest& request) {
   if (request.method != "POST") co_return MethodNotAllowed(request, "POST");
   const std::string type = request.Header("content-type");
   if (!type.empty() && type.rfind("application/json", 0) != 0) {
-    co_return HttpResponse::Text(415, "content type " + type +
-                                          " is not supported; send application/json");
+    co_return HttpResponse::Text(
+        415, "content type " + type + " is not supported; send application/json");
   }
   std::string uuid = request.Header(kRunUuidHeader);
   if (uuid.empty()) uuid = request.Query(kRunUuidQuery).value_or("");
@@ -185,13 +186,14 @@ HttpResponse HttpApi::Metrics(const HttpRequest& request) {
   UptimeByCheck uptime;
   for (const CheckView& c : snap.checks) {
     CheckUptime& u = uptime[c.spec->key];
-    for (const UptimeWindow& w : kUptimeWindows) {
-      auto stats = store_.Uptime(c.spec->key, w.length, now);
-      if (stats.ok() && stats.value().uptime) u.ratio_by_window[w.name] = *stats.value().uptime;
+    const UptimeCache::Ratios& ratios = uptime_.Get(c.spec->key, now);
+    for (size_t i = 0; i < ratios.size(); ++i) {
+      if (ratios[i]) u.ratio_by_window[kUptimeWindows[i].name] = *ratios[i];
     }
     auto open = store_.OpenEvent(c.spec->key);
     u.open_downtime = open.ok() && open.value().has_value();
   }
+  uptime_.Retain(uptime);
   const ExpositionFormat format = ChooseFormat(request.Header("accept"));
   HttpResponse r;
   r.content_type = ContentTypeOf(format);

@@ -9,6 +9,7 @@
 
 #include "contract/json_writer.hpp"
 #include "engine/engine.hpp"
+#include "engine/uptime_cache.hpp"
 #include "metrics/exposition.hpp"
 #include "metrics/registry.hpp"
 #include "runner/runner.hpp"
@@ -28,6 +29,7 @@ class HttpApi {
         store_(store),
         metrics_(metrics),
         metrics_options_(std::move(metrics_options)),
+        uptime_(store, kUptimeMaxAge),
         ui_(store) {}
 
   boost::asio::awaitable<HttpResponse> Handle(HttpRequest request);
@@ -55,6 +57,9 @@ class HttpApi {
   Store& store_;
   SondeMetrics& metrics_;
   MetricsOptions metrics_options_;
+  // /metrics and /api/checks list every check's uptime; see UptimeCache for why it is reused.
+  static constexpr Duration kUptimeMaxAge = std::chrono::seconds(30);
+  UptimeCache uptime_;
   ui::UiRoutes ui_;  // the web dashboard (src/ui)
 };
 

@@ -137,10 +137,10 @@ HttpResponse HttpApi::Checks(const HttpRequest& request) {
     w.Int(s.consecutive_failures);
     w.Key("uptime");
     w.BeginObject();
-    for (const auto& win : kUptimeWindows) {
-      auto u = store_.Uptime(spec.key, win.length, now);
-      w.Key(win.name);
-      (u.ok() && u.value().uptime) ? w.Double(*u.value().uptime) : w.Null();
+    const UptimeCache::Ratios& ratios = uptime_.Get(spec.key, now);
+    for (size_t i = 0; i < ratios.size(); ++i) {
+      w.Key(kUptimeWindows[i].name);
+      ratios[i] ? w.Double(*ratios[i]) : w.Null();
     }
     w.EndObject();
     w.Key("openEvent");

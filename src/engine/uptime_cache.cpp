@@ -1,0 +1,21 @@
+#include "engine/uptime_cache.hpp"
+
+#include <functional>
+
+namespace sonde {
+
+const UptimeCache::Ratios& UptimeCache::Get(const CheckKey& key, TimePoint now) {
+  auto [it, added] = entries_.try_emplace(key);
+  Entry& e = it->second;
+  if (!added && now < e.expires) return e.ratios;
+  for (size_t i = 0; i < std::size(kUptimeWindows); ++i) {
+    auto stats = store_.Uptime(key, kUptimeWindows[i].length, now);
+    e.ratios[i] = stats.ok() ? stats.value().uptime : std::nullopt;
+  }
+  const auto spread =
+      max_age_.count() > 0 ? std::hash<std::string>{}(key.str()) % max_age_.count() : 0;
+  e.expires = now + max_age_ + Duration(spread);
+  return e.ratios;
+}
+
+}  // namespace sonde

@@ -1,0 +1,46 @@
+// Every check's uptime per window (kUptimeWindows), as /metrics and /api/checks list them,
+// reused for a while. Each check's windows cost about ten indexed queries, which these
+// endpoints ran for every check at every request: at thousands of checks that stalled the event
+// loop (and so every probe and report) for most of a second per scrape. The windows are an hour
+// and longer, so an answer up to a minute old changes nothing a user can see; one check's own
+// answer (GET /api/uptime) still asks the store.
+//
+// An entry lives `max_age` plus a per-check share of `max_age`, so that entries computed
+// together at the first request expire over time and later requests each refresh a slice.
+// Ownership: borrows the store. Thread safety: none; the event loop's only.
+#pragma once
+
+#include <array>
+#include <map>
+#include <optional>
+
+#include "store/store.hpp"
+
+namespace sonde {
+
+class UptimeCache {
+ public:
+  // One ratio per kUptimeWindows entry, in order; nullopt when nothing was observed in it (or
+  // the store could not answer).
+  using Ratios = std::array<std::optional<double>, std::size(kUptimeWindows)>;
+
+  UptimeCache(Store& store, Duration max_age) : store_(store), max_age_(max_age) {}
+
+  const Ratios& Get(const CheckKey& key, TimePoint now);
+  // Drops the entries of checks not in `keep` (removed checks).
+  template <class Keys>
+  void Retain(const Keys& keep) {
+    std::erase_if(entries_, [&](const auto& e) { return keep.count(e.first) == 0; });
+  }
+
+ private:
+  struct Entry {
+    TimePoint expires;
+    Ratios ratios;
+  };
+  Store& store_;
+  Duration max_age_;
+  std::map<CheckKey, Entry> entries_;
+};
+
+}  // namespace sonde
