@@ -190,8 +190,9 @@ HttpResponse HttpApi::Metrics(const HttpRequest& request) {
     for (size_t i = 0; i < ratios.size(); ++i) {
       if (ratios[i]) u.ratio_by_window[kUptimeWindows[i].name] = *ratios[i];
     }
-    auto open = store_.OpenEvent(c.spec->key);
-    u.open_downtime = open.ok() && open.value().has_value();
+    // The store opens a downtime event at a failed run and closes it at the next OK one, so an
+    // event is open exactly when the committed state is a failure: no query per check needed.
+    u.open_downtime = c.state.HasResult() && !c.state.ok;
   }
   uptime_.Retain(uptime);
   const ExpositionFormat format = ChooseFormat(request.Header("accept"));
