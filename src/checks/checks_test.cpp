@@ -246,16 +246,7 @@ TEST(NetworkConnectionCheck, Cases) {
   }
 }
 
-class TlsChecks : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() { pki_ = new testing::TestPki(); }
-  static void TearDownTestSuite() {
-    delete pki_;
-    pki_ = nullptr;
-  }
-  static testing::TestPki* pki_;
-};
-testing::TestPki* TlsChecks::pki_ = nullptr;
+class TlsChecks : public testing::PkiTest {};
 
 TEST_F(TlsChecks, SslExpiry) {
   struct Case {

@@ -89,6 +89,17 @@ class TestPki {
   std::string dir_;
 };
 
+// A suite sharing one TestPki: making the certificates runs openssl several times.
+class PkiTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { pki_ = new TestPki(); }
+  static void TearDownTestSuite() {
+    delete pki_;
+    pki_ = nullptr;
+  }
+  static inline TestPki* pki_ = nullptr;
+};
+
 class TlsTestServer {
  public:
   TlsTestServer(const Cert& cert, bool http) : http_(http) {

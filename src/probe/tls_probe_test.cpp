@@ -27,16 +27,7 @@ std::vector<Condition> Parse(const std::vector<std::string>& texts) {
   return out;
 }
 
-class TlsProbeTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() { pki_ = new testing::TestPki(); }
-  static void TearDownTestSuite() {
-    delete pki_;
-    pki_ = nullptr;
-  }
-  static testing::TestPki* pki_;
-};
-testing::TestPki* TlsProbeTest::pki_ = nullptr;
+class TlsProbeTest : public testing::PkiTest {};
 
 enum class Served { k3Days, k100Days, kExpired, kSelfSigned };
 
