@@ -30,8 +30,8 @@ TimePoint HeartbeatSchedule::NextDue(TimePoint after) const {
 
 double RateLimiter::TokensAt(TimePoint now) const {
   if (!last_ || now <= *last_) return tokens_;
-  const double minutes = std::chrono::duration<double, std::ratio<60>>(now - *last_).count();
-  return std::min(static_cast<double>(per_minute_), tokens_ + minutes * per_minute_);
+  const double seconds = std::chrono::duration<double>(now - *last_).count();
+  return std::min(burst_, tokens_ + seconds * per_second_);
 }
 
 bool RateLimiter::Allow(TimePoint now) {
@@ -46,7 +46,7 @@ Duration RateLimiter::RetryAfter(TimePoint now) const {
   const double missing = 1 - TokensAt(now);
   if (missing <= 0) return Duration{0};
   return std::chrono::duration_cast<Duration>(
-      std::chrono::duration<double>(std::ceil(missing * 60.0 / per_minute_ * 1000) / 1000));
+      std::chrono::duration<double>(std::ceil(missing / per_second_ * 1000) / 1000));
 }
 
 }  // namespace sonde

@@ -33,12 +33,17 @@ class HeartbeatSchedule {
   TimeZone zone_;
 };
 
-// A token bucket: holds up to `per_minute` tokens and refills at `per_minute` a minute, so a
-// job may send a burst of that many reports and then one every 60s/per_minute.
+// A token bucket: holds up to `burst` tokens and refills at a steady rate, so a caller may send
+// a burst of that many and then one every 1/rate. Heartbeat checks use it per check (reports a
+// minute); the Kubernetes client uses it for its QPS/burst limit.
 class RateLimiter {
  public:
-  // REQUIRES: per_minute >= 1. Starts full.
-  explicit RateLimiter(int64_t per_minute) : per_minute_(per_minute), tokens_(per_minute) {}
+  // REQUIRES: per_minute >= 1. Starts full: a burst of per_minute, then per_minute a minute.
+  explicit RateLimiter(int64_t per_minute)
+      : RateLimiter(static_cast<double>(per_minute) / 60.0, per_minute) {}
+  // REQUIRES: per_second > 0, burst >= 1. Starts full: a burst of `burst`, then per_second.
+  RateLimiter(double per_second, int64_t burst)
+      : per_second_(per_second), burst_(static_cast<double>(burst)), tokens_(burst_) {}
   // Takes a token if there is one at `now`; false when over the limit.
   bool Allow(TimePoint now);
   // How long from `now` until Allow would succeed (0 if it would now).
@@ -46,7 +51,8 @@ class RateLimiter {
 
  private:
   double TokensAt(TimePoint now) const;
-  int64_t per_minute_;
+  double per_second_;
+  double burst_;
   double tokens_;
   std::optional<TimePoint> last_;
 };
