@@ -147,7 +147,7 @@ void Engine::ForgetCheck(const CheckKey& key) {
 
 void Engine::Pump() {
   const TimePoint now = last_pump_ = clock_.Now();
-  if (scheduling_) {
+  if (scheduling_ && leading_) {
     const auto due = scheduler_.TakeDue(now);
     for (const DueCheck& d : due) {
       if (metrics_) metrics_->SchedulerLateness(now - d.due);
@@ -161,7 +161,7 @@ void Engine::Pump() {
 void Engine::ArmWake() {
   const TimePoint now = clock_.Now();
   TimePoint when = now + kMaxTick;  // ticks at least every second: /healthz watches it
-  if (auto due = scheduler_.NextDue(); due && scheduler_.free_slots() > 0) {
+  if (auto due = scheduler_.NextDue(); due && scheduler_.free_slots() > 0 && leading_) {
     when = std::min(when, *due);
   }
   wake_.expires_after(Until(when, now));
@@ -207,7 +207,7 @@ std::optional<TimePoint> Engine::NextRunOf(const CheckKey& key) const {
 bool Engine::Healthy() const {
   const TimePoint now = clock_.Now();
   if (now - last_pump_ > kStallAfter) return false;
-  if (!scheduling_ || scheduler_.free_slots() == 0) return true;
+  if (!scheduling_ || !leading_ || scheduler_.free_slots() == 0) return true;
   const auto due = scheduler_.NextDue();
   return !due || now - *due <= kStallAfter;
 }

@@ -109,6 +109,17 @@ class Engine {
 
   // Stops starting runs. Runs in flight may still report and finish.
   void StopScheduling();
+
+  // Operator mode (engine_leading.cpp): only the leader starts runs. A follower keeps its
+  // checks, shows the states the leader writes (ObserveStates) and stays healthy.
+  // SetLeading(true) takes over: states afresh from the store, runs a former leader left in
+  // flight closed as interrupted (their pods stopped), and every check rescheduled from its
+  // last start, so a leader change neither re-runs everything nor skips a run.
+  // SetLeading(false) stops starting runs and terminates the runs in flight.
+  void SetLeading(bool leading);
+  bool leading() const { return leading_; }
+  // A follower's view of the leader's writes; ignored for checks with a run in flight here.
+  void ObserveStates(std::map<CheckKey, CheckState> states);
   // Terminates what is still running; their runs end as interrupted.
   void InterruptAll();
 
@@ -185,6 +196,7 @@ class Engine {
   Scheduler scheduler_;
   boost::asio::steady_timer wake_;
   bool scheduling_ = true;
+  bool leading_ = true;  // false: a follower in operator mode
   TimePoint last_pump_;
 
   std::map<CheckKey, std::shared_ptr<const CheckSpec>> checks_;

@@ -140,7 +140,7 @@ void Engine::ArmHeartbeat(const CheckKey& key) {
 
 void Engine::OnHeartbeatTimer(const CheckKey& key) {
   auto it = heartbeats_.find(key);
-  if (it == heartbeats_.end() || !scheduling_) return;
+  if (it == heartbeats_.end() || !scheduling_ || !leading_) return;
   HeartbeatEntry& e = it->second;
   const CheckSpec& spec = *checks_.at(key);
   const TimePoint now = clock_.Now();

@@ -489,3 +489,61 @@ TEST(DescribeExitWithoutReport, NamesTheCause) {
 
 }  // namespace
 }  // namespace sonde
+
+namespace sonde {
+namespace {
+
+// Operator mode: a follower starts nothing and shows what the leader writes; when it takes
+// over, it closes the run the old leader left in flight and resumes each check's schedule
+// from its last start, so nothing runs twice and nothing re-runs at once.
+TEST(EngineLeading, FollowerStartsNothingAndTakesOverFromTheStore) {
+  boost::asio::io_context io;
+  ManualClock clock(FromUnixSeconds(1'700'000'000));
+  MemoryStore store;
+  FakeRunner runner;
+  Engine engine(io.get_executor(), clock, runner, store, EngineOptions{});
+  auto poll = [&] {
+    io.restart();
+    for (int i = 0; i < 10; ++i) io.poll();
+  };
+  engine.SetLeading(false);
+  EXPECT_FALSE(engine.leading());
+  engine.ApplyChecks({Check("a"), Check("b")}, {});
+  poll();
+  EXPECT_TRUE(runner.started.empty()) << "a follower starts no run";
+  EXPECT_TRUE(engine.Healthy());
+
+  // The leader's writes, as the follower's store sees them.
+  CheckState a;
+  a.run_uuid = a.current_uuid = "11111111-2222-4333-8444-555555555555";
+  a.last_run_start = clock.Now() - minutes(1);  // in flight on the old leader
+  CheckState b;
+  b.ok = true;
+  b.last_run = b.last_run_start = clock.Now() - minutes(2);
+  ASSERT_TRUE(store.SaveState({"default", "a"}, a).ok());
+  ASSERT_TRUE(store.SaveState({"default", "b"}, b).ok());
+  engine.ObserveStates(store.LoadStates());
+  EXPECT_TRUE(engine.Snapshot().checks.at(1).state.ok);
+
+  engine.SetLeading(true);
+  poll();
+  EXPECT_EQ(runner.leftovers, std::vector<std::string>{a.current_uuid});
+  EXPECT_TRUE(runner.started.empty()) << "neither check is due yet";
+  const auto snap = engine.Snapshot();
+  EXPECT_FALSE(snap.checks.at(0).state.ok);
+  EXPECT_TRUE(snap.checks.at(0).state.current_uuid.empty());
+  EXPECT_EQ(snap.checks.at(0).next_run, a.last_run_start.value() + minutes(10));
+  EXPECT_EQ(snap.checks.at(1).next_run, b.last_run_start.value() + minutes(10));
+
+  clock.Advance(minutes(9));
+  engine.ApplyChecks({Check("a"), Check("b")}, {});  // any call that runs the schedule
+  poll();
+  ASSERT_EQ(runner.started.size(), 2u);
+
+  engine.SetLeading(false);  // a lost lease ends the runs this replica started
+  poll();
+  EXPECT_EQ(runner.terminated.size(), 2u);
+}
+
+}  // namespace
+}  // namespace sonde
