@@ -12,6 +12,7 @@
 #include <fstream>
 
 #include "cli/check_files.hpp"
+#include "cli/serve_internal.hpp"
 #include "config/check_loader.hpp"
 #include "core/clock.hpp"
 #include "engine/engine.hpp"
@@ -23,7 +24,6 @@
 #include "store/sqlite_store.hpp"
 
 namespace sonde {
-namespace {
 
 namespace asio = boost::asio;
 
@@ -59,6 +59,8 @@ Status WriteReadyFile(const std::string& path, const std::string& url) {
   if (ec) return Status::Error("cannot rename " + tmp + ": " + ec.message());
   return Status::Ok();
 }
+
+namespace {
 
 // Owns the concrete pieces for one daemon lifetime, all on one io_context thread.
 class Daemon {
@@ -217,6 +219,7 @@ class Daemon {
 
 int RunDaemon(const ServeSettings& settings) {
   std::signal(SIGPIPE, SIG_IGN);  // a checker or client closing early is a value, not a crash
+  if (settings.kube.enabled) return RunKubeDaemon(settings);
   Daemon daemon(settings);
   return daemon.Run();
 }

@@ -11,6 +11,23 @@
 
 namespace sonde {
 
+// Operator mode (`--kube`): checks are custom resources, runs are pods, state is in the cluster.
+struct KubeSettings {
+  bool enabled = false;
+  std::string kubeconfig;               // "": $KUBECONFIG, in-cluster, ~/.kube/config
+  std::string context;                  // "": the kubeconfig's current context
+  std::vector<std::string> namespaces;  // watched for checks and pods; empty: all
+  std::string lease_name = "kuberhealthy-controller";
+  std::string lease_namespace;  // "": $POD_NAMESPACE, else the configuration's namespace
+  Duration lease_duration = std::chrono::seconds(15);
+  Duration renew_deadline = std::chrono::seconds(10);
+  Duration retry_period = std::chrono::seconds(2);
+  double qps = 50;     // client-side API rate limit (Kuberhealthy #1534)
+  size_t burst = 100;
+  std::string identity;       // "": $POD_NAME, else the instance name
+  std::string advertise_url;  // where followers forward reports to this replica; "": derived
+};
+
 // Effective daemon settings after merging flags, environment, config file and defaults.
 struct ServeSettings {
   std::string listen = "127.0.0.1:8080";
@@ -28,6 +45,7 @@ struct ServeSettings {
   std::map<std::string, std::string> state_metadata;
   MetricsOptions metrics;  // how /metrics labels its series (Kuberhealthy's exporter options)
   std::string ready_file;  // written with the base URL once serving (for scripts and tests)
+  KubeSettings kube;
 };
 
 // Runs until SIGTERM/SIGINT. Returns the process exit code: 0 after a clean shutdown,

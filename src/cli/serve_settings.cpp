@@ -123,6 +123,40 @@ Status ApplyMetricsFlags(const ServeFlags& f, MetricsOptions& m) {
   return st;
 }
 
+Status ApplyKubeFlags(const ServeFlags& f, KubeSettings& k) {
+  k.enabled = f.kube;
+  const auto set = [](const std::string& v, std::string& to) {
+    if (!v.empty()) to = v;
+  };
+  set(f.kubeconfig, k.kubeconfig);
+  set(f.kube_context, k.context);
+  set(f.lease_name, k.lease_name);
+  set(f.lease_namespace, k.lease_namespace);
+  set(f.identity, k.identity);
+  set(f.advertise_url, k.advertise_url);
+  if (!f.namespaces.empty()) k.namespaces = f.namespaces;
+  Status st = Status::Ok();
+  const auto chain = [&st](Status next) {
+    if (st.ok()) st = std::move(next);
+  };
+  if (!f.lease_duration.empty()) {
+    chain(ParseDurationFlag("--lease-duration", f.lease_duration, k.lease_duration));
+  }
+  if (!f.renew_deadline.empty()) {
+    chain(ParseDurationFlag("--renew-deadline", f.renew_deadline, k.renew_deadline));
+  }
+  if (!f.retry_period.empty()) {
+    chain(ParseDurationFlag("--retry-period", f.retry_period, k.retry_period));
+  }
+  if (!f.kube_burst.empty()) chain(ParseCount("--kube-burst", f.kube_burst, k.burst));
+  if (!f.kube_qps.empty()) {
+    size_t qps = 0;
+    chain(ParseCount("--kube-qps", f.kube_qps, qps));
+    k.qps = static_cast<double>(qps);
+  }
+  return st;
+}
+
 Status ApplyFlags(const ServeFlags& f, ServeSettings& s) {
   const auto set = [](const std::string& v, std::string& to) {
     if (!v.empty()) to = v;
@@ -155,10 +189,54 @@ Status ApplyFlags(const ServeFlags& f, ServeSettings& s) {
     chain(ParseDurationFlag("--shutdown-timeout", f.shutdown_timeout, s.shutdown_timeout));
   }
   chain(ApplyMetricsFlags(f, s.metrics));
+  chain(ApplyKubeFlags(f, s.kube));
   return st;
 }
 
 }  // namespace
+
+void AddKubeFlags(CLI::App& serve, ServeFlags& f) {
+  const char* group = "Operator mode";
+  serve.add_flag("--kube", f.kube, "Run as a Kubernetes operator (checks are custom resources)")
+      ->envname("SONDE_KUBE")
+      ->group(group);
+  serve.add_option("--kubeconfig", f.kubeconfig, "kubeconfig [$KUBECONFIG, in-cluster]")
+      ->group(group);
+  serve.add_option("--kube-context", f.kube_context, "kubeconfig context [current]")
+      ->group(group);
+  serve.add_option("--namespaces", f.namespaces, "Namespaces to watch [all]")
+      ->envname("SONDE_NAMESPACES")
+      ->delimiter(',')
+      ->group(group);
+  serve.add_option("--lease-name", f.lease_name, "Leader-election Lease [kuberhealthy-controller]")
+      ->envname("SONDE_LEASE_NAME")
+      ->group(group);
+  serve.add_option("--lease-namespace", f.lease_namespace, "Lease namespace [$POD_NAMESPACE]")
+      ->envname("SONDE_LEASE_NAMESPACE")
+      ->group(group);
+  serve.add_option("--lease-duration", f.lease_duration, "Lease duration [15s]")
+      ->envname("SONDE_LEASE_DURATION")
+      ->group(group);
+  serve.add_option("--renew-deadline", f.renew_deadline, "Leader gives up after [10s]")
+      ->envname("SONDE_RENEW_DEADLINE")
+      ->group(group);
+  serve.add_option("--retry-period", f.retry_period, "Between lease tries [2s]")
+      ->envname("SONDE_RETRY_PERIOD")
+      ->group(group);
+  serve.add_option("--kube-qps", f.kube_qps, "API requests per second [50]")
+      ->envname("SONDE_KUBE_QPS")
+      ->group(group);
+  serve.add_option("--kube-burst", f.kube_burst, "API request burst [100]")
+      ->envname("SONDE_KUBE_BURST")
+      ->group(group);
+  serve.add_option("--identity", f.identity, "This replica in the Lease [$POD_NAME]")
+      ->envname("POD_NAME")
+      ->group(group);
+  serve.add_option("--advertise-url", f.advertise_url,
+                   "Where followers forward reports to this replica [http://$POD_IP:port]")
+      ->envname("SONDE_ADVERTISE_URL")
+      ->group(group);
+}
 
 void AddServeFlags(CLI::App& serve, ServeFlags& f) {
   serve.add_option("--config", f.config, "Daemon config file (YAML)")->envname("SONDE_CONFIG");
@@ -206,6 +284,7 @@ void AddServeFlags(CLI::App& serve, ServeFlags& f) {
   serve.add_option("--metrics-label-value-max-length", f.metrics_label_value_max_length,
                    "Cut extra label values to this many bytes; 0 = unlimited [256]")
       ->envname("SONDE_METRICS_LABEL_VALUE_MAX_LENGTH");
+  AddKubeFlags(serve, f);
 }
 
 Result<ServeSettings> ResolveServeSettings(const ServeFlags& flags) {

@@ -22,6 +22,11 @@ struct ServeFlags {
   std::string metrics_suppress_error_label, metrics_error_label_max_length;
   std::string metrics_label_value_max_length;
   std::vector<std::string> metrics_label_allowlist, metrics_label_denylist;  // "*" = every label
+  // Operator mode (KubeSettings).
+  bool kube = false;
+  std::string kubeconfig, kube_context, lease_name, lease_namespace, lease_duration;
+  std::string renew_deadline, retry_period, kube_qps, kube_burst, identity, advertise_url;
+  std::vector<std::string> namespaces;
 };
 
 void AddServeFlags(CLI::App& serve, ServeFlags& flags);

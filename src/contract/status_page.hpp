@@ -31,6 +31,7 @@ struct StatusSnapshot {
   std::vector<CheckView> checks;                // any order; rendering sorts by key
   std::vector<std::string> load_errors;         // check files that failed to load
   std::string instance;                         // this daemon's name (CurrentMaster)
+  bool leader = true;  // operator mode: this replica leads (kuberhealthy_controller_leader)
   std::map<std::string, std::string> metadata;  // config stateMetadata
 };
 

@@ -187,6 +187,7 @@ RunNowResult Engine::RunNow(const CheckKey& key) {
 StatusSnapshot Engine::Snapshot() const {
   StatusSnapshot snap;
   snap.instance = options_.instance_name;
+  snap.leader = leading_;
   snap.metadata = options_.metadata;
   snap.load_errors = load_errors_;
   snap.checks.reserve(checks_.size());

@@ -6,6 +6,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "contract/report.hpp"
+#include "server/http_forward.hpp"
 #include "ui/negotiation.hpp"
 
 namespace sonde {
@@ -52,9 +53,31 @@ std::string_view RouteOf(std::string_view path) {
   return "other";
 }
 
+// Requests only the leader's engine can answer: it runs the checks.
+static bool LeaderOnly(const HttpRequest& request) {
+  return request.path == kReportPathV2 || request.path == kReportPathV3 ||
+         request.path == "/api/run" || request.path == kRotateHeartbeatPath ||
+         request.path.rfind(kHeartbeatPrefix, 0) == 0;
+}
+
+asio::awaitable<HttpResponse> HttpApi::ToLeader(const HttpRequest& request) {
+  const std::string leader = leader_url_();
+  if (leader.empty()) {
+    co_return HttpResponse::Text(503, "no leader is elected yet; retry shortly");
+  }
+  auto answer = co_await ForwardRequest(leader, request, kForwardTimeout);
+  if (!answer.ok()) {
+    co_return HttpResponse::Text(503, "this replica does not lead, and the leader did not answer: " +
+                                          answer.error());
+  }
+  co_return std::move(answer).value();
+}
+
 asio::awaitable<HttpResponse> HttpApi::Handle(HttpRequest request) {
   HttpResponse response;
-  if (request.path == kReportPathV2 || request.path == kReportPathV3) {
+  if (leader_url_ && !engine_.leading() && LeaderOnly(request)) {
+    response = co_await ToLeader(request);
+  } else if (request.path == kReportPathV2 || request.path == kReportPathV3) {
     response = co_await Report(request);
     // A stable reason category for 400s; other statuses speak for themselves.
     std::string_view reason;

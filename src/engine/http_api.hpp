@@ -6,6 +6,7 @@
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
+#include <functional>
 
 #include "contract/json_writer.hpp"
 #include "engine/engine.hpp"
@@ -33,11 +34,17 @@ class HttpApi {
         ui_(store) {}
 
   boost::asio::awaitable<HttpResponse> Handle(HttpRequest request);
+  // Operator mode: while the engine does not lead, reports, heartbeats and /api/run go to the
+  // leader at the base URL this returns ("" while none is known: 503, retry).
+  void ForwardToLeader(std::function<std::string()> leader_url) {
+    leader_url_ = std::move(leader_url);
+  }
   // Every endpoint but the report paths, which must wait for the store.
   HttpResponse HandleNow(const HttpRequest& request);
 
  private:
   boost::asio::awaitable<HttpResponse> Report(const HttpRequest& request);
+  boost::asio::awaitable<HttpResponse> ToLeader(const HttpRequest& request);
   HttpResponse StatusPage(const HttpRequest& request, bool v3);
   HttpResponse RunNow(const HttpRequest& request);
   HttpResponse Logs(const HttpRequest& request);
@@ -61,6 +68,9 @@ class HttpApi {
   static constexpr Duration kUptimeMaxAge = std::chrono::seconds(30);
   UptimeCache uptime_;
   ui::UiRoutes ui_;  // the web dashboard (src/ui)
+  std::function<std::string()> leader_url_;
+  // A checker's report waits for the leader's durable commit, which takes milliseconds.
+  static constexpr Duration kForwardTimeout = std::chrono::seconds(10);
 };
 
 // Shared by the handlers: 405 naming the allowed method, and the check named by the

@@ -208,7 +208,8 @@ std::vector<Family> KuberhealthyFamilies(const StatusSnapshot& snap,
   AddStatusFamilies(out, labelled, opts, /*jobs=*/true);
   // A standalone daemon is always its own leader.
   out.push_back(Gauge1("kuberhealthy_controller_leader",
-                       "Shows whether this controller instance is the elected leader", {}, 1));
+                       "Shows whether this controller instance is the elected leader", {},
+                       snap.leader ? 1 : 0));
   out.push_back(Gauge1("kuberhealthy_scheduler_loop_duration_seconds",
                        "Shows the duration of the last scheduling loop", {},
                        Seconds(own.last_loop_duration())));

@@ -1,0 +1,42 @@
+// Test support: a stand-in for the kubelet, since the test API server has no nodes. It watches
+// pods through the real API server, runs each container's command as a local process with
+// the pod's environment (downward-API values filled in), and patches the pod's status through
+// its phases (Pending -> Running -> Succeeded/Failed, container statuses with exit codes), so
+// an end-to-end run is what a cluster does. Deleting a pod kills its processes.
+// An image that contains "invalid" does not "pull": the pod stays Pending with an
+// ErrImagePull waiting state, as a kubelet reports a bad image.
+//
+// Thread safety: runs on its own thread; the public methods may be called from any thread.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "kube/kube_config.hpp"
+
+namespace sonde::testing {
+
+struct KubeletOptions {
+  kube::ClusterConfig cluster;   // an identity allowed to watch pods and patch pods/status
+  std::string label_selector;    // which pods to run; "" for all
+  std::string pod_ip = "127.0.0.1";
+};
+
+class KubeletStandin {
+ public:
+  explicit KubeletStandin(KubeletOptions options);
+  ~KubeletStandin();  // kills what is still running
+  KubeletStandin(const KubeletStandin&) = delete;
+  KubeletStandin& operator=(const KubeletStandin&) = delete;
+
+  uint64_t pods_started() const;   // pods whose containers were started
+  uint64_t pods_finished() const;  // pods patched to Succeeded or Failed
+  size_t running() const;          // pods with processes alive now
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace sonde::testing
