@@ -25,8 +25,8 @@ constexpr std::array<std::string_view, 7> kKhCheckKeys = {
 constexpr std::array<std::string_view, 7> kKhJobKeys = {
     "timeout", "podSpec", "extraAnnotations", "extraLabels", "phase", "probe", "heartbeat"};
 constexpr std::array<std::string_view, 8> kHealthCheckKeys = {
-    "singleRunOnly", "runInterval", "timeout", "podSpec", "extraAnnotations", "extraLabels",
-    "probe",         "heartbeat"};
+    "singleRunOnly",    "runInterval", "timeout", "podSpec",
+    "extraAnnotations", "extraLabels", "probe",   "heartbeat"};
 
 std::optional<CheckKind> KindOf(std::string_view api, std::string_view kind) {
   if (api == kApiV1 && kind == "KuberhealthyCheck") return CheckKind::kKhCheck;

@@ -76,36 +76,63 @@ TEST_P(ReadCheckResourceTest, ReadsAsKuberhealthyDoes) {
 INSTANTIATE_TEST_SUITE_P(
     Cases, ReadCheckResourceTest,
     ::testing::Values(
-        Case{"V2Defaults", V2("KuberhealthyCheck", V2Spec(R"("runInterval":"","timeout":"",)")),
-             "", minutes(10), minutes(5),
+        Case{"V2Defaults",
+             V2("KuberhealthyCheck", V2Spec(R"("runInterval":"","timeout":"",)")),
+             "",
+             minutes(10),
+             minutes(5),
              {"spec.runInterval: is empty; using 10m as Kuberhealthy does"}},
-        Case{"V2AbsentRunInterval", V2("KuberhealthyCheck", V2Spec("")), "", minutes(10),
-             minutes(5), {}},
+        Case{"V2AbsentRunInterval",
+             V2("KuberhealthyCheck", V2Spec("")),
+             "",
+             minutes(10),
+             minutes(5),
+             {}},
         Case{"V2BadRunInterval",
-             V2("KuberhealthyCheck", V2Spec(R"("runInterval":"5x","timeout":"1m",)")), "",
-             minutes(10), minutes(1),
+             V2("KuberhealthyCheck", V2Spec(R"("runInterval":"5x","timeout":"1m",)")),
+             "",
+             minutes(10),
+             minutes(1),
              {"spec.runInterval: invalid duration \"5x\": unknown unit \"x\" (use ns, us, ms, s, "
               "m or h); using 10m as Kuberhealthy does"}},
         Case{"V2ZeroRunIntervalBadTimeout",
-             V2("KuberhealthyCheck", V2Spec(R"("runInterval":"0s","timeout":7,)")), "",
-             minutes(10), minutes(5),
+             V2("KuberhealthyCheck", V2Spec(R"("runInterval":"0s","timeout":7,)")),
+             "",
+             minutes(10),
+             minutes(5),
              {"spec.runInterval: must be greater than zero, found \"0s\"; using 10m as "
               "Kuberhealthy does",
               "spec.timeout: must be a duration string such as \"10m\", found 7; using 5m as "
               "Kuberhealthy does"}},
         Case{"V2UnknownFieldIgnored",
-             V2("KuberhealthyCheck", V2Spec(R"("runInterval":"1m","podLabels":{"a":"b"},)")), "",
-             minutes(1), minutes(5),
+             V2("KuberhealthyCheck", V2Spec(R"("runInterval":"1m","podLabels":{"a":"b"},)")),
+             "",
+             minutes(1),
+             minutes(5),
              {"spec.podLabels: ignored: KuberhealthyCheck has no such field"}},
         Case{"JobPhaseAndNoInterval",
-             V2("KuberhealthyJob", V2Spec(R"("runInterval":"1m","phase":"Completed",)")), "",
-             minutes(10), minutes(5),
-             {"spec.runInterval: ignored: KuberhealthyJob runs once"}, true, "Completed"},
+             V2("KuberhealthyJob", V2Spec(R"("runInterval":"1m","phase":"Completed",)")),
+             "",
+             minutes(10),
+             minutes(5),
+             {"spec.runInterval: ignored: KuberhealthyJob runs once"},
+             true,
+             "Completed"},
         Case{"V3Defaults", V3(V3Spec("")), "", minutes(10), seconds(30), {}},
-        Case{"V3EmptyIntervalIsNoWarning", V3(V3Spec(R"("runInterval":"","singleRunOnly":true,)")),
-             "", minutes(10), seconds(30), {}, true},
-        Case{"V3BadTimeout", V3(V3Spec(R"("timeout":"soon",)")), "", minutes(10), seconds(30),
-             {"spec.timeout: invalid duration \"soon\": expected a number; using 30s as Kuberhealthy "
+        Case{"V3EmptyIntervalIsNoWarning",
+             V3(V3Spec(R"("runInterval":"","singleRunOnly":true,)")),
+             "",
+             minutes(10),
+             seconds(30),
+             {},
+             true},
+        Case{"V3BadTimeout",
+             V3(V3Spec(R"("timeout":"soon",)")),
+             "",
+             minutes(10),
+             seconds(30),
+             {"spec.timeout: invalid duration \"soon\": expected a number; using 30s as "
+              "Kuberhealthy "
               "does"}},
         Case{"MissingImage",
              V2("KuberhealthyCheck",
@@ -203,8 +230,7 @@ TEST(ReadCheckResource, SondeExtensions) {
   ASSERT_TRUE(heartbeat.value().spec.heartbeat.has_value());
   EXPECT_EQ(heartbeat.value().spec.heartbeat->grace, std::chrono::hours(1));
 
-  const auto bad = ReadCheckResource(
-      Obj(V2("KuberhealthyJob", R"({"heartbeat":{"grace":"1h"}})")));
+  const auto bad = ReadCheckResource(Obj(V2("KuberhealthyJob", R"({"heartbeat":{"grace":"1h"}})")));
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.error().find("khjobs/ns/c: spec.heartbeat: is not allowed in a KuberhealthyJob"),
             std::string::npos)

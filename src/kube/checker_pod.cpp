@@ -15,7 +15,7 @@ using internal::ToObject;
 
 constexpr size_t kMaxLabel = 63;  // DNS-1123 label; also a label value's limit
 constexpr std::array<std::string_view, 4> kKhEnv = {"KH_REPORTING_URL", "KH_RUN_UUID",
-                                                     "KH_CHECK_RUN_DEADLINE", "KH_POD_NAMESPACE"};
+                                                    "KH_CHECK_RUN_DEADLINE", "KH_POD_NAMESPACE"};
 
 bool IsV3(const CheckSpec& spec) { return spec.kind == CheckKind::kHealthCheck; }
 

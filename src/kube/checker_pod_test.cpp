@@ -54,8 +54,8 @@ TEST(BuildCheckerPod, V2JobGolden) {
 
 TEST(BuildCheckerPod, V3HealthCheckGolden) {
   PodRun run = SampleRun();
-  run.reporting_url = "http://kuberhealthy.kuberhealthy.svc.cluster.local/check?kh-run-uuid=" +
-                      run.run_uuid;
+  run.reporting_url =
+      "http://kuberhealthy.kuberhealthy.svc.cluster.local/check?kh-run-uuid=" + run.run_uuid;
   ExpectGolden("healthcheck.pod.golden.json", Build(FromFixture("healthcheck.json"), run));
 }
 

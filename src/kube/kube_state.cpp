@@ -71,9 +71,9 @@ Status ReadSondeState(const std::string& text, CheckState& s) {
   if (ec || !v.is_object()) return Status::Error("not a JSON object");
   const json::object& o = v.get_object();
   s.current_uuid = StringAt(o, "currentUUID");
-  for (auto [key, field] : {std::pair{"lastRunStart", &s.last_run_start},
-                            std::pair{"lastOK", &s.last_ok},
-                            std::pair{"lastFailure", &s.last_failure}}) {
+  for (auto [key, field] :
+       {std::pair{"lastRunStart", &s.last_run_start}, std::pair{"lastOK", &s.last_ok},
+        std::pair{"lastFailure", &s.last_failure}}) {
     auto t = ReadTime(o, key);
     if (!t.ok()) return Status::Error(std::string(key) + ": " + t.error());
     *field = t.value();
@@ -106,13 +106,13 @@ json::object KhStateObject(const CheckKey& key, const CheckState& state,
   json::object meta{{"name", KhStateName(key.name)}, {"namespace", key.ns}};
   if (!resource_version.empty()) meta["resourceVersion"] = resource_version;
   meta["annotations"] = json::object{{kSondeStateAnnotation, SondeStateJson(state)}};
-  json::object spec{{"OK", state.ok},
-                    {"Errors", StringArray(state.errors)},
-                    {"RunDuration", state.run_duration == Duration{0}
-                                        ? std::string()
-                                        : FormatGoDuration(state.run_duration)},
-                    {"Namespace", key.ns},
-                    {"Node", state.node}};
+  json::object spec{
+      {"OK", state.ok},
+      {"Errors", StringArray(state.errors)},
+      {"RunDuration",
+       state.run_duration == Duration{0} ? std::string() : FormatGoDuration(state.run_duration)},
+      {"Namespace", key.ns},
+      {"Node", state.node}};
   if (state.last_run) spec["LastRun"] = internal::FormatKubeTime(*state.last_run);
   spec["AuthoritativePod"] = state.authoritative_pod;
   spec["uuid"] = state.run_uuid;

@@ -103,15 +103,16 @@ INSTANTIATE_TEST_SUITE_P(
                  R"("Node":"n1","LastRun":"2024-01-02T03:04:05.123456789+01:00",)"
                  R"("AuthoritativePod":"kuberhealthy-0","uuid":"u1"})",
                  "", "",
-                 KuberhealthyWritten(false, FromUnixSeconds(1704164645 - 3600) +
-                                                nanoseconds(123456789))},
+                 KuberhealthyWritten(false,
+                                     FromUnixSeconds(1704164645 - 3600) + nanoseconds(123456789))},
         ReadCase{"PreCreatedNoLastRun",
                  R"({"OK":true,"Errors":null,"RunDuration":"","Namespace":"ns","Node":"",)"
                  R"("AuthoritativePod":"","uuid":""})",
                  "", "", CheckState{.ok = true}},
-        ReadCase{"BadLastRun", R"({"OK":true,"LastRun":"yesterday"})", "",
-                 "khstates/ns/gear: spec.LastRun: invalid time \"yesterday\": expected RFC 3339, e.g. "
-                 "2026-01-02T15:04:05Z"},
+        ReadCase{
+            "BadLastRun", R"({"OK":true,"LastRun":"yesterday"})", "",
+            "khstates/ns/gear: spec.LastRun: invalid time \"yesterday\": expected RFC 3339, e.g. "
+            "2026-01-02T15:04:05Z"},
         ReadCase{"BadRunDuration", R"({"OK":true,"RunDuration":"fast"})", "",
                  "khstates/ns/gear: spec.RunDuration: invalid duration \"fast\": expected a "
                  "number"},

@@ -81,8 +81,8 @@ Result<LeaseRecord> ReadLease(const json::object& lease) {
   r.holder = StringAt(*spec, "holderIdentity");
   r.lease_duration_seconds = IntAt(*spec, "leaseDurationSeconds").value_or(0);
   r.lease_transitions = IntAt(*spec, "leaseTransitions").value_or(0);
-  for (auto [key, field] : {std::pair{"acquireTime", &r.acquire_time},
-                            std::pair{"renewTime", &r.renew_time}}) {
+  for (auto [key, field] :
+       {std::pair{"acquireTime", &r.acquire_time}, std::pair{"renewTime", &r.renew_time}}) {
     auto t = ReadTime(*spec, key);
     if (!t.ok()) {
       return Result<LeaseRecord>::Error(ref + ": spec." + std::string(key) + ": " + t.error());
@@ -108,8 +108,9 @@ LeaseDecision DecideLease(const LeaseObservation& observed, const std::string& i
   }
   const LeaseRecord& r = *observed.record;
   // The holder's own duration counts, as in client-go: replicas may be configured differently.
-  const Duration held = r.lease_duration_seconds > 0 ? std::chrono::seconds(r.lease_duration_seconds)
-                                                     : opts.lease_duration;
+  const Duration held = r.lease_duration_seconds > 0
+                            ? std::chrono::seconds(r.lease_duration_seconds)
+                            : opts.lease_duration;
   if (!r.holder.empty() && r.holder != identity && observed.at + held > now) {
     d.action = LeaseAction::kWait;
     d.holder = r.holder;
@@ -123,8 +124,8 @@ LeaseDecision DecideLease(const LeaseObservation& observed, const std::string& i
     return d;
   }
   d.action = LeaseAction::kTakeOver;
-  d.object = LeaseObject({identity, mine, now, now, r.lease_transitions + 1}, r.resource_version,
-                         opts);
+  d.object =
+      LeaseObject({identity, mine, now, now, r.lease_transitions + 1}, r.resource_version, opts);
   return d;
 }
 

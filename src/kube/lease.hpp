@@ -63,8 +63,8 @@ struct LeaseDecision {
   LeaseAction action = LeaseAction::kWait;
   // kCreate, kRenew, kTakeOver: the Lease to write; this replica leads once the write succeeds.
   boost::json::object object;
-  std::string holder;          // kWait: who holds the lease
-  TimePoint expires_at{};      // kWait: when it expires unless renewed (observation + duration)
+  std::string holder;      // kWait: who holds the lease
+  TimePoint expires_at{};  // kWait: when it expires unless renewed (observation + duration)
 };
 
 // One try. `observed`: what Observe returned for the record just read (record unset: there is no

@@ -16,7 +16,7 @@ using internal::StringAt;
 
 // Waiting reasons the kubelet retries for ever without a change to the pod or the cluster.
 constexpr std::array<std::string_view, 6> kStuckReasons = {
-    "ErrImagePull",     "ImagePullBackOff",           "InvalidImageName",
+    "ErrImagePull",      "ImagePullBackOff",           "InvalidImageName",
     "ErrImageNeverPull", "CreateContainerConfigError", "CreateContainerError"};
 
 std::optional<PodPhase> ParsePhase(std::string_view s) {
@@ -114,8 +114,8 @@ Result<PodStatus> ReadPodStatus(const json::object& pod) {
   const std::string phase = StringAt(*status, "phase");
   const std::optional<PodPhase> parsed = ParsePhase(phase);
   if (!parsed) {
-    return Result<PodStatus>::Error("pod " + out.name + ": status.phase: unknown phase \"" +
-                                    phase + "\"");
+    return Result<PodStatus>::Error("pod " + out.name + ": status.phase: unknown phase \"" + phase +
+                                    "\"");
   }
   out.phase = *parsed;
   out.reason = StringAt(*status, "reason");

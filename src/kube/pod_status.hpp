@@ -31,13 +31,13 @@ struct ContainerStatus {
 };
 
 struct PodStatus {
-  std::string name;       // metadata.name
-  std::string run_uuid;   // the run label (kuberhealthy-run-id or kh-run-uuid); "" when absent
+  std::string name;      // metadata.name
+  std::string run_uuid;  // the run label (kuberhealthy-run-id or kh-run-uuid); "" when absent
   PodPhase phase = PodPhase::kPending;
-  std::string reason;     // pod-level, e.g. "Evicted"
-  std::string message;    // pod-level
-  std::string node;       // spec.nodeName; "" until scheduled
-  bool deleting = false;  // metadata.deletionTimestamp is set
+  std::string reason;                       // pod-level, e.g. "Evicted"
+  std::string message;                      // pod-level
+  std::string node;                         // spec.nodeName; "" until scheduled
+  bool deleting = false;                    // metadata.deletionTimestamp is set
   std::vector<ContainerStatus> containers;  // init containers first, each list in status order
 
   bool Finished() const { return phase == PodPhase::kSucceeded || phase == PodPhase::kFailed; }

@@ -41,8 +41,8 @@ class PodStatusTest : public ::testing::TestWithParam<Case> {};
 
 bool operator==(const ContainerExit& a, const ContainerExit& b) {
   return a.container == b.container && a.init == b.init && a.started == b.started &&
-         a.spawn_error == b.spawn_error && a.signaled == b.signaled &&
-         a.exit_code == b.exit_code && a.signal == b.signal;
+         a.spawn_error == b.spawn_error && a.signaled == b.signaled && a.exit_code == b.exit_code &&
+         a.signal == b.signal;
 }
 
 TEST_P(PodStatusTest, BecomesARunEnd) {
@@ -67,41 +67,50 @@ ContainerExit Exited(std::string name, int code, bool init = false) {
 INSTANTIATE_TEST_SUITE_P(
     Cases, PodStatusTest,
     ::testing::Values(
-        Case{"NotYetScheduled", R"({"metadata":{"name":"p"}})", PodPhase::kPending, std::nullopt,
-             {}, "failed to see pod running within timeout"},
+        Case{"NotYetScheduled",
+             R"({"metadata":{"name":"p"}})",
+             PodPhase::kPending,
+             std::nullopt,
+             {},
+             "failed to see pod running within timeout"},
         Case{"Succeeded",
              Pod(R"({"phase":"Succeeded","initContainerStatuses":[)" + Terminated("init", 0) +
                  R"(],"containerStatuses":[)" + Terminated("main", 0) + "]}"),
-             PodPhase::kSucceeded, std::nullopt,
+             PodPhase::kSucceeded,
+             std::nullopt,
              {.containers = {Exited("init", 0, true), Exited("main", 0)}},
              "timed out waiting for checker pod to report in"},
         Case{"FailedWithTerminationMessage",
              Pod(R"({"phase":"Failed","containerStatuses":[)" +
                  Terminated("main", 2, R"(,"reason":"Error","message":"cannot reach gear\n")") +
                  "]}"),
-             PodPhase::kFailed, std::nullopt,
+             PodPhase::kFailed,
+             std::nullopt,
              {.containers = {Exited("main", 2)}, .stderr_tail = "cannot reach gear\n"},
              "timed out waiting for checker pod to report in"},
         Case{"OomKilled",
              Pod(R"({"phase":"Failed","containerStatuses":[)" +
                  Terminated("main", 137, R"(,"reason":"OOMKilled")") + "]}"),
-             PodPhase::kFailed, std::nullopt,
+             PodPhase::kFailed,
+             std::nullopt,
              {.containers = {Exited("main", 137)}, .stderr_tail = "OOMKilled"},
              "timed out waiting for checker pod to report in"},
-        Case{"KilledBySignal",
-             Pod(R"({"phase":"Failed","containerStatuses":[)" +
-                 Terminated("main", 0, R"(,"signal":9)") + "]}"),
-             PodPhase::kFailed, std::nullopt,
-             {.containers = {{.container = "main", .started = true, .signaled = true,
-                              .signal = 9}}},
-             "timed out waiting for checker pod to report in"},
+        Case{
+            "KilledBySignal",
+            Pod(R"({"phase":"Failed","containerStatuses":[)" +
+                Terminated("main", 0, R"(,"signal":9)") + "]}"),
+            PodPhase::kFailed,
+            std::nullopt,
+            {.containers = {{.container = "main", .started = true, .signaled = true, .signal = 9}}},
+            "timed out waiting for checker pod to report in"},
         Case{"ImagePull",
              Pod(R"({"phase":"Pending","containerStatuses":[)" +
                  Waiting("main", "ErrImagePull", "manifest unknown") + "]}"),
              PodPhase::kPending,
              "error when waiting for pod to start: ErrImagePull (container \"main\": manifest "
              "unknown)",
-             {.containers = {{.container = "main", .spawn_error = "ErrImagePull: manifest unknown"}}},
+             {.containers = {{.container = "main",
+                              .spawn_error = "ErrImagePull: manifest unknown"}}},
              "failed to see pod running within timeout"},
         Case{"InitImagePullBackOff",
              Pod(R"({"phase":"Pending","initContainerStatuses":[)" +
@@ -109,8 +118,8 @@ INSTANTIATE_TEST_SUITE_P(
                  Waiting("main", "PodInitializing", "") + "]}"),
              PodPhase::kPending,
              "error when waiting for pod to start: ImagePullBackOff (init container \"init\")",
-             {.containers = {{.container = "init", .init = true,
-                              .spawn_error = "ImagePullBackOff"}}},
+             {.containers =
+                  {{.container = "init", .init = true, .spawn_error = "ImagePullBackOff"}}},
              "failed to see pod running within timeout"},
         Case{"InvalidImageName",
              Pod(R"({"phase":"Pending","containerStatuses":[)" +
@@ -122,15 +131,21 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"ContainerCreatingIsNotAnError",
              Pod(R"({"phase":"Pending","containerStatuses":[)" +
                  Waiting("main", "ContainerCreating", "") + "]}"),
-             PodPhase::kPending, std::nullopt, {}, "failed to see pod running within timeout"},
+             PodPhase::kPending,
+             std::nullopt,
+             {},
+             "failed to see pod running within timeout"},
         Case{"InitFailedMainNeverRan",
              Pod(R"({"phase":"Failed","initContainerStatuses":[)" + Terminated("init", 1) +
                  R"(],"containerStatuses":[)" + Waiting("main", "PodInitializing", "") + "]}"),
-             PodPhase::kFailed, std::nullopt, {.containers = {Exited("init", 1, true)}},
+             PodPhase::kFailed,
+             std::nullopt,
+             {.containers = {Exited("init", 1, true)}},
              "timed out waiting for checker pod to report in"},
         Case{"EvictedBeforeStart",
              Pod(R"({"phase":"Failed","reason":"Evicted","message":"low on memory"})"),
-             PodPhase::kFailed, std::nullopt,
+             PodPhase::kFailed,
+             std::nullopt,
              {.containers = {{.container = "p",
                               .spawn_error = "pod Evicted: low on memory before its containers "
                                              "ran"}}},
@@ -138,16 +153,18 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"RunningAtDeadline",
              Pod(R"({"phase":"Running","containerStatuses":[{"name":"main",)"
                  R"("state":{"running":{"startedAt":"2024-01-02T03:04:05Z"}}}]})"),
-             PodPhase::kRunning, std::nullopt, {},
+             PodPhase::kRunning,
+             std::nullopt,
+             {},
              "timed out waiting for checker pod to report in"}),
     [](const auto& param_info) { return param_info.param.name; });
 
 TEST(ReadPodStatus, Fields) {
-  const auto pod = ReadPodStatus(Obj(
-      R"({"metadata":{"name":"gear-1","deletionTimestamp":"2024-01-02T03:04:05Z",)"
-      R"("labels":{"kuberhealthy-run-id":"u2"}},"spec":{"nodeName":"n9"},)"
-      R"("status":{"phase":"Running","containerStatuses":[{"name":"main","restartCount":3,)"
-      R"("state":{"running":{}}}]}})"));
+  const auto pod = ReadPodStatus(
+      Obj(R"({"metadata":{"name":"gear-1","deletionTimestamp":"2024-01-02T03:04:05Z",)"
+          R"("labels":{"kuberhealthy-run-id":"u2"}},"spec":{"nodeName":"n9"},)"
+          R"("status":{"phase":"Running","containerStatuses":[{"name":"main","restartCount":3,)"
+          R"("state":{"running":{}}}]}})"));
   ASSERT_TRUE(pod.ok()) << pod.error();
   EXPECT_EQ(pod.value().name, "gear-1");
   EXPECT_EQ(pod.value().run_uuid, "u2");
@@ -161,9 +178,9 @@ TEST(ReadPodStatus, Fields) {
 
 TEST(ReadPodStatus, Errors) {
   EXPECT_EQ(ReadPodStatus(Obj(R"({"metadata":{}})")).error(), "pod: metadata.name: missing");
-  EXPECT_EQ(ReadPodStatus(Obj(R"({"metadata":{"name":"p"},"status":{"phase":"Exploded"}})"))
-                .error(),
-            "pod p: status.phase: unknown phase \"Exploded\"");
+  EXPECT_EQ(
+      ReadPodStatus(Obj(R"({"metadata":{"name":"p"},"status":{"phase":"Exploded"}})")).error(),
+      "pod p: status.phase: unknown phase \"Exploded\"");
 }
 
 TEST(DeadlineMessage, AfterAReport) {
