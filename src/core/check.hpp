@@ -81,6 +81,18 @@ struct HeartbeatSpec {
   bool operator==(const HeartbeatSpec&) const = default;
 };
 
+// Where a check read from the Kubernetes API came from (operator mode); absent for checks
+// loaded from files. The pod spec is kept as the API server sent it, because a checker pod
+// needs every PodSpec field (volumes, resources, ...) while `CheckSpec::pod` holds only what a
+// local process uses. The object's resourceVersion is left out on purpose: a status or khstate
+// write bumps it, and that must not look like a change of the check.
+struct KubeSource {
+  std::string api_version;    // "comcast.github.io/v1" or "kuberhealthy.github.io/v2"
+  std::string uid;            // metadata.uid, for the checker pod's ownerReference
+  std::string pod_spec_json;  // v2 spec.podSpec or v3 spec.podSpec.spec, serialized once
+  bool operator==(const KubeSource&) const = default;
+};
+
 struct CheckSpec {
   CheckKey key;
   CheckKind kind = CheckKind::kKhCheck;
@@ -94,6 +106,7 @@ struct CheckSpec {
   PodSpec pod;                                         // empty when `probe` or `heartbeat` is set
   ProbeRef probe;                          // a Sonde extension: run in-process instead of a checker
   std::optional<HeartbeatSpec> heartbeat;  // set: a heartbeat check, and `pod` is empty
+  std::optional<KubeSource> kube;          // set: read from the Kubernetes API (operator mode)
 
   std::string source_file;  // where it was defined, for messages
   int source_line = 0;
