@@ -1,8 +1,11 @@
 // The Kubernetes test fixture against the real kube-apiserver v1.20.2: what Sonde's operator
 // tests rely on (auth, namespaces, CRDs, watches, Leases, RBAC, Pods, garbage collection).
 #include <gtest/gtest.h>
+#include <unistd.h>
+#include <yaml-cpp/yaml.h>
 
 #include <boost/json.hpp>
+#include <cstdlib>
 #include <thread>
 
 #include "kube/cluster_suite.hpp"
@@ -68,6 +71,34 @@ spec:
               properties:
                 size: {type: integer}
 )";
+
+TEST(TestClusterStart, FailsWithTheLogTailWhenAComponentDoesNotComeUp) {
+  ClusterOptions options;
+  options.controller_manager = false;
+  options.extra_apiserver_flags = {"--no-such-flag=1"};
+  auto started = TestCluster::Start(options);
+  ASSERT_FALSE(started.ok());
+  EXPECT_NE(started.error().find("kube-apiserver exited with status"), std::string::npos)
+      << started.error();
+  EXPECT_NE(started.error().find("unknown flag: --no-such-flag"), std::string::npos)
+      << "the log's tail: " << started.error();
+}
+
+TEST(TestClusterStart, FailsLoudlyWhenTheBinariesAreMissing) {
+  const char* before = std::getenv("SONDE_KUBE_CACHE");
+  const std::string saved = before != nullptr ? before : "";
+  setenv("SONDE_KUBE_CACHE", "/nonexistent/sonde-kube-cache", 1);
+  auto started = TestCluster::Start();
+  if (before != nullptr) {
+    setenv("SONDE_KUBE_CACHE", saved.c_str(), 1);
+  } else {
+    unsetenv("SONDE_KUBE_CACHE");
+  }
+  ASSERT_FALSE(started.ok());
+  EXPECT_EQ(started.error(),
+            "kube-apiserver not built: run scripts/kube-build.sh (or `make test`, which runs it); "
+            "looked for /nonexistent/sonde-kube-cache/bin/kube-apiserver");
+}
 
 class KubeCluster : public ClusterSuite<KubeCluster> {};
 
@@ -240,14 +271,49 @@ subjects:
   EXPECT_EQ(PodsListStatus(cluster(), "viewer"), 403) << "the binding names sonde only";
 }
 
-TEST_F(KubeRbac, ClientCertificateAuthenticatesAsSystemMasters) {
-  auto r = RunCommand(
-      {"curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "10", "--cacert",
-       cluster().ca_file(), "--cert", cluster().client_cert_file(), "--key",
-       cluster().client_key_file(), cluster().server() + "/api/v1/namespaces/default/pods"},
-      "", std::chrono::seconds(20));
-  ASSERT_TRUE(r.ok()) << r.error();
-  EXPECT_EQ(r.value().out, "200") << r.value().err;
+// What a client reading the kubeconfig would send: its server, CA and credentials, with curl.
+std::string PodsListStatusWithKubeconfig(const std::string& path) {
+  const YAML::Node config = YAML::LoadFile(path);
+  const YAML::Node cluster = config["clusters"][0]["cluster"];
+  const YAML::Node user = config["users"][0]["user"];
+  EXPECT_EQ(config["current-context"].as<std::string>(), "sonde-test");
+  std::vector<std::string> argv = {
+      "curl",       "-sS",
+      "-o",         "/dev/null",
+      "-w",         "%{http_code}",
+      "--max-time", "10",
+      "--cacert",   cluster["certificate-authority"].as<std::string>()};
+  if (user["token"]) {
+    argv.insert(argv.end(), {"-H", "Authorization: Bearer " + user["token"].as<std::string>()});
+  } else {
+    argv.insert(argv.end(), {"--cert", user["client-certificate"].as<std::string>(), "--key",
+                             user["client-key"].as<std::string>()});
+  }
+  argv.push_back(cluster["server"].as<std::string>() + "/api/v1/namespaces/default/pods");
+  auto r = RunCommand(argv, "", std::chrono::seconds(20));
+  EXPECT_TRUE(r.ok()) << r.error();
+  return r.ok() ? r.value().out + r.value().err : "";
+}
+
+TEST_F(KubeRbac, KubeconfigsAuthenticateByTokenOrClientCertificate) {
+  struct Case {
+    std::string name;
+    KubeconfigAuth auth;
+    std::string want;
+  };
+  const std::vector<Case> cases = {
+      {"admin token", KubeconfigAuth::Token("admin"), "200"},
+      {"client certificate (system:masters)", KubeconfigAuth::ClientCert(), "200"},
+      {"viewer token, no role", KubeconfigAuth::Token("viewer"), "403"},
+  };
+  for (const Case& c : cases) {
+    const std::string path = cluster().dir() + "/test.kubeconfig";
+    const Status written = cluster().WriteKubeconfig(path, c.auth);
+    ASSERT_TRUE(written.ok()) << c.name << ": " << written.message();
+    EXPECT_EQ(PodsListStatusWithKubeconfig(path), c.want) << c.name;
+    unlink(path.c_str());
+  }
+  EXPECT_FALSE(cluster().WriteKubeconfig("/dev/null", KubeconfigAuth::Token("nobody")).ok());
 }
 
 }  // namespace

@@ -114,7 +114,7 @@ Result<std::unique_ptr<TestCluster>> TestCluster::Start(ClusterOptions options) 
     Status s = cluster->Boot();
     if (s.ok()) return cluster;
     if (attempt == 3 || s.message().find("address already in use") == std::string::npos) {
-      return R::Error("Kubernetes test cluster in " + cluster->dir_ + ": " + s.message());
+      return R::Error("Kubernetes test cluster: " + s.message());
     }
     cluster->StopAll();
     std::error_code ec;
@@ -206,23 +206,24 @@ Status TestCluster::StartApiServer(int port, int etcd_port) {
   server_ = "https://127.0.0.1:" + std::to_string(port);
   const std::string authz =
       options_.authorization == Authorization::kRbac ? "Node,RBAC" : "AlwaysAllow";
-  auto p = ServerProcess::Start(
-      "kube-apiserver",
-      {KubeBinDir() + "/kube-apiserver", "--bind-address=127.0.0.1",
-       "--advertise-address=127.0.0.1", "--secure-port=" + std::to_string(port),
-       "--etcd-servers=http://127.0.0.1:" + std::to_string(etcd_port),
-       "--tls-cert-file=" + pki_.server_cert, "--tls-private-key-file=" + pki_.server_key,
-       "--client-ca-file=" + pki_.ca_cert, "--token-auth-file=" + dir_ + "/tokens.csv",
-       // Without a token a request is anonymous, which AlwaysAllow would let through.
-       "--anonymous-auth=false", "--authorization-mode=" + authz,
-       "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
-       "--service-account-key-file=" + pki_.service_account_pub,
-       "--service-account-signing-key-file=" + pki_.service_account_key,
-       "--service-cluster-ip-range=10.0.0.0/24",
-       // With a loopback advertise address the default reconciler complains every 10 s.
-       "--endpoint-reconciler-type=none", "--allow-privileged=true",
-       "--cert-dir=" + dir_ + "/apiserver-certs", "--profiling=false"},
-      dir_ + "/kube-apiserver.log");
+  std::vector<std::string> argv = {
+      KubeBinDir() + "/kube-apiserver", "--bind-address=127.0.0.1", "--advertise-address=127.0.0.1",
+      "--secure-port=" + std::to_string(port),
+      "--etcd-servers=http://127.0.0.1:" + std::to_string(etcd_port),
+      "--tls-cert-file=" + pki_.server_cert, "--tls-private-key-file=" + pki_.server_key,
+      "--client-ca-file=" + pki_.ca_cert, "--token-auth-file=" + dir_ + "/tokens.csv",
+      // Without a token a request is anonymous, which AlwaysAllow would let through.
+      "--anonymous-auth=false", "--authorization-mode=" + authz,
+      "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+      "--service-account-key-file=" + pki_.service_account_pub,
+      "--service-account-signing-key-file=" + pki_.service_account_key,
+      "--service-cluster-ip-range=10.0.0.0/24",
+      // With a loopback advertise address the default reconciler complains every 10 s.
+      "--endpoint-reconciler-type=none", "--allow-privileged=true",
+      "--cert-dir=" + dir_ + "/apiserver-certs", "--profiling=false"};
+  argv.insert(argv.end(), options_.extra_apiserver_flags.begin(),
+              options_.extra_apiserver_flags.end());
+  auto p = ServerProcess::Start("kube-apiserver", std::move(argv), dir_ + "/kube-apiserver.log");
   if (!p.ok()) return Status::Error(p.error());
   apiserver_ = std::move(p).value();
   return Status::Ok();

@@ -36,6 +36,8 @@ struct ClusterOptions {
   // garbage-collects by ownerReference.
   bool controller_manager = true;
   std::chrono::seconds ready_timeout{60};  // per component
+  // Appended to kube-apiserver's flags (e.g. "--feature-gates=...", "--admission-control-...").
+  std::vector<std::string> extra_apiserver_flags;
 };
 
 // ClusterOptions{} (for templates: g++ 12 crashes on `return {};` of this type there).
