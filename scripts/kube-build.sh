@@ -72,13 +72,15 @@ rm -f "$stamp"
 work="$cache/work"
 rm -rf "$work" "$cache/bin"
 mkdir -p "$work"
+# Interrupted or failed: leave no half-built tree (the Go cache alone is ~1.8 GB) and no stamp.
+cleanup() { chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"; }
+trap 'cleanup; rm -f "$stamp.tmp"' EXIT
 : >"$log"
 echo "kube-build: building kube-apiserver ${KUBE_VERSION} from Debian's source (about 4-5 min; log: $log)"
 
 fail() {
   echo "kube-build: FAILED: $1 (last lines of $log:)" >&2
   tail -n 40 "$log" >&2 || true
-  rm -rf "$work"
   exit 1
 }
 
@@ -179,8 +181,7 @@ mv "$work/bin" "$cache/bin"
   cat "$work/provenance"
   echo "built: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 } >"$stamp.tmp"
-# Only the binaries and the stamp stay (the Go build cache alone is about 1.8 GB).
-chmod -R u+w "$work" 2>/dev/null || true
-rm -rf "$work"
+# Only the binaries and the stamp stay: not the source nor the Go build cache.
+cleanup
 mv "$stamp.tmp" "$stamp"
 echo "kube-build: done in $((SECONDS - start)) s: $cache/bin"

@@ -164,7 +164,8 @@ Status TestCluster::Apply(std::string_view yaml) const {
     const std::string path = object.collection + "/" + object.name;
     auto current = AdminRequest("GET", path);
     if (!current.ok()) return Status::Error(what + current.error());
-    const json::value* rv = At(current.value().Json(), {"metadata", "resourceVersion"});
+    const json::value existing = current.value().Json();
+    const json::value* rv = At(existing, {"metadata", "resourceVersion"});
     if (current.value().status != 200 || rv == nullptr || !rv->is_string()) {
       return Status::Error(what + Describe("GET", path, current.value()));
     }
