@@ -76,7 +76,7 @@ mkdir -p "$work"
 cleanup() { chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"; }
 trap 'cleanup; rm -f "$stamp.tmp"' EXIT
 : >"$log"
-echo "kube-build: building kube-apiserver ${KUBE_VERSION} from Debian's source (about 4-5 min; log: $log)"
+echo "kube-build: building kube-apiserver ${KUBE_VERSION} from Debian's source (4-5 min on 2 idle cores, longer on busy ones; log: $log)"
 
 fail() {
   echo "kube-build: FAILED: $1 (last lines of $log:)" >&2
