@@ -4,7 +4,7 @@ ASAN_BUILD ?= build/asan
 LISTEN     ?= 127.0.0.1:8080
 JOBS       ?= $(shell nproc)
 
-.PHONY: all setup build run test test-release test-asan clean
+.PHONY: all setup build run test test-release test-asan kube-env clean
 
 all: build
 
@@ -22,10 +22,15 @@ run: build
 # The whole suite twice: a release build, then an AddressSanitizer+UBSan build.
 test: test-release test-asan
 
-test-release: build
+# The Kubernetes tests' kube-apiserver v1.20.2 and etcd (tests/kube): built once into a cache
+# outside the build tree (docs/testing-kubernetes.md); a no-op when cached.
+kube-env: setup
+	@scripts/kube-build.sh
+
+test-release: build kube-env
 	@ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
 
-test-asan: setup
+test-asan: setup kube-env
 	@cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSONDE_SANITIZE=ON >/dev/null
 	@cmake --build $(ASAN_BUILD) -j $(JOBS)
 	@ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $(JOBS)
