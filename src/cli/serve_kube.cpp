@@ -47,8 +47,12 @@ std::string EnvOr(const char* name, std::string fallback) {
 class KubeDaemon {
  public:
   explicit KubeDaemon(const ServeSettings& s)
-      : settings_(s), signals_(io_, SIGTERM, SIGINT), sync_timer_(io_), checks_timer_(io_),
-        states_timer_(io_), stop_timer_(io_) {}
+      : settings_(s),
+        signals_(io_, SIGTERM, SIGINT),
+        sync_timer_(io_),
+        checks_timer_(io_),
+        states_timer_(io_),
+        stop_timer_(io_) {}
 
   int Run() {
     const KubeSettings& k = settings_.kube;
@@ -62,8 +66,8 @@ class KubeDaemon {
                                                  client_options);
     if (auto st = client_->Init(); !st.ok()) return Fail(st.message());
     lease_.name = k.lease_name;
-    lease_.ns = !k.lease_namespace.empty() ? k.lease_namespace
-                                           : EnvOr("POD_NAMESPACE", cluster.value().ns);
+    lease_.ns =
+        !k.lease_namespace.empty() ? k.lease_namespace : EnvOr("POD_NAMESPACE", cluster.value().ns);
     if (lease_.ns.empty()) lease_.ns = "default";
     lease_.lease_duration = k.lease_duration;
     lease_.renew_deadline = k.renew_deadline;

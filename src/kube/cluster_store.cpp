@@ -32,8 +32,8 @@ std::string VersionIn(const Response& response) {
 }
 
 Status Failed(const std::string& what, const Result<Response>& response) {
-  return Status::Error(what + ": " + (response.ok() ? DescribeStatus(response.value())
-                                                      : response.error()));
+  return Status::Error(what + ": " +
+                       (response.ok() ? DescribeStatus(response.value()) : response.error()));
 }
 
 }  // namespace
@@ -80,7 +80,8 @@ std::map<CheckKey, CheckState> ClusterStore::LoadStates() {
 Status ClusterStore::SaveState(const CheckKey& key, const CheckState& state) {
   Status saved = history_.SaveState(key, state);
   Write(key, state, [key](Status st) {
-    if (!st.ok()) spdlog::error("state of {} not written to the cluster: {}", key.str(), st.message());
+    if (!st.ok())
+      spdlog::error("state of {} not written to the cluster: {}", key.str(), st.message());
   });
   return saved;
 }
@@ -90,12 +91,13 @@ Status ClusterStore::DeleteState(const CheckKey& key) {
   if (kinds_.count(key) == 0 || kinds_.at(key) != CheckKind::kHealthCheck) {
     asio::co_spawn(
         executor_,
-        [this, alive = alive_, path = KhStatePath(key.ns, KhStateName(key.name))]()
-            -> asio::awaitable<void> {
+        [this, alive = alive_,
+         path = KhStatePath(key.ns, KhStateName(key.name))]() -> asio::awaitable<void> {
           auto response = co_await client_.Call("DELETE", path);
           if (!*alive) co_return;
           ++writes_;
-          if (!response.ok() || (response.value().status >= 300 && response.value().status != 404)) {
+          if (!response.ok() ||
+              (response.value().status >= 300 && response.value().status != 404)) {
             spdlog::warn("{}", Failed("DELETE " + path, response).message());
           }
         },
@@ -106,14 +108,15 @@ Status ClusterStore::DeleteState(const CheckKey& key) {
 
 void ClusterStore::CommitRun(const RunRecord& run, const CheckState& state,
                              std::function<void(Status)> done) {
-  history_.CommitRun(run, state, [this, alive = alive_, key = run.key, state,
-                                  done = std::move(done)](Status st) mutable {
-    asio::post(executor_, [this, alive, key, state, st, done = std::move(done)]() mutable {
-      if (!*alive) return done(Status::Error("the store is shutting down"));
-      if (!st.ok()) return done(st);
-      Write(key, state, std::move(done));
-    });
-  });
+  history_.CommitRun(
+      run, state,
+      [this, alive = alive_, key = run.key, state, done = std::move(done)](Status st) mutable {
+        asio::post(executor_, [this, alive, key, state, st, done = std::move(done)]() mutable {
+          if (!*alive) return done(Status::Error("the store is shutting down"));
+          if (!st.ok()) return done(st);
+          Write(key, state, std::move(done));
+        });
+      });
 }
 
 void ClusterStore::Write(const CheckKey& key, const CheckState& state,
@@ -134,7 +137,8 @@ asio::awaitable<void> ClusterStore::Writer(CheckKey key) {
     Pending job = std::move(it->second);
     pending_.erase(it);
     const bool v3 = kinds_.count(key) > 0 && kinds_.at(key) == CheckKind::kHealthCheck;
-    const Status st = v3 ? co_await WriteStatus(key, job.state) : co_await WriteKhState(key, job.state);
+    const Status st =
+        v3 ? co_await WriteStatus(key, job.state) : co_await WriteKhState(key, job.state);
     if (!*alive) co_return;
     for (auto& done : job.done) done(st);
   }
@@ -145,9 +149,9 @@ asio::awaitable<Status> ClusterStore::WriteStatus(const CheckKey& key, const Che
   const std::string path = "/apis/kuberhealthy.github.io/v2/namespaces/" + key.ns +
                            "/healthchecks/" + key.name + "/status";
   ++writes_;
-  auto response = co_await client_.Call("PATCH", path,
-                                        json::serialize(HealthCheckStatusPatch(key, state)),
-                                        "application/merge-patch+json");
+  auto response =
+      co_await client_.Call("PATCH", path, json::serialize(HealthCheckStatusPatch(key, state)),
+                            "application/merge-patch+json");
   if (response.ok() && response.value().status == 200) co_return Status::Ok();
   co_return Failed("PATCH " + path, response);
 }
@@ -168,18 +172,18 @@ asio::awaitable<Status> ClusterStore::WriteKhState(const CheckKey& key, const Ch
   for (int attempt = 0; attempt <= kConflictRetries; ++attempt) {
     const bool create = version.empty();
     ++writes_;
-    auto response =
-        create ? co_await client_.Call("POST", KhStatePath(key.ns, ""),
-                                       json::serialize(KhStateObject(key, state)))
-               : co_await client_.Call("PUT", path,
-                                       json::serialize(KhStateObject(key, state, version)));
+    auto response = create ? co_await client_.Call("POST", KhStatePath(key.ns, ""),
+                                                   json::serialize(KhStateObject(key, state)))
+                           : co_await client_.Call(
+                                 "PUT", path, json::serialize(KhStateObject(key, state, version)));
     if (!response.ok()) co_return Failed((create ? "POST " : "PUT ") + path, response);
     const int status = response.value().status;
     if (status == 200 || status == 201) {
       versions_[key] = VersionIn(response.value());
       co_return Status::Ok();
     }
-    if (status != 409 && status != 404) co_return Failed((create ? "POST " : "PUT ") + path, response);
+    if (status != 409 && status != 404)
+      co_return Failed((create ? "POST " : "PUT ") + path, response);
     // 409: someone wrote it since (or it exists already); 404: it was deleted. Read afresh.
     auto fresh = co_await client_.Call("GET", path);
     if (!fresh.ok()) co_return Failed("GET " + path, fresh);

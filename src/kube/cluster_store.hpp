@@ -47,8 +47,7 @@ class ClusterStore final : public Store {
     return history_.History(query);
   }
   Result<std::vector<DowntimeEvent>> Events(const std::optional<CheckKey>& key,
-                                            std::optional<TimePoint> since,
-                                            size_t limit) override {
+                                            std::optional<TimePoint> since, size_t limit) override {
     return history_.Events(key, since, limit);
   }
   Result<std::optional<DowntimeEvent>> OpenEvent(const CheckKey& key) override {

@@ -69,7 +69,8 @@ struct Informer::State {
   std::string Query(bool watch) const {
     std::string query =
         watch ? "?watch=1&allowWatchBookmarks=true" : "?limit=" + std::to_string(options.page_size);
-    if (!options.label_selector.empty()) query += "&labelSelector=" + Encode(options.label_selector);
+    if (!options.label_selector.empty())
+      query += "&labelSelector=" + Encode(options.label_selector);
     return query;
   }
 
@@ -167,8 +168,8 @@ struct Informer::State {
   asio::awaitable<void> WatchOnce() {
     const int seconds = options.watch_seconds +
                         std::uniform_int_distribution<int>(0, options.watch_seconds - 1)(random);
-    const std::string path = options.path + Query(true) + "&resourceVersion=" +
-                             Encode(resource_version) +
+    const std::string path = options.path + Query(true) +
+                             "&resourceVersion=" + Encode(resource_version) +
                              "&timeoutSeconds=" + std::to_string(seconds);
     ++stats.watches;
     auto response = co_await client.Watch(

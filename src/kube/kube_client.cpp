@@ -163,8 +163,8 @@ asio::awaitable<Result<std::unique_ptr<KubeClient::Connection>>> KubeClient::Con
   ConfigureTlsPeerName(connection->stream.native_handle(), name, !config_.insecure_skip_verify);
   auto [ec] = co_await connection->stream.async_handshake(asio::ssl::stream_base::client, kToken);
   if (ec) {
-    co_return R::Error(DescribeHandshakeError(connection->stream.native_handle(), ec,
-                                              options_.request_timeout));
+    co_return R::Error(
+        DescribeHandshakeError(connection->stream.native_handle(), ec, options_.request_timeout));
   }
   co_return connection;
 }
@@ -202,8 +202,9 @@ asio::awaitable<Result<Response>> KubeClient::Exchange(const std::string& method
     http::response_parser<http::string_body> parser;
     parser.body_limit(options_.max_response_bytes);
     beast::error_code ec = wec;
-    if (!ec) std::tie(ec, std::ignore) = co_await http::async_read(
-                 connection->stream, connection->buffer, parser, kToken);
+    if (!ec)
+      std::tie(ec, std::ignore) =
+          co_await http::async_read(connection->stream, connection->buffer, parser, kToken);
     if (ec && reused && IsStaleConnection(ec)) continue;  // once, on a fresh connection
     if (ec == http::error::body_limit) {
       co_return Result<Response>::Error("the answer is larger than " +

@@ -137,8 +137,8 @@ Result<ClusterConfig> ReadKubeconfig(const YAML::Node& root, const std::string& 
     }
     if (u) {
       for (const char* field : {"client-certificate", "client-key"}) {
-        std::string& out = std::string(field) == "client-key" ? config.client_key_pem
-                                                              : config.client_cert_pem;
+        std::string& out =
+            std::string(field) == "client-key" ? config.client_key_pem : config.client_cert_pem;
         if (auto s = ReadPem(u, field, uwhere, dir, out); !s.ok()) {
           return R::Error(path + ": " + s.message());
         }

@@ -15,8 +15,8 @@
 namespace sonde::kube {
 
 struct ClusterConfig {
-  std::string server;           // "https://host:port", no trailing slash
-  std::string ca_pem;           // empty: the system's trust store
+  std::string server;  // "https://host:port", no trailing slash
+  std::string ca_pem;  // empty: the system's trust store
   bool insecure_skip_verify = false;
   std::string tls_server_name;  // empty: the server URL's host
   // Bearer token. When token_file is set the token is re-read from it (service-account

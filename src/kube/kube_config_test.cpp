@@ -153,7 +153,8 @@ TEST_F(KubeConfigTest, InClusterReadsTheServiceAccountAndEnvironment) {
 
 TEST_F(KubeConfigTest, ResolveFollowsKubectlsOrder) {
   Write("ca.crt", "CA PEM");
-  const auto path = Write("config", std::string(kHeader) + "users: [{name: u1, user: {token: t}}]\n");
+  const auto path =
+      Write("config", std::string(kHeader) + "users: [{name: u1, user: {token: t}}]\n");
   std::map<std::string, std::string> env = {{"KUBECONFIG", "/nonexistent:" + path},
                                             {"KUBERNETES_SERVICE_HOST", "10.0.0.1"}};
   const EnvLookup lookup = [&](const std::string& name) -> std::optional<std::string> {

@@ -61,8 +61,8 @@ struct LeaderElector::State {
     leader = record.value().holder;
     leader_url.clear();
     const auto* meta = lease.if_contains("metadata");
-    const auto* notes = meta && meta->is_object() ? meta->as_object().if_contains("annotations")
-                                                  : nullptr;
+    const auto* notes =
+        meta && meta->is_object() ? meta->as_object().if_contains("annotations") : nullptr;
     if (notes && notes->is_object()) {
       if (const auto* url = notes->as_object().if_contains(kLeaderUrlAnnotation);
           url && url->is_string()) {
@@ -141,9 +141,9 @@ struct LeaderElector::State {
   }
 };
 
-LeaderElector::LeaderElector(asio::any_io_executor executor, const Clock& clock,
-                             KubeClient& client, LeaseOptions options, std::string identity,
-                             std::string reporting_url, LeaderCallbacks callbacks)
+LeaderElector::LeaderElector(asio::any_io_executor executor, const Clock& clock, KubeClient& client,
+                             LeaseOptions options, std::string identity, std::string reporting_url,
+                             LeaderCallbacks callbacks)
     : state_(std::make_shared<State>(std::move(executor), clock, client, std::move(options),
                                      std::move(identity), std::move(reporting_url),
                                      std::move(callbacks))) {}
@@ -173,7 +173,8 @@ void LeaderElector::Stop(std::function<void()> done) {
   asio::co_spawn(
       state->executor,
       [state, done = std::move(done)]() -> asio::awaitable<void> {
-        const auto release = ReleaseLease(*state->observed.record, state->clock.Now(), state->options);
+        const auto release =
+            ReleaseLease(*state->observed.record, state->clock.Now(), state->options);
         auto wrote = co_await state->client.Call(
             "PUT", state->Collection() + "/" + state->options.name, json::serialize(release));
         if (!wrote.ok() || wrote.value().status != 200) {

@@ -170,7 +170,8 @@ void PodRunner::DeletePod(const std::string& ns, const std::string& name) {
       executor_,
       [this, path = PodPath(ns, name)]() -> asio::awaitable<void> {
         auto response = co_await client_.Call(
-            "DELETE", path, R"({"kind":"DeleteOptions","apiVersion":"v1","propagationPolicy":"Background"})");
+            "DELETE", path,
+            R"({"kind":"DeleteOptions","apiVersion":"v1","propagationPolicy":"Background"})");
         if (!response.ok()) {
           spdlog::warn("delete {}: {}", path, response.error());
         } else if (response.value().status != 200 && response.value().status != 202 &&

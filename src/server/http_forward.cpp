@@ -19,8 +19,8 @@ namespace http = beast::http;
 constexpr auto kToken = asio::as_tuple(asio::use_awaitable);
 
 asio::awaitable<Result<HttpResponse>> ForwardRequest(const std::string& base_url,
-                                                     const HttpRequest& request,
-                                                     Duration timeout, size_t max_body_bytes) {
+                                                     const HttpRequest& request, Duration timeout,
+                                                     size_t max_body_bytes) {
   using R = Result<HttpResponse>;
   const std::string what = request.method + " " + base_url + request.target;
   auto url = boost::urls::parse_uri(base_url);

@@ -6,8 +6,8 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/this_coro.hpp>
 #include <boost/asio/ssl.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -53,8 +53,8 @@ bool ResumesFromVersion(std::string_view target) {
 
 std::string StatusJson(int code, std::string_view reason, std::string_view message) {
   return R"({"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":")" +
-         std::string(message) + R"(","reason":")" + std::string(reason) +
-         R"(","code":)" + std::to_string(code) + "}";
+         std::string(message) + R"(","reason":")" + std::string(reason) + R"(","code":)" +
+         std::to_string(code) + "}";
 }
 
 }  // namespace
@@ -117,8 +117,8 @@ struct FaultProxy::Impl {
     }
   }
 
-  asio::awaitable<void> Answer(Stream& down_stream, int status, std::string body,
-                               int retry_after, bool keep_alive) {
+  asio::awaitable<void> Answer(Stream& down_stream, int status, std::string body, int retry_after,
+                               bool keep_alive) {
     http::response<http::string_body> response{static_cast<http::status>(status), 11};
     response.set(http::field::content_type, "application/json");
     if (retry_after >= 0) response.set(http::field::retry_after, std::to_string(retry_after));
@@ -212,7 +212,7 @@ struct FaultProxy::Impl {
         parser.get().body().data = chunk;
         parser.get().body().size = sizeof(chunk);
         beast::get_lowest_layer(up).expires_after(kIoDeadline);
-        std::tie(ec, n) = co_await http::async_read(up, buffer, parser, kToken);
+        std::tie(ec, n) = co_await http::async_read_some(up, buffer, parser, kToken);
         if (ec == http::error::need_buffer) ec = {};
         if (ec) co_return false;
         parser.get().body().size = sizeof(chunk) - parser.get().body().size;

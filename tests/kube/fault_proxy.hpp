@@ -46,7 +46,7 @@ class FaultProxy {
   // While down, connections are accepted and closed at once, and open streams are dropped.
   void SetDown(bool down);
 
-  uint64_t requests() const;       // requests read from clients
+  uint64_t requests() const;  // requests read from clients
   uint64_t watches_relayed() const;
   uint64_t faults_injected() const;
 

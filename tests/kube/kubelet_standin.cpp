@@ -114,11 +114,11 @@ pid_t Spawn(const json::object& pod, const json::object& container, const std::s
 }
 
 json::object ContainerStatus(const Proc& p, bool init) {
-  json::object s{{"name", p.name},   {"image", p.image}, {"imageID", ""},
-                 {"restartCount", 0}, {"ready", false}};
+  json::object s{
+      {"name", p.name}, {"image", p.image}, {"imageID", ""}, {"restartCount", 0}, {"ready", false}};
   if (p.pid < 0) {
-    s["state"] = json::object{{"waiting", json::object{{"reason", init ? "PodInitializing"
-                                                                           : "ContainerCreating"}}}};
+    s["state"] = json::object{
+        {"waiting", json::object{{"reason", init ? "PodInitializing" : "ContainerCreating"}}}};
   } else if (!p.exited) {
     s["ready"] = !init;
     s["state"] = json::object{{"running", json::object{{"startedAt", p.started_at}}}};
@@ -156,8 +156,7 @@ struct KubeletStandin::Impl {
   std::thread thread;
 
   void Patch(const PodRun& run, json::object status) {
-    const std::string path =
-        "/api/v1/namespaces/" + run.ns + "/pods/" + run.name + "/status";
+    const std::string path = "/api/v1/namespaces/" + run.ns + "/pods/" + run.name + "/status";
     const std::string body = json::serialize(json::object{{"status", std::move(status)}});
     asio::co_spawn(
         io,
@@ -171,8 +170,10 @@ struct KubeletStandin::Impl {
     json::array init, main;
     for (const auto& p : run.init) init.push_back(ContainerStatus(p, true));
     for (const auto& p : run.main) main.push_back(ContainerStatus(p, false));
-    return {{"phase", phase},          {"podIP", options.pod_ip},
-            {"hostIP", options.pod_ip}, {"initContainerStatuses", std::move(init)},
+    return {{"phase", phase},
+            {"podIP", options.pod_ip},
+            {"hostIP", options.pod_ip},
+            {"initContainerStatuses", std::move(init)},
             {"containerStatuses", std::move(main)}};
   }
 
@@ -194,8 +195,8 @@ struct KubeletStandin::Impl {
           json::object s = ContainerStatus(q, false);
           s["state"] = json::object{
               {"waiting", json::object{{"reason", "ErrImagePull"},
-                                       {"message", "rpc error: pull access denied for " +
-                                                       q.image + ", repository does not exist"}}}};
+                                       {"message", "rpc error: pull access denied for " + q.image +
+                                                       ", repository does not exist"}}}};
           waiting.push_back(std::move(s));
         }
         status["containerStatuses"] = std::move(waiting);

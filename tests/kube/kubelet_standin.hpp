@@ -18,8 +18,8 @@
 namespace sonde::testing {
 
 struct KubeletOptions {
-  kube::ClusterConfig cluster;   // an identity allowed to watch pods and patch pods/status
-  std::string label_selector;    // which pods to run; "" for all
+  kube::ClusterConfig cluster;  // an identity allowed to watch pods and patch pods/status
+  std::string label_selector;   // which pods to run; "" for all
   std::string pod_ip = "127.0.0.1";
 };
 

@@ -74,6 +74,12 @@ class TestCluster {
   const std::string& ca_file() const { return pki_.ca_cert; }
   const std::string& client_cert_file() const { return pki_.client_cert; }
   const std::string& client_key_file() const { return pki_.client_key; }
+  // The API server's serving certificate and key (a proxy in front of it may serve them too).
+  const std::string& server_cert_file() const { return pki_.server_cert; }
+  const std::string& server_key_file() const { return pki_.server_key; }
+  uint16_t port() const {
+    return static_cast<uint16_t>(std::stoi(server_.substr(server_.rfind(':') + 1)));
+  }
   const std::string& dir() const { return dir_; }  // the temporary directory (logs, PKI)
   const std::string& admin_token() const { return admin_token_; }
   // The bearer token of "admin" or one of ClusterOptions::users; "" for an unknown user.
