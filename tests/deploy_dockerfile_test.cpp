@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdio>
+#include <map>
 #include <memory>
 #include <regex>
 #include <set>
@@ -126,17 +127,30 @@ TEST(Dockerfile, RuntimeStageHasEveryLibraryTheBinaryLinks) {
   auto ldd = RunCommand("ldd '" + binary + "' 2>&1");
   ASSERT_TRUE(ldd.ok()) << ldd.error();
   static const std::regex kLib(R"(=> (/\S+) \(0x)");
-  int libraries = 0;
   const std::string& out = ldd.value();
+  std::vector<std::string> libs;
   for (auto it = std::sregex_iterator(out.begin(), out.end(), kLib); it != std::sregex_iterator();
        ++it) {
-    const std::string lib = (*it)[1];
-    // dpkg knows a file by the path its package installed, which with merged /usr may be the
-    // /lib path ldd prints or the /usr/lib path it resolves to.
-    auto owner = RunCommand("{ dpkg -S '" + lib + "' || dpkg -S \"$(readlink -f '" + lib +
-                            "')\"; } 2>/dev/null | cut -d: -f1");
-    ASSERT_TRUE(owner.ok());
-    std::string pkg = owner.value().substr(0, owner.value().find('\n'));
+    libs.push_back((*it)[1]);
+  }
+  // dpkg knows a file by the path its package installed, which with merged /usr may be the
+  // /lib path ldd prints or the /usr/lib path it resolves to: ask for both, at once.
+  std::string query = "dpkg -S";
+  for (const std::string& lib : libs) {
+    query += " '" + lib + "' '" + std::filesystem::weakly_canonical(lib).string() + "'";
+  }
+  auto dpkg = RunCommand(query + " 2>/dev/null");
+  ASSERT_TRUE(dpkg.ok()) << dpkg.error();
+  std::map<std::string, std::string> owner;  // path -> package ("libssl3:amd64: /usr/lib/...")
+  std::istringstream lines(dpkg.value());
+  for (std::string line; std::getline(lines, line);) {
+    const size_t sep = line.find(": /");
+    if (sep != std::string::npos) owner[line.substr(sep + 2)] = line.substr(0, line.find(':'));
+  }
+  int libraries = 0;
+  for (const std::string& lib : libs) {
+    std::string pkg =
+        owner.count(lib) ? owner[lib] : owner[std::filesystem::weakly_canonical(lib).string()];
     ASSERT_FALSE(pkg.empty()) << lib << " belongs to no Debian package (dpkg -S)";
     ++libraries;
     // The sanitizer build links GCC's runtimes; the release image has none.
