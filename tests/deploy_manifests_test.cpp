@@ -7,6 +7,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "config/daemon_config.hpp"
@@ -48,6 +49,31 @@ bool Selects(const std::map<std::string, std::string>& selector,
     auto it = labels.find(kv.first);
     return it != labels.end() && it->second == kv.second;
   });
+}
+
+// Scalars are typed as kubectl's YAML 1.1 reader types them, so the comparisons below see what
+// the API server would see.
+TEST(ManifestValues, ScalarsAreTypedAsKubectlReadsThem) {
+  const std::pair<std::string, ScalarType> cases[] = {
+      {"2", ScalarType::kInt},           {"'2'", ScalarType::kString},
+      {"-0x1F", ScalarType::kInt},       {"1.5", ScalarType::kFloat},
+      {"1e3", ScalarType::kFloat},       {"yes", ScalarType::kBool},
+      {"Off", ScalarType::kBool},        {"~", ScalarType::kNull},
+      {"50m", ScalarType::kString},      {"15s", ScalarType::kString},
+      {"|\n  2\n", ScalarType::kString}, {"policy/v1", ScalarType::kString}};
+  for (const auto& [text, type] : cases) {
+    EXPECT_EQ(TypeName(TypeOf(YAML::Load(text))), TypeName(type)) << text;
+  }
+  const std::tuple<std::string, std::string, std::string> diffs[] = {
+      {"{a: x}", "{a: 'x'}", ""},
+      {"{a: yes}", "{a: true}", ""},
+      {"{a: 2}", "{a: '2'}", "a: integer \"2\" vs string \"2\""},
+      {"{a: [1, 2]}", "{a: [1]}", "a: 2 vs 1 items"},
+      {"{a: {b: 1}}", "{a: {c: 1}}", "a.b: integer \"1\" vs (absent)"},
+      {"{a: null}", "{}", "a: null vs (absent)"}};
+  for (const auto& [a, b, want] : diffs) {
+    EXPECT_EQ(FirstDifference(YAML::Load(a), YAML::Load(b), ""), want) << a << " vs " << b;
+  }
 }
 
 TEST(DeployManifests, EveryObjectHasTheFieldsTheApiRequires) {

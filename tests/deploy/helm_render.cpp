@@ -125,14 +125,12 @@ class Renderer {
     switch (TypeOf(n)) {
       case ScalarType::kNull:
         return false;
-      case ScalarType::kBool: {
-        const std::string& s = n.Scalar();
-        return s == "true" || s == "True" || s == "TRUE" || s == "yes" || s == "Yes" ||
-               s == "YES" || s == "on" || s == "On" || s == "ON" || s == "y" || s == "Y";
-      }
+      case ScalarType::kBool:
+        return BoolValue(n);
       case ScalarType::kInt:
       case ScalarType::kFloat:
-        return std::stod(n.Scalar()) != 0;
+        // Zero however written (0, 0.0, 0x0, 0e5); no parse, so nothing can throw.
+        return n.Scalar().find_first_not_of("+-0._xXbBoeE") != std::string::npos;
       case ScalarType::kString:
         return !n.Scalar().empty();
     }

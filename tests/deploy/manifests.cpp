@@ -94,6 +94,12 @@ ScalarType TypeOf(const YAML::Node& scalar) {
   return ScalarType::kString;
 }
 
+bool BoolValue(const YAML::Node& scalar) {
+  static const std::set<std::string> kTrue = {"y",    "Y",    "yes", "Yes", "YES", "true",
+                                              "True", "TRUE", "on",  "On",  "ON"};
+  return kTrue.count(scalar.Scalar()) > 0;
+}
+
 std::string_view TypeName(ScalarType type) {
   switch (type) {
     case ScalarType::kNull:
@@ -112,12 +118,6 @@ std::string_view TypeName(ScalarType type) {
 
 namespace {
 
-bool BoolValue(const std::string& s) {
-  static const std::set<std::string> kTrue = {"y",    "Y",    "yes", "Yes", "YES", "true",
-                                              "True", "TRUE", "on",  "On",  "ON"};
-  return kTrue.count(s) > 0;
-}
-
 std::string Describe(const YAML::Node& n) {
   if (!n.IsDefined()) return "(absent)";
   if (n.IsMap()) return "a mapping";
@@ -129,7 +129,7 @@ std::string Describe(const YAML::Node& n) {
 std::string ScalarDifference(const YAML::Node& a, const YAML::Node& b, const std::string& path) {
   const ScalarType ta = TypeOf(a), tb = TypeOf(b);
   bool equal = ta == tb;
-  if (equal && ta == ScalarType::kBool) equal = BoolValue(a.Scalar()) == BoolValue(b.Scalar());
+  if (equal && ta == ScalarType::kBool) equal = BoolValue(a) == BoolValue(b);
   if (equal && ta != ScalarType::kBool && ta != ScalarType::kNull) {
     equal = a.Scalar() == b.Scalar();
   }

@@ -49,6 +49,8 @@ enum class ScalarType { kNull, kBool, kInt, kFloat, kString };
 // float.
 ScalarType TypeOf(const YAML::Node& scalar);
 std::string_view TypeName(ScalarType type);
+// Whether a kBool scalar is true (true, yes, on, y, in any of YAML 1.1's spellings).
+bool BoolValue(const YAML::Node& scalar);
 
 // The first difference between `a` and `b` as "path: what differs", or "" when they are equal
 // as the API server would read them. `path` prefixes the field paths.

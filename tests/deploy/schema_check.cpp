@@ -9,41 +9,19 @@ namespace sonde::deploy_test {
 namespace {
 
 const std::set<std::string> kTypes = {"object", "array", "string", "integer", "number", "boolean"};
-const std::set<std::string> kKeywords = {"type",
-                                         "format",
-                                         "title",
-                                         "description",
-                                         "default",
-                                         "maximum",
-                                         "minimum",
-                                         "exclusiveMaximum",
-                                         "exclusiveMinimum",
-                                         "maxLength",
-                                         "minLength",
-                                         "pattern",
-                                         "maxItems",
-                                         "minItems",
-                                         "multipleOf",
-                                         "enum",
-                                         "maxProperties",
-                                         "minProperties",
-                                         "required",
-                                         "items",
-                                         "allOf",
-                                         "oneOf",
-                                         "anyOf",
-                                         "not",
-                                         "properties",
-                                         "additionalProperties",
-                                         "nullable",
-                                         "example",
-                                         "externalDocs",
-                                         "x-kubernetes-preserve-unknown-fields",
-                                         "x-kubernetes-int-or-string",
-                                         "x-kubernetes-embedded-resource",
-                                         "x-kubernetes-list-type",
-                                         "x-kubernetes-list-map-keys",
-                                         "x-kubernetes-map-type"};
+// The JSONSchemaProps fields apiextensions.k8s.io/v1 knows, less the forbidden ones ($ref,
+// definitions, dependencies, patternProperties, additionalItems, id, uniqueItems).
+// clang-format off
+const std::set<std::string> kKeywords = {
+    "type", "format", "title", "description", "default", "example", "externalDocs", "nullable",
+    "maximum", "minimum", "exclusiveMaximum", "exclusiveMinimum", "multipleOf",
+    "maxLength", "minLength", "pattern", "enum", "required",
+    "items", "maxItems", "minItems", "properties", "additionalProperties", "maxProperties",
+    "minProperties", "allOf", "oneOf", "anyOf", "not",
+    "x-kubernetes-preserve-unknown-fields", "x-kubernetes-int-or-string",
+    "x-kubernetes-embedded-resource", "x-kubernetes-list-type", "x-kubernetes-list-map-keys",
+    "x-kubernetes-map-type"};
+// clang-format on
 // Inside allOf/anyOf/oneOf/not a structural schema may only constrain values.
 const std::set<std::string> kNotInJunctors = {"type", "default", "description",
                                               "additionalProperties", "nullable"};
