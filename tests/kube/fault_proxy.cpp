@@ -165,7 +165,7 @@ struct FaultProxy::Impl {
     }
   }
 
-  // Relays one request and its (streamed) answer. False: the client connection is done.
+  // Relays one request and its answer. False: the client connection is done.
   asio::awaitable<bool> Relay(Stream& down_stream, http::request<http::string_body>& request,
                               bool watch) {
     Stream up(co_await asio::this_coro::executor, client_tls);
@@ -189,45 +189,35 @@ struct FaultProxy::Impl {
         beast::get_lowest_layer(up).close();
       });
     }
-    const bool ok = co_await RelayAnswer(up, down_stream);
+    const bool ok = co_await RelayAnswer(up, down_stream, watch);
     if (closer != watch_closers.end()) watch_closers.erase(closer);
     co_return ok;
   }
 
-  // Beast's relay: the answer crosses in pieces, so watch events reach the client as they come.
-  asio::awaitable<bool> RelayAnswer(Stream& up, Stream& down_stream) {
+  // A watch's answer crosses byte for byte as it comes, so events are not held back; the
+  // stream ends when either side closes (or DropWatches closes both).
+  asio::awaitable<bool> RelayAnswer(Stream& up, Stream& down_stream, bool watch) {
     beast::flat_buffer buffer;
-    http::response_parser<http::buffer_body> parser;
-    parser.body_limit(boost::none);
-    beast::get_lowest_layer(up).expires_after(kIoDeadline);
-    auto [ec, n] = co_await http::async_read_header(up, buffer, parser, kToken);
-    if (ec) co_return false;
-    http::response_serializer<http::buffer_body> serializer{parser.get()};
-    beast::get_lowest_layer(down_stream).expires_after(kIoDeadline);
-    std::tie(ec, n) = co_await http::async_write_header(down_stream, serializer, kToken);
-    if (ec) co_return false;
-    char chunk[16384];
-    do {
-      if (!parser.is_done()) {
-        parser.get().body().data = chunk;
-        parser.get().body().size = sizeof(chunk);
-        beast::get_lowest_layer(up).expires_after(kIoDeadline);
-        std::tie(ec, n) = co_await http::async_read_some(up, buffer, parser, kToken);
-        if (ec == http::error::need_buffer) ec = {};
-        if (ec) co_return false;
-        parser.get().body().size = sizeof(chunk) - parser.get().body().size;
-        parser.get().body().data = chunk;
-        parser.get().body().more = !parser.is_done();
-      } else {
-        parser.get().body().data = nullptr;
-        parser.get().body().size = 0;
-      }
-      beast::get_lowest_layer(down_stream).expires_after(kIoDeadline);
-      std::tie(ec, n) = co_await http::async_write(down_stream, serializer, kToken);
-      if (ec == http::error::need_buffer) ec = {};
+    if (!watch) {
+      http::response_parser<http::string_body> parser;
+      parser.body_limit(64u << 20);
+      beast::get_lowest_layer(up).expires_after(kIoDeadline);
+      auto [ec, n] = co_await http::async_read(up, buffer, parser, kToken);
       if (ec) co_return false;
-    } while (!parser.is_done() && !serializer.is_done());
-    co_return parser.get().keep_alive();
+      auto response = parser.release();
+      beast::get_lowest_layer(down_stream).expires_after(kIoDeadline);
+      std::tie(ec, n) = co_await http::async_write(down_stream, response, kToken);
+      co_return !ec && response.keep_alive();
+    }
+    char chunk[16384];
+    for (;;) {
+      beast::get_lowest_layer(up).expires_after(kIoDeadline);
+      auto [ec, n] = co_await up.async_read_some(asio::buffer(chunk), kToken);
+      if (ec || n == 0) co_return false;
+      beast::get_lowest_layer(down_stream).expires_after(kIoDeadline);
+      std::tie(ec, n) = co_await asio::async_write(down_stream, asio::buffer(chunk, n), kToken);
+      if (ec) co_return false;
+    }
   }
 };
 

@@ -38,6 +38,7 @@ struct Proc {
 
 struct PodRun {
   std::string ns, name;
+  std::string check;  // ns/check-name from the run labels
   json::object pod;
   std::vector<Proc> init, main;
   size_t next_init = 0;
@@ -153,6 +154,8 @@ struct KubeletStandin::Impl {
   std::map<std::string, PodRun> runs;  // by uid
   std::atomic<uint64_t> started{0}, finished{0};
   std::atomic<size_t> alive{0};
+  std::map<std::string, size_t> running_per_check;
+  std::atomic<size_t> max_per_check{0};
   std::thread thread;
 
   void Patch(const PodRun& run, json::object status) {
@@ -184,7 +187,7 @@ struct KubeletStandin::Impl {
     const std::string phase = Str(Obj(pod, "status"), "phase");
     if (phase == "Succeeded" || phase == "Failed" || phase == "Running") return;
     const auto& spec = Obj(pod, "spec");
-    PodRun run{Str(meta, "namespace"), Str(meta, "name"), pod, Procs(Arr(spec, "initContainers")),
+    PodRun run{Str(meta, "namespace"), Str(meta, "name"), "", pod, Procs(Arr(spec, "initContainers")),
                Procs(Arr(spec, "containers"))};
     for (const auto* list : {&run.init, &run.main}) {
       for (const auto& p : *list) {
@@ -207,6 +210,12 @@ struct KubeletStandin::Impl {
     }
     ++started;
     ++alive;
+    const auto& labels = Obj(meta, "labels");
+    std::string check = Str(labels, "kuberhealthy-check-name");
+    if (check.empty()) check = Str(labels, "healthcheck");
+    run.check = run.ns + "/" + check;
+    const size_t now_running = ++running_per_check[run.check];
+    if (now_running > max_per_check) max_per_check = now_running;
     auto& stored = runs.emplace(uid, std::move(run)).first->second;
     Advance(stored);
   }
@@ -228,7 +237,10 @@ struct KubeletStandin::Impl {
         }
       }
     }
-    if (!run.finished) --alive;
+    if (!run.finished) {
+      --alive;
+      if (!run.check.empty()) --running_per_check[run.check];
+    }
     run.finished = true;
   }
 
@@ -274,6 +286,7 @@ struct KubeletStandin::Impl {
   void Finish(PodRun& run, const char* phase) {
     run.finished = true;
     --alive;
+    if (!run.check.empty()) --running_per_check[run.check];
     ++finished;
     Patch(run, Statuses(run, phase));
   }
@@ -325,5 +338,6 @@ KubeletStandin::~KubeletStandin() {
 uint64_t KubeletStandin::pods_started() const { return impl_->started; }
 uint64_t KubeletStandin::pods_finished() const { return impl_->finished; }
 size_t KubeletStandin::running() const { return impl_->alive; }
+size_t KubeletStandin::max_concurrent_per_check() const { return impl_->max_per_check; }
 
 }  // namespace sonde::testing

@@ -33,6 +33,9 @@ class KubeletStandin {
   uint64_t pods_started() const;   // pods whose containers were started
   uint64_t pods_finished() const;  // pods patched to Succeeded or Failed
   size_t running() const;          // pods with processes alive now
+  // The most pods of one check (label kuberhealthy-check-name or healthcheck) that ever ran
+  // at the same time: a scheduler that never runs a check twice at once keeps it at 1.
+  size_t max_concurrent_per_check() const;
 
  private:
   struct Impl;

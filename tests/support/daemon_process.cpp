@@ -59,12 +59,13 @@ std::string SondeBinary() { return std::string(SONDE_BINARY_DIR) + "/sonde"; }
 DaemonProcess::DaemonProcess(const std::string& checks_dir, std::vector<std::string> extra_args) {
   const std::string ready = dir_.path() + "/ready";
   const std::string log = dir_.path() + "/daemon.log";
-  std::vector<std::string> args = {SondeBinary(), "serve", "--listen", "127.0.0.1:0",
-                                   "--checks", checks_dir, "--ready-file", ready,
-                                   "--reload-interval", "200ms", "--instance-name", "sonde-test"};
+  std::vector<std::string> args = {SondeBinary(), "serve", "--checks", checks_dir,
+                                   "--ready-file", ready, "--reload-interval", "200ms",
+                                   "--instance-name", "sonde-test"};
   const auto given = [&](const char* flag) {
     return std::find(extra_args.begin(), extra_args.end(), flag) != extra_args.end();
   };
+  if (!given("--listen")) extra_args.insert(extra_args.end(), {"--listen", "127.0.0.1:0"});
   if (!given("--state-dir")) extra_args.insert(extra_args.end(), {"--state-dir", dir_.path() + "/state"});
   // Tests stop daemons often: do not wait the default 10s for checkers still in flight.
   if (!given("--shutdown-timeout")) {

@@ -34,7 +34,8 @@ class DaemonProcess {
  public:
   // Starts build/sonde serve --listen 127.0.0.1:0 --checks <checks_dir> plus `extra_args`,
   // and waits (at most 20s) until it serves. Fails the test (ADD_FAILURE) if it does not.
-  // The state directory is private unless `extra_args` names one with --state-dir.
+  // The state directory is private unless `extra_args` names one with --state-dir; likewise
+  // the listen address (127.0.0.1:0) unless they give --listen.
   DaemonProcess(const std::string& checks_dir, std::vector<std::string> extra_args = {});
   ~DaemonProcess();
   DaemonProcess(const DaemonProcess&) = delete;

@@ -1,0 +1,336 @@
+// Operator mode end to end against the real kube-apiserver v1.20.2 with RBAC: the shipped
+// CRDs and RBAC applied, two `sonde serve --kube` replicas under the shipped ServiceAccount's
+// token, the kubelet stand-in running checker pods as local processes. v2 checks (the seed's
+// openbayes-gear-check among them), a v2 job and a v3 HealthCheck run, report (through the
+// follower, which forwards to the leader), and land in khstates, HealthCheck statuses and the
+// status pages; then the leader stops and the other replica takes over mid-schedule, and no
+// check ever has two pods running at once.
+#include <gtest/gtest.h>
+#include <openssl/evp.h>
+
+#include <boost/json.hpp>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "kube/cluster_suite.hpp"
+#include "kube/kubelet_standin.hpp"
+#include "support/daemon_process.hpp"
+
+namespace sonde::kube {
+namespace {
+
+namespace json = boost::json;
+using sonde::testing::DaemonProcess;
+using sonde::testing::Eventually;
+using sonde::testing::TempDir;
+using std::chrono::seconds;
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+std::string Base64Decode(const std::string& in) {
+  std::string out(in.size() / 4 * 3, '\0');
+  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(in.data()),
+                                static_cast<int>(in.size()));
+  if (n < 0) return "";
+  size_t pad = 0;
+  while (pad < in.size() && pad < 2 && in[in.size() - 1 - pad] == '=') ++pad;
+  out.resize(static_cast<size_t>(n) - pad);
+  return out;
+}
+
+uint16_t FreePort() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  socklen_t len = sizeof(addr);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+json::value At(const json::value& v, std::initializer_list<std::string_view> keys) {
+  const json::value* cur = &v;
+  for (auto k : keys) {
+    cur = cur->is_object() ? cur->get_object().if_contains(k) : nullptr;
+    if (cur == nullptr) return nullptr;
+  }
+  return *cur;
+}
+
+json::value ParseOrNull(const std::string& text) {
+  boost::system::error_code ec;
+  auto v = json::parse(text, ec);
+  return ec ? json::value(nullptr) : v;
+}
+
+constexpr const char* kReportOk = R"(#!/bin/bash
+set -e
+curl -sS --fail --location --request POST "$KH_REPORTING_URL" \
+  --header 'Content-Type: application/json' --data-raw '{ "OK": true }'
+)";
+
+// The seed's check (../shared/seed), with its image's command replaced by a script that does
+// what the image's run.sh ends with: report OK with curl.
+std::string SeedCheck(const std::string& script) {
+  return R"(apiVersion: comcast.github.io/v1
+kind: KuberhealthyCheck
+metadata:
+  name: openbayes-gear-check
+  namespace: kuberhealthy
+spec:
+  runInterval: 6h
+  timeout: 5m
+  podSpec:
+    containers:
+    - env:
+      - name: OPENBAYES_TOKEN
+        value: <THE TOKEN>
+      - name: ENTRYPOINT
+        value: <THE ENTRYPOINT>
+      - name: RUNTIME
+        value: pytorch-1.7.0
+      - name: RESOURCE
+        value: titan_rtx
+      image: xxxx
+      name: main
+      command: ["/bin/bash", ")" + script + R"("]
+)";
+}
+
+std::string Checks(const std::string& script) {
+  const std::string cmd = R"(["/bin/bash", ")" + script + R"("])";
+  return R"(apiVersion: comcast.github.io/v1
+kind: KuberhealthyCheck
+metadata: {name: fast-check, namespace: kuberhealthy}
+spec:
+  runInterval: 2s
+  timeout: 30s
+  podSpec:
+    containers: [{name: main, image: checker:1, command: )" + cmd + R"(}]
+---
+apiVersion: comcast.github.io/v1
+kind: KuberhealthyJob
+metadata: {name: one-shot, namespace: kuberhealthy}
+spec:
+  timeout: 1m
+  podSpec:
+    containers: [{name: main, image: checker:1, command: )" + cmd + R"(}]
+---
+apiVersion: kuberhealthy.github.io/v2
+kind: HealthCheck
+metadata: {name: hc-check, namespace: kuberhealthy}
+spec:
+  runInterval: 3s
+  timeout: 30s
+  podSpec:
+    spec:
+      containers: [{name: main, image: checker:1, command: )" + cmd + R"(}]
+---
+apiVersion: comcast.github.io/v1
+kind: KuberhealthyCheck
+metadata: {name: bad-image, namespace: kuberhealthy}
+spec:
+  runInterval: 1h
+  timeout: 30s
+  podSpec:
+    containers: [{name: main, image: "registry.invalid/nothing:1"}]
+)";
+}
+
+class OperatorTest : public ClusterSuite<OperatorTest> {
+ public:
+  static ClusterOptions Options() {
+    ClusterOptions o;
+    o.authorization = Authorization::kRbac;
+    return o;
+  }
+
+ protected:
+  // Applies the shipped CRDs, namespace and RBAC, as a user installing Sonde would.
+  static void Install() {
+    const std::string dir = std::string(SONDE_SOURCE_DIR) + "/deploy/kubernetes/";
+    for (const char* file :
+         {"00-crd-khchecks.yaml", "01-crd-khjobs.yaml", "02-crd-khstates.yaml",
+          "03-crd-healthchecks.yaml", "10-namespace.yaml", "20-serviceaccount.yaml",
+          "21-clusterrole.yaml", "22-clusterrolebinding.yaml", "23-role.yaml",
+          "24-rolebinding.yaml"}) {
+      const Status applied = cluster().Apply(ReadFile(dir + file));
+      ASSERT_TRUE(applied.ok()) << file << ": " << applied.message();
+    }
+    for (const char* crd : {"khchecks.comcast.github.io", "khjobs.comcast.github.io",
+                            "khstates.comcast.github.io", "healthchecks.kuberhealthy.github.io"}) {
+      const Status established = cluster().WaitForCrdEstablished(crd);
+      ASSERT_TRUE(established.ok()) << established.message();
+    }
+  }
+
+  // The shipped ServiceAccount's token, as its pods would mount it.
+  static std::string ServiceAccountToken() {
+    std::string token;
+    Eventually(
+        [&] {
+          auto sa = cluster().AdminRequest(
+              "GET", "/api/v1/namespaces/kuberhealthy/serviceaccounts/kuberhealthy");
+          if (!sa.ok() || sa.value().status != 200) return false;
+          const auto secret = At(sa.value().Json(), {"secrets"});
+          if (!secret.is_array() || secret.as_array().empty()) return false;
+          const std::string name(At(secret.as_array()[0], {"name"}).as_string());
+          auto s = cluster().AdminRequest("GET", "/api/v1/namespaces/kuberhealthy/secrets/" + name);
+          if (!s.ok() || s.value().status != 200) return false;
+          token = Base64Decode(std::string(At(s.value().Json(), {"data", "token"}).as_string()));
+          return !token.empty();
+        },
+        seconds(30));
+    return token;
+  }
+
+  static std::string Kubeconfig(const TempDir& dir, const std::string& token) {
+    dir.Write("kubeconfig", R"(apiVersion: v1
+kind: Config
+current-context: sa
+clusters: [{name: test, cluster: {server: ")" + cluster().server() +
+                                R"(", certificate-authority: ")" + cluster().ca_file() + R"("}}]
+users: [{name: kuberhealthy, user: {token: ")" + token + R"("}}]
+contexts: [{name: sa, context: {cluster: test, user: kuberhealthy, namespace: kuberhealthy}}]
+)");
+    return dir.path() + "/kubeconfig";
+  }
+
+  static json::value Get(const std::string& path) {
+    auto r = cluster().AdminRequest("GET", path);
+    return r.ok() && r.value().status == 200 ? r.value().Json() : json::value(nullptr);
+  }
+};
+
+TEST_F(OperatorTest, TwoReplicasRunV2AndV3ChecksAndHandOverWithoutOverlap) {
+  Install();
+  if (HasFatalFailure()) return;
+  const std::string token = ServiceAccountToken();
+  ASSERT_FALSE(token.empty()) << "no token for the kuberhealthy ServiceAccount";
+  TempDir dir;
+  dir.Write("report-ok.sh", kReportOk, true);
+  const std::string script = dir.path() + "/report-ok.sh";
+  const std::string kubeconfig = Kubeconfig(dir, token);
+
+  ClusterConfig admin;
+  admin.server = cluster().server();
+  admin.ca_pem = ReadFile(cluster().ca_file());
+  admin.token = cluster().admin_token();
+  testing::KubeletStandin kubelet({.cluster = admin});
+
+  ASSERT_TRUE(cluster().Apply(SeedCheck(script)).ok());
+  ASSERT_TRUE(cluster().Apply(Checks(script)).ok());
+
+  const uint16_t port_a = FreePort(), port_b = FreePort();
+  const std::string url_a = "http://127.0.0.1:" + std::to_string(port_a);
+  const std::string url_b = "http://127.0.0.1:" + std::to_string(port_b);
+  auto replica = [&](const char* identity, uint16_t port) {
+    return std::vector<std::string>{
+        "--kube", "--kubeconfig", kubeconfig, "--identity", identity, "--listen",
+        "127.0.0.1:" + std::to_string(port), "--advertise-url",
+        "http://127.0.0.1:" + std::to_string(port),
+        // Checkers report to B: while A leads, B forwards them (as the Service would land
+        // them on any replica).
+        "--reporting-url", url_b, "--lease-duration", "4s", "--renew-deadline", "3s",
+        "--retry-period", "500ms"};
+  };
+  auto leads = [](const DaemonProcess& d) {
+    return d.Get("/metrics").body.find("\nkuberhealthy_controller_leader 1") != std::string::npos;
+  };
+  auto a = std::make_unique<DaemonProcess>(dir.path(), replica("sonde-a", port_a));
+  ASSERT_TRUE(Eventually([&] { return leads(*a); }, seconds(20))) << a->log();
+  DaemonProcess b(dir.path(), replica("sonde-b", port_b));
+  ASSERT_FALSE(leads(b));
+
+  // Every kind ran and reported; the results are on A's status page as in the seed.
+  json::value page;
+  auto details = [&](const char* section, const char* key) {
+    page = ParseOrNull(a->Get("/").body);
+    return At(page, {section, key});
+  };
+  ASSERT_TRUE(Eventually(
+      [&] { return At(details("CheckDetails", "kuberhealthy/openbayes-gear-check"), {"OK"}) == true; },
+      seconds(30)))
+      << a->Get("/").body << "\n" << a->log() << "\n" << b.log();
+  const json::value seed = details("CheckDetails", "kuberhealthy/openbayes-gear-check");
+  EXPECT_EQ(At(seed, {"Namespace"}), "kuberhealthy");
+  EXPECT_EQ(At(seed, {"AuthoritativePod"}), "sonde-a");
+  EXPECT_EQ(At(page, {"CurrentMaster"}), "sonde-a");
+  EXPECT_TRUE(At(seed, {"RunDuration"}).is_string());
+  EXPECT_TRUE(At(seed, {"LastRun"}).is_string());
+  EXPECT_EQ(At(seed, {"uuid"}).as_string().size(), 36u);
+  for (const char* field : {"OK", "Errors", "RunDuration", "Namespace", "LastRun",
+                            "AuthoritativePod", "uuid"}) {
+    EXPECT_TRUE(seed.as_object().contains(field)) << field;
+  }
+  EXPECT_TRUE(Eventually(
+      [&] { return At(details("JobDetails", "kuberhealthy/one-shot"), {"OK"}) == true; },
+      seconds(30)))
+      << page;
+  EXPECT_TRUE(Eventually(
+      [&] {
+        const auto errors = At(details("CheckDetails", "kuberhealthy/bad-image"), {"Errors"});
+        return errors.is_array() && !errors.as_array().empty() &&
+               std::string(errors.as_array()[0].as_string()).find("ErrImagePull") !=
+                   std::string::npos;
+      },
+      seconds(30)))
+      << page;
+  EXPECT_TRUE(Eventually(
+      [&] {
+        const auto v3 = ParseOrNull(a->Get("/json").body);
+        const auto checks = At(v3, {"checks"});
+        if (!checks.is_array()) return false;
+        for (const auto& c : checks.as_array()) {
+          if (At(c, {"name"}) == "hc-check" && At(c, {"ok"}) == true) return true;
+        }
+        return false;
+      },
+      seconds(30)))
+      << a->Get("/json").body;
+
+  // The state is in the cluster, as Kuberhealthy keeps it.
+  const auto khstate = Get("/apis/comcast.github.io/v1/namespaces/kuberhealthy/khstates/"
+                           "openbayes-gear-check");
+  EXPECT_EQ(At(khstate, {"spec", "OK"}), true) << khstate;
+  EXPECT_EQ(At(khstate, {"spec", "AuthoritativePod"}), "sonde-a") << khstate;
+  const auto hc = Get("/apis/kuberhealthy.github.io/v2/namespaces/kuberhealthy/healthchecks/hc-check");
+  EXPECT_EQ(At(hc, {"status", "ok"}), true) << hc;
+  // The follower shows what the leader wrote.
+  EXPECT_TRUE(Eventually(
+      [&] {
+        return At(ParseOrNull(b.Get("/").body),
+                  {"CheckDetails", "kuberhealthy/fast-check", "OK"}) == true;
+      },
+      seconds(20)))
+      << b.Get("/").body;
+
+  // Handover: A stops (releasing the lease); B leads and the fast check keeps running there.
+  EXPECT_EQ(a->Terminate(seconds(15)), 0) << a->log();
+  a.reset();
+  ASSERT_TRUE(Eventually([&] { return leads(b); }, seconds(20))) << b.log();
+  EXPECT_TRUE(Eventually(
+      [&] {
+        const auto s = Get("/apis/comcast.github.io/v1/namespaces/kuberhealthy/khstates/fast-check");
+        return At(s, {"spec", "AuthoritativePod"}) == "sonde-b" && At(s, {"spec", "OK"}) == true;
+      },
+      seconds(30)))
+      << b.log();
+  const auto after = ParseOrNull(b.Get("/").body);
+  EXPECT_EQ(At(after, {"CurrentMaster"}), "sonde-b");
+  EXPECT_EQ(At(after, {"JobDetails", "kuberhealthy/one-shot", "OK"}), true) << "the job ran once";
+  EXPECT_EQ(kubelet.max_concurrent_per_check(), 1u) << "a check ran twice at once";
+  EXPECT_GE(kubelet.pods_finished(), 5u);
+}
+
+}  // namespace
+}  // namespace sonde::kube
