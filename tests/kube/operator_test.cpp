@@ -6,7 +6,11 @@
 // status pages; then the leader stops and the other replica takes over mid-schedule, and no
 // check ever has two pods running at once.
 #include <gtest/gtest.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <openssl/evp.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <boost/json.hpp>
 #include <filesystem>
