@@ -73,7 +73,11 @@ work="$cache/work"
 rm -rf "$work" "$cache/bin"
 mkdir -p "$work"
 # Interrupted or failed: leave no half-built tree (the Go cache alone is ~1.8 GB) and no stamp.
-cleanup() { chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"; }
+cleanup() {
+  [ -d "$work" ] || return 0
+  chmod -R u+w "$work" 2>/dev/null || true
+  rm -rf "$work"
+}
 trap 'cleanup; rm -f "$stamp.tmp"' EXIT
 : >"$log"
 echo "kube-build: building kube-apiserver ${KUBE_VERSION} from Debian's source (4-5 min on 2 idle cores, longer on busy ones; log: $log)"

@@ -1,9 +1,11 @@
 #include "kube/test_cluster.hpp"
 
 #include <netinet/in.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -69,6 +71,19 @@ std::string FindInPath(const std::string& program) {
   return "";
 }
 
+// Removes the directories of clusters whose test process died without cleaning up (killed by a
+// timeout or crashed). Only directories with an owner.pid whose process is gone.
+void RemoveAbandonedClusterDirs() {
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(fs::temp_directory_path(), ec)) {
+    if (!entry.path().filename().string().starts_with("sonde-kube-")) continue;
+    std::ifstream in(entry.path() / "owner.pid");
+    pid_t owner = 0;
+    if (!(in >> owner) || owner <= 0) continue;
+    if (kill(owner, 0) != 0 && errno == ESRCH) fs::remove_all(entry.path(), ec);
+  }
+}
+
 }  // namespace
 
 std::string KubeBinDir() {
@@ -99,10 +114,12 @@ Result<std::unique_ptr<TestCluster>> TestCluster::Start(ClusterOptions options) 
         "etcd not installed: run scripts/kube-build.sh (it installs Debian's "
         "etcd-server)");
   }
+  RemoveAbandonedClusterDirs();
   std::unique_ptr<TestCluster> cluster(new TestCluster(std::move(options)));
   std::string tmpl = (fs::temp_directory_path() / "sonde-kube-XXXXXX").string();
   if (mkdtemp(tmpl.data()) == nullptr) return R::Error("cannot create a directory in /tmp");
   cluster->dir_ = tmpl;
+  std::ofstream(cluster->dir_ + "/owner.pid") << getpid() << "\n";
   auto pki = MakeClusterPki(cluster->dir_);
   if (!pki.ok()) return R::Error(pki.error());
   cluster->pki_ = std::move(pki).value();
