@@ -11,7 +11,9 @@ void Engine::SetLeading(bool leading) {
   if (leading == leading_) return;
   leading_ = leading;
   if (!leading) {
-    spdlog::warn("no longer the leader: terminating {} runs in flight", active_.size());
+    if (!active_.empty()) {
+      spdlog::warn("no longer the leader: terminating {} runs in flight", active_.size());
+    }
     std::vector<std::string> uuids;
     for (auto& [uuid, run] : active_) {
       if (!run.result_recorded) run_views_[uuid].end = RunEnd::kInterrupted;

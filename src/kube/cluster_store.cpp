@@ -31,6 +31,23 @@ std::string VersionIn(const Response& response) {
   return !ec && value.is_object() ? ResourceVersion(value.as_object()) : "";
 }
 
+// Request bodies are built outside the coroutines: g++ 12 mangles JSON-object temporaries in a
+// coroutine body (empty strings arrived at the server as null).
+std::string KhStateBody(const CheckKey& key, const CheckState& state, const std::string& version) {
+  return json::serialize(KhStateObject(key, state, version));
+}
+// A JSON patch that replaces the whole status, without its empty strings: the 1.20 API
+// server's schema validation takes "" for null and answers 422 ("currentUUID" is "" whenever
+// no run is in flight); an absent field reads back as "".
+std::string StatusBody(const CheckKey& key, const CheckState& state) {
+  json::object status = std::move(HealthCheckStatusPatch(key, state)["status"].as_object());
+  for (auto it = status.begin(); it != status.end();) {
+    it = it->value().is_string() && it->value().as_string().empty() ? status.erase(it) : it + 1;
+  }
+  json::array ops{json::object{{"op", "add"}, {"path", "/status"}, {"value", std::move(status)}}};
+  return json::serialize(ops);
+}
+
 Status Failed(const std::string& what, const Result<Response>& response) {
   return Status::Error(what + ": " +
                        (response.ok() ? DescribeStatus(response.value()) : response.error()));
@@ -106,17 +123,19 @@ Status ClusterStore::DeleteState(const CheckKey& key) {
   return history_.DeleteState(key);
 }
 
+// The cluster first: it is what the next leader reads, so a result is acknowledged once it is
+// there. The history (optional in operator mode) follows; if it fails, the result still stands
+// and the history misses a row, which is logged.
 void ClusterStore::CommitRun(const RunRecord& run, const CheckState& state,
                              std::function<void(Status)> done) {
-  history_.CommitRun(
-      run, state,
-      [this, alive = alive_, key = run.key, state, done = std::move(done)](Status st) mutable {
-        asio::post(executor_, [this, alive, key, state, st, done = std::move(done)]() mutable {
-          if (!*alive) return done(Status::Error("the store is shutting down"));
-          if (!st.ok()) return done(st);
-          Write(key, state, std::move(done));
+  Write(run.key, state,
+        [this, alive = alive_, run, state, done = std::move(done)](Status st) mutable {
+          if (!st.ok() || !*alive) return done(st);
+          history_.CommitRun(run, state, [uuid = run.run_uuid](Status kept) {
+            if (!kept.ok()) spdlog::error("run {}: not kept in the history: {}", uuid, kept.message());
+          });
+          done(Status::Ok());
         });
-      });
 }
 
 void ClusterStore::Write(const CheckKey& key, const CheckState& state,
@@ -137,8 +156,14 @@ asio::awaitable<void> ClusterStore::Writer(CheckKey key) {
     Pending job = std::move(it->second);
     pending_.erase(it);
     const bool v3 = kinds_.count(key) > 0 && kinds_.at(key) == CheckKind::kHealthCheck;
-    const Status st =
-        v3 ? co_await WriteStatus(key, job.state) : co_await WriteKhState(key, job.state);
+    // Plain statements around co_await: g++ 12 mis-destroys temporaries of a co_await inside
+    // a conditional expression (a double free).
+    Status st = Status::Ok();
+    if (v3) {
+      st = co_await WriteStatus(key, job.state);
+    } else {
+      st = co_await WriteKhState(key, job.state);
+    }
     if (!*alive) co_return;
     for (auto& done : job.done) done(st);
   }
@@ -149,9 +174,8 @@ asio::awaitable<Status> ClusterStore::WriteStatus(const CheckKey& key, const Che
   const std::string path = "/apis/kuberhealthy.github.io/v2/namespaces/" + key.ns +
                            "/healthchecks/" + key.name + "/status";
   ++writes_;
-  auto response =
-      co_await client_.Call("PATCH", path, json::serialize(HealthCheckStatusPatch(key, state)),
-                            "application/merge-patch+json");
+  const std::string body = StatusBody(key, state);
+  auto response = co_await client_.Call("PATCH", path, body, "application/json-patch+json");
   if (response.ok() && response.value().status == 200) co_return Status::Ok();
   co_return Failed("PATCH " + path, response);
 }
@@ -172,10 +196,10 @@ asio::awaitable<Status> ClusterStore::WriteKhState(const CheckKey& key, const Ch
   for (int attempt = 0; attempt <= kConflictRetries; ++attempt) {
     const bool create = version.empty();
     ++writes_;
-    auto response = create ? co_await client_.Call("POST", KhStatePath(key.ns, ""),
-                                                   json::serialize(KhStateObject(key, state)))
-                           : co_await client_.Call(
-                                 "PUT", path, json::serialize(KhStateObject(key, state, version)));
+    std::string method = create ? "POST" : "PUT";
+    std::string target = create ? KhStatePath(key.ns, "") : path;
+    std::string body = KhStateBody(key, state, version);
+    auto response = co_await client_.Call(std::move(method), std::move(target), std::move(body));
     if (!response.ok()) co_return Failed((create ? "POST " : "PUT ") + path, response);
     const int status = response.value().status;
     if (status == 200 || status == 201) {

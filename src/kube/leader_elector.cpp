@@ -106,7 +106,10 @@ struct LeaderElector::State {
     if (!meta.contains("annotations")) meta["annotations"] = json::object();
     meta["annotations"].as_object()[kLeaderUrlAnnotation] = reporting_url;
     const bool create = decision.action == LeaseAction::kCreate;
-    auto wrote = co_await client.Call(create ? "POST" : "PUT", create ? Collection() : path,
+    // Named arguments: g++ 12 mis-destroys temporaries of a conditional inside a co_await.
+    std::string method = create ? "POST" : "PUT";
+    std::string target = create ? Collection() : path;
+    auto wrote = co_await client.Call(std::move(method), std::move(target),
                                       json::serialize(decision.object));
     if (stopped) co_return;
     now = clock.Now();
