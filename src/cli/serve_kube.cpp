@@ -3,6 +3,10 @@
 // cluster (ClusterStore over SQLite history), and a Lease decides which replica starts runs.
 #include <spdlog/spdlog.h>
 
+#include <set>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -80,9 +84,8 @@ class KubeDaemon {
     if (auto states = history_->TryLoadStates(); !states.ok()) return Fail(states.error());
 
     if (auto st = StartServer(); !st.ok()) return Fail(st.message());
-    StartInformers();
     WaitForSignal();
-    WaitForSync();
+    asio::co_spawn(io_, Discover(), asio::detached);
     spdlog::info("operator mode: API server {} ({}), lease {}/{}", cluster.value().server,
                  cluster.value().source, lease_.ns, lease_.name);
     io_.run();
@@ -126,8 +129,44 @@ class KubeDaemon {
     return Status::Ok();
   }
 
+  // Which check resources the API server serves: without Kuberhealthy's CRDs (or with only
+  // some of them) the operator runs what it can, and the status page says what is missing.
+  // An API server that cannot answer now is taken to serve them (the informers retry).
+  asio::awaitable<void> Discover() {
+    static const std::pair<const char*, std::vector<const char*>> kGroups[] = {
+        {"comcast.github.io/v1", {"khchecks", "khjobs", "khstates"}},
+        {"kuberhealthy.github.io/v2", {"healthchecks"}}};
+    for (const auto& [group_version, plurals] : kGroups) {
+      auto answer = co_await client_->Call("GET", std::string("/apis/") + group_version);
+      if (!answer.ok() || (answer.value().status != 200 && answer.value().status != 404)) {
+        spdlog::warn("discovery of {}: {}", group_version,
+                     answer.ok() ? kube::DescribeStatus(answer.value()) : answer.error());
+        for (const char* plural : plurals) served_.insert(plural);
+        continue;
+      }
+      std::string listed;  // the served resources' names, each in quotes
+      if (answer.value().status == 200) listed = answer.value().body;
+      for (const char* plural : plurals) {
+        if (listed.find(std::string("\"name\":\"") + plural + "\"") != std::string::npos) {
+          served_.insert(plural);
+          continue;
+        }
+        missing_.push_back(std::string(plural) + "." + group_version +
+                           " is not served by the API server: apply its CRD from "
+                           "deploy/kubernetes (docs/kubernetes.md)");
+        spdlog::error("{}", missing_.back());
+      }
+    }
+    if (stopping_) co_return;
+    StartInformers();
+    WaitForSync();
+  }
+
   void AddInformers(std::vector<std::unique_ptr<Informer>>& into,
                     const std::vector<std::string>& paths, void (KubeDaemon::*changed)()) {
+    if (paths.empty()) return;
+    const std::string plural = paths.front().substr(paths.front().rfind('/') + 1);
+    if (served_.count(plural) == 0) return;
     for (const auto& path : paths) {
       auto on_change = [this, changed](const json::object&) { (this->*changed)(); };
       into.push_back(std::make_unique<Informer>(
@@ -197,8 +236,10 @@ class KubeDaemon {
     });
     elector_ = std::make_unique<kube::LeaderElector>(
         io_.get_executor(), clock_, *client_, lease_, o.instance_name, advertise_url_,
-        kube::LeaderCallbacks{.started_leading = [this] { engine_->SetLeading(true); },
-                              .stopped_leading = [this] { engine_->SetLeading(false); }});
+        kube::LeaderCallbacks{
+            .started_leading = [this] { engine_->SetLeading(true); },
+            .stopped_leading = [this] { engine_->SetLeading(false); },
+            .leader_seen = [this](const std::string& holder) { engine_->SetLeaderName(holder); }});
     elector_->Start();
     spdlog::info("serving on port {} as {}; checkers report to {}", server_->port(),
                  o.instance_name, reporting_base_);
@@ -228,7 +269,7 @@ class KubeDaemon {
 
   void ApplyChecks() {
     std::vector<CheckSpec> specs;
-    std::vector<std::string> errors;
+    std::vector<std::string> errors = missing_;
     std::map<CheckKey, CheckKind> kinds;
     for (const auto* list : {&check_informers_, &health_informers_}) {
       for (const auto& informer : *list) {
@@ -301,6 +342,8 @@ class KubeDaemon {
   std::unique_ptr<kube::LeaderElector> elector_;
   std::unique_ptr<HttpServer> server_;
   std::string reporting_base_, advertise_url_;
+  std::set<std::string> served_;      // check resources the API server serves ("khchecks", ...)
+  std::vector<std::string> missing_;  // the others, as the status page shows them
   asio::signal_set signals_;
   asio::steady_timer sync_timer_, checks_timer_, states_timer_, stop_timer_;
   bool checks_armed_ = false, states_armed_ = false;

@@ -30,7 +30,7 @@ const char* StateName(const CheckView& check);
 struct StatusSnapshot {
   std::vector<CheckView> checks;                // any order; rendering sorts by key
   std::vector<std::string> load_errors;         // check files that failed to load
-  std::string instance;                         // this daemon's name (CurrentMaster)
+  std::string instance;  // the leader's name (CurrentMaster): this daemon's, unless it follows
   bool leader = true;  // operator mode: this replica leads (kuberhealthy_controller_leader)
   std::map<std::string, std::string> metadata;  // config stateMetadata
 };

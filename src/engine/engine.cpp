@@ -186,7 +186,7 @@ RunNowResult Engine::RunNow(const CheckKey& key) {
 
 StatusSnapshot Engine::Snapshot() const {
   StatusSnapshot snap;
-  snap.instance = options_.instance_name;
+  snap.instance = leading_ || leader_name_.empty() ? options_.instance_name : leader_name_;
   snap.leader = leading_;
   snap.metadata = options_.metadata;
   snap.load_errors = load_errors_;

@@ -120,6 +120,8 @@ class Engine {
   bool leading() const { return leading_; }
   // A follower's view of the leader's writes; ignored for checks with a run in flight here.
   void ObserveStates(std::map<CheckKey, CheckState> states);
+  // Who leads, as a follower's status page names it (CurrentMaster); "" while unknown.
+  void SetLeaderName(std::string name) { leader_name_ = std::move(name); }
   // Terminates what is still running; their runs end as interrupted.
   void InterruptAll();
 
@@ -197,6 +199,7 @@ class Engine {
   boost::asio::steady_timer wake_;
   bool scheduling_ = true;
   bool leading_ = true;  // false: a follower in operator mode
+  std::string leader_name_;
   TimePoint last_pump_;
 
   std::map<CheckKey, std::shared_ptr<const CheckSpec>> checks_;

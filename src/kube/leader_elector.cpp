@@ -58,7 +58,10 @@ struct LeaderElector::State {
     }
     if (observed.record && observed.record->holder != record.value().holder) ++transitions;
     observed = Observe(observed, record.value(), now);
-    leader = record.value().holder;
+    if (leader != record.value().holder) {
+      leader = record.value().holder;
+      if (callbacks.leader_seen) callbacks.leader_seen(leader);
+    }
     leader_url.clear();
     const auto* meta = lease.if_contains("metadata");
     const auto* notes =

@@ -26,6 +26,7 @@ inline constexpr const char* kLeaderUrlAnnotation = "sonde.dev/reporting-url";
 struct LeaderCallbacks {
   std::function<void()> started_leading;
   std::function<void()> stopped_leading;
+  std::function<void(const std::string& holder)> leader_seen;  // the holder changed ("": none)
 };
 
 class LeaderElector {

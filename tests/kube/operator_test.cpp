@@ -150,7 +150,12 @@ spec:
 )";
 }
 
+class OperatorTest;
+TestCluster& OperatorTestCluster();
+
 class OperatorTest : public ClusterSuite<OperatorTest> {
+  friend TestCluster& OperatorTestCluster();
+
  public:
   static ClusterOptions Options() {
     ClusterOptions o;
@@ -214,6 +219,38 @@ contexts: [{name: sa, context: {cluster: test, user: kuberhealthy, namespace: ku
     return r.ok() && r.value().status == 200 ? r.value().Json() : json::value(nullptr);
   }
 };
+
+TestCluster& OperatorTestCluster() { return OperatorTest::cluster(); }
+
+std::string AdminKubeconfig(const TempDir& dir) {
+  const std::string path = dir.path() + "/admin-kubeconfig";
+  const Status written =
+      OperatorTestCluster().WriteKubeconfig(path, KubeconfigAuth::Token("admin"));
+  EXPECT_TRUE(written.ok()) << written.message();
+  return path;
+}
+
+// First, on the bare server: without Kuberhealthy's CRDs the operator still starts, leads,
+// serves, and its status page says what is missing.
+TEST_F(OperatorTest, WithoutTheCrdsItRunsAndSaysWhatIsMissing) {
+  TempDir dir;
+  DaemonProcess d(dir.path(), {"--kube", "--kubeconfig", AdminKubeconfig(dir), "--identity",
+                               "sonde-bare", "--lease-namespace", "default", "--retry-period",
+                               "500ms", "--lease-duration", "4s", "--renew-deadline", "3s"});
+  json::value page;
+  ASSERT_TRUE(Eventually(
+      [&] {
+        page = ParseOrNull(d.Get("/").body);
+        return At(page, {"Errors"}).is_array() && At(page, {"Errors"}).as_array().size() == 4;
+      },
+      seconds(20)))
+      << page << d.log();
+  EXPECT_EQ(At(page, {"Errors"}).as_array()[0],
+            "khchecks.comcast.github.io/v1 is not served by the API server: apply its CRD from "
+            "deploy/kubernetes (docs/kubernetes.md)");
+  EXPECT_TRUE(Eventually([&] { return d.Get("/healthz").status == 200; }, seconds(10)));
+  EXPECT_EQ(d.Terminate(seconds(10)), 0) << d.log();
+}
 
 TEST_F(OperatorTest, TwoReplicasRunV2AndV3ChecksAndHandOverWithoutOverlap) {
   Install();
@@ -332,6 +369,46 @@ TEST_F(OperatorTest, TwoReplicasRunV2AndV3ChecksAndHandOverWithoutOverlap) {
   EXPECT_EQ(At(after, {"JobDetails", "kuberhealthy/one-shot", "OK"}), true) << "the job ran once";
   EXPECT_EQ(kubelet.max_concurrent_per_check(), 1u) << "a check ran twice at once";
   EXPECT_GE(kubelet.pods_finished(), 5u);
+}
+
+// A Lease as another holder would write it: renewed now, so it is live for its duration.
+std::string StolenLease(json::object lease) {
+  char now[64];
+  const auto t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%S.000000Z", std::gmtime(&t));
+  auto& spec = lease["spec"].as_object();
+  spec["holderIdentity"] = "thief";
+  spec["renewTime"] = now;
+  spec["acquireTime"] = now;
+  spec["leaseDurationSeconds"] = 4;
+  return json::serialize(lease);
+}
+
+// Kuberhealthy #1533: a leader that loses its lease stops leading at once, and contends again
+// (and wins once the thief stops renewing), instead of never leading again.
+TEST_F(OperatorTest, ALeaderWhoseLeaseIsStolenStepsDownAndContendsAgain) {
+  Install();
+  if (HasFatalFailure()) return;
+  TempDir dir;
+  const std::string token = ServiceAccountToken();
+  DaemonProcess d(dir.path(), {"--kube", "--kubeconfig", Kubeconfig(dir, token), "--identity",
+                               "sonde-c", "--lease-name", "steal-test", "--retry-period", "300ms",
+                               "--lease-duration", "4s", "--renew-deadline", "3s"});
+  auto leads = [&] {
+    return d.Get("/metrics").body.find("\nkuberhealthy_controller_leader 1") != std::string::npos;
+  };
+  ASSERT_TRUE(Eventually(leads, seconds(20))) << d.log();
+  const std::string path = "/apis/coordination.k8s.io/v1/namespaces/kuberhealthy/leases/steal-test";
+  auto lease = cluster().AdminRequest("GET", path);
+  ASSERT_TRUE(lease.ok() && lease.value().status == 200);
+  auto stolen = cluster().AdminRequest("PUT", path, StolenLease(lease.value().Json().as_object()));
+  ASSERT_TRUE(stolen.ok()) << stolen.error();
+  ASSERT_EQ(stolen.value().status, 200) << stolen.value().body;
+  EXPECT_TRUE(Eventually([&] { return !leads(); }, seconds(5))) << "still leads after the theft";
+  EXPECT_TRUE(Eventually(leads, seconds(15))) << "never contended again\n" << d.log();
+  const auto after = Get(path);
+  EXPECT_EQ(At(after, {"spec", "holderIdentity"}), "sonde-c") << after;
+  EXPECT_EQ(At(after, {"spec", "leaseTransitions"}).to_number<int64_t>(), 1) << "taken over once: " << after;
 }
 
 }  // namespace
