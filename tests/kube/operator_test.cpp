@@ -15,7 +15,10 @@
 #include <boost/json.hpp>
 #include <filesystem>
 #include <fstream>
+#include <array>
+#include <iostream>
 #include <sstream>
+#include <thread>
 
 #include "kube/cluster_suite.hpp"
 #include "kube/kubelet_standin.hpp"
@@ -148,6 +151,23 @@ spec:
   podSpec:
     containers: [{name: main, image: "registry.invalid/nothing:1"}]
 )";
+}
+
+// Sums kube-apiserver's apiserver_request_total for a verb and a resource (and subresource).
+double ApiRequests(const std::string& metrics, const std::string& verb, const std::string& resource,
+                   const std::string& subresource = "") {
+  double total = 0;
+  std::istringstream lines(metrics);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("apiserver_request_total{", 0) != 0) continue;
+    if (line.find("verb=\"" + verb + "\"") == std::string::npos ||
+        line.find("resource=\"" + resource + "\"") == std::string::npos ||
+        line.find("subresource=\"" + subresource + "\"") == std::string::npos) {
+      continue;
+    }
+    total += std::stod(line.substr(line.rfind(' ') + 1));
+  }
+  return total;
 }
 
 class OperatorTest;
@@ -344,7 +364,8 @@ TEST_F(OperatorTest, TwoReplicasRunV2AndV3ChecksAndHandOverWithoutOverlap) {
   EXPECT_EQ(At(khstate, {"spec", "AuthoritativePod"}), "sonde-a") << khstate;
   const auto hc = Get("/apis/kuberhealthy.github.io/v2/namespaces/kuberhealthy/healthchecks/hc-check");
   EXPECT_EQ(At(hc, {"status", "ok"}), true) << hc;
-  // The follower shows what the leader wrote.
+  // The follower shows what the leader wrote, and names it.
+  EXPECT_EQ(At(ParseOrNull(b.Get("/").body), {"CurrentMaster"}), "sonde-a");
   EXPECT_TRUE(Eventually(
       [&] {
         return At(ParseOrNull(b.Get("/").body),
@@ -366,6 +387,27 @@ TEST_F(OperatorTest, TwoReplicasRunV2AndV3ChecksAndHandOverWithoutOverlap) {
       << b.log();
   const auto after = ParseOrNull(b.Get("/").body);
   EXPECT_EQ(At(after, {"CurrentMaster"}), "sonde-b");
+
+  // API writes per run, counted by the API server while B runs the two fast checks: the pod's
+  // create, the state at the start and the state with the result (docs/kubernetes.md).
+  auto writes = [&] {
+    auto m = cluster().AdminRequest("GET", "/metrics");
+    const std::string text = m.ok() ? m.value().body : "";
+    return std::array<double, 2>{
+        ApiRequests(text, "POST", "pods"),
+        ApiRequests(text, "POST", "khstates") + ApiRequests(text, "PUT", "khstates") +
+            ApiRequests(text, "PATCH", "healthchecks", "status") +
+            ApiRequests(text, "DELETE", "pods") + ApiRequests(text, "POST", "pods")};
+  };
+  const auto before_window = writes();
+  std::this_thread::sleep_for(seconds(7));
+  const auto after_window = writes();
+  const double runs = after_window[0] - before_window[0];
+  const double per_run = (after_window[1] - before_window[1]) / std::max(runs, 1.0);
+  std::cout << "API writes per run: " << per_run << " (" << runs << " runs)\n";
+  RecordProperty("api_writes_per_run", std::to_string(per_run));
+  EXPECT_GE(runs, 3);
+  EXPECT_LE(per_run, 3.5) << "more writes per run than the pod, its start and its result";
   EXPECT_EQ(At(after, {"JobDetails", "kuberhealthy/one-shot", "OK"}), true) << "the job ran once";
   EXPECT_EQ(kubelet.max_concurrent_per_check(), 1u) << "a check ran twice at once";
   EXPECT_GE(kubelet.pods_finished(), 5u);
