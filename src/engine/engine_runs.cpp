@@ -119,8 +119,11 @@ void Engine::OnDeadline(const std::string& uuid) {
   spdlog::warn("run {} of {} timed out after {}", uuid, it->second.key.str(), timeout);
   const std::string waiting_for =
       it->second.spec->probe ? "the probe of " + it->second.key.str() : "the checker to report";
-  RecordResult(uuid, false, {"timed out after " + timeout + " waiting for " + waiting_for},
-               RunEnd::kTimedOut);
+  std::string error = "timed out after " + timeout + " waiting for " + waiting_for;
+  if (const std::string detail = runner_.DeadlineDetail(uuid); !detail.empty()) {
+    error += ": " + detail;
+  }
+  RecordResult(uuid, false, {std::move(error)}, RunEnd::kTimedOut);
   runner_.Terminate(uuid);
 }
 

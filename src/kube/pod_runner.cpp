@@ -199,4 +199,10 @@ void PodRunner::KillAll() { runs_.clear(); }
 
 std::vector<RunLogs> PodRunner::Logs(const CheckKey&) const { return {}; }
 
+std::string PodRunner::DeadlineDetail(const std::string& run_uuid) const {
+  const auto it = runs_.find(run_uuid);
+  if (it == runs_.end()) return "";
+  return DeadlineMessage(it->second.last.value_or(PodStatus{}), /*reported=*/false);
+}
+
 }  // namespace sonde::kube

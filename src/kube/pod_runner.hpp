@@ -53,6 +53,9 @@ class PodRunner final : public Runner {
   // Checker output stays with the pod (`kubectl logs`); the runner keeps none.
   std::vector<RunLogs> Logs(const CheckKey& key) const override;
   size_t ActiveRuns() const override { return runs_.size(); }
+  // Kuberhealthy's words for how far the pod got: never seen running, or running without a
+  // report.
+  std::string DeadlineDetail(const std::string& run_uuid) const override;
 
   uint64_t pods_created() const { return pods_created_; }
 

@@ -84,6 +84,10 @@ class Runner {
 
   // Number of runs whose processes have not all exited yet.
   virtual size_t ActiveRuns() const = 0;
+
+  // What a run had got to when its deadline passed, for the timeout's error message (a pod
+  // runner: "failed to see pod running within timeout"); "" when there is nothing to add.
+  virtual std::string DeadlineDetail(const std::string& /*run_uuid*/) const { return ""; }
 };
 
 }  // namespace sonde

@@ -191,6 +191,10 @@ struct KubeletStandin::Impl {
                Procs(Arr(spec, "containers"))};
     for (const auto* list : {&run.init, &run.main}) {
       for (const auto& p : *list) {
+        if (p.image.find("never-starts") != std::string::npos) {  // no node for it: Pending
+          runs.emplace(uid, std::move(run)).first->second.finished = true;
+          return;
+        }
         if (p.image.find("invalid") == std::string::npos) continue;
         json::object status = Statuses(run, "Pending");
         json::array waiting;

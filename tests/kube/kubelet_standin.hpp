@@ -4,7 +4,8 @@
 // its phases (Pending -> Running -> Succeeded/Failed, container statuses with exit codes), so
 // an end-to-end run is what a cluster does. Deleting a pod kills its processes.
 // An image that contains "invalid" does not "pull": the pod stays Pending with an
-// ErrImagePull waiting state, as a kubelet reports a bad image.
+// ErrImagePull waiting state, as a kubelet reports a bad image; one whose image contains
+// "never-starts" stays Pending without a status, as a pod no node can take.
 //
 // Thread safety: runs on its own thread; the public methods may be called from any thread.
 #pragma once

@@ -150,6 +150,15 @@ spec:
   timeout: 30s
   podSpec:
     containers: [{name: main, image: "registry.invalid/nothing:1"}]
+---
+apiVersion: comcast.github.io/v1
+kind: KuberhealthyCheck
+metadata: {name: never-runs, namespace: kuberhealthy}
+spec:
+  runInterval: 1h
+  timeout: 2s
+  podSpec:
+    containers: [{name: main, image: "never-starts:1"}]
 )";
 }
 
@@ -346,6 +355,16 @@ TEST_F(OperatorTest, TwoReplicasRunV2AndV3ChecksAndHandOverWithoutOverlap) {
         return errors.is_array() && !errors.as_array().empty() &&
                std::string(errors.as_array()[0].as_string()).find("ErrImagePull") !=
                    std::string::npos;
+      },
+      seconds(30)))
+      << page;
+  EXPECT_TRUE(Eventually(
+      [&] {
+        const auto errors = At(details("CheckDetails", "kuberhealthy/never-runs"), {"Errors"});
+        return errors.is_array() && !errors.as_array().empty() &&
+               errors.as_array()[0] ==
+                   "timed out after 2s waiting for the checker to report: failed to see pod "
+                   "running within timeout";
       },
       seconds(30)))
       << page;
