@@ -3,13 +3,12 @@
 // cluster (ClusterStore over SQLite history), and a Lease decides which replica starts runs.
 #include <spdlog/spdlog.h>
 
-#include <set>
-
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <set>
 
 #include "cli/serve_internal.hpp"
 #include "engine/engine.hpp"
@@ -230,6 +229,7 @@ class KubeDaemon {
     engine_->SetLeading(false);
     ApplyChecks();
     api_ = std::make_unique<HttpApi>(*engine_, *runner_, *store_, metrics_, settings_.metrics);
+    api_->FindRunByPodIp([this](const std::string& ip) { return runner_->RunOfPodIp(ip); });
     api_->ForwardToLeader([this] {
       const std::string& url = elector_->leader_url();
       return url == advertise_url_ ? std::string() : url;

@@ -60,15 +60,30 @@ static bool LeaderOnly(const HttpRequest& request) {
          request.path.rfind(kHeartbeatPrefix, 0) == 0;
 }
 
+std::string HttpApi::RunUuidOf(const HttpRequest& request) const {
+  std::string uuid = request.Header(kRunUuidHeader);
+  if (uuid.empty()) uuid = request.Query(kRunUuidQuery).value_or("");
+  if (uuid.empty() && run_by_pod_ip_) uuid = run_by_pod_ip_(request.remote_address);
+  return uuid;
+}
+
 asio::awaitable<HttpResponse> HttpApi::ToLeader(const HttpRequest& request) {
   const std::string leader = leader_url_();
   if (leader.empty()) {
     co_return HttpResponse::Text(503, "no leader is elected yet; retry shortly");
   }
-  auto answer = co_await ForwardRequest(leader, request, kForwardTimeout);
+  HttpRequest forwarded = request;
+  const bool report = request.path == kReportPathV2 || request.path == kReportPathV3;
+  if (report && request.Header(kRunUuidHeader).empty()) {
+    // The leader sees this replica's address, not the checker's: name the run here.
+    if (std::string uuid = RunUuidOf(request); !uuid.empty()) {
+      forwarded.headers[std::string(kRunUuidHeader)] = uuid;
+    }
+  }
+  auto answer = co_await ForwardRequest(leader, forwarded, kForwardTimeout);
   if (!answer.ok()) {
-    co_return HttpResponse::Text(503, "this replica does not lead, and the leader did not answer: " +
-                                          answer.error());
+    co_return HttpResponse::Text(
+        503, "this replica does not lead, and the leader did not answer: " + answer.error());
   }
   co_return std::move(answer).value();
 }
@@ -147,8 +162,7 @@ asio::awaitable<HttpResponse> HttpApi::Report(const HttpRequest& request) {
     co_return HttpResponse::Text(
         415, "content type " + type + " is not supported; send application/json");
   }
-  std::string uuid = request.Header(kRunUuidHeader);
-  if (uuid.empty()) uuid = request.Query(kRunUuidQuery).value_or("");
+  const std::string uuid = RunUuidOf(request);
   if (uuid.empty()) {
     co_return HttpResponse::Text(400,
                                  "missing run id: send the kh-run-uuid header or post to "

@@ -39,6 +39,12 @@ class HttpApi {
   void ForwardToLeader(std::function<std::string()> leader_url) {
     leader_url_ = std::move(leader_url);
   }
+  // Operator mode: the run of a report that names none (Kuberhealthy v2 clients that send
+  // neither the kh-run-uuid header nor the URL's query), found by the checker pod's IP; ""
+  // when no running checker pod has that address.
+  void FindRunByPodIp(std::function<std::string(const std::string& ip)> lookup) {
+    run_by_pod_ip_ = std::move(lookup);
+  }
   // Every endpoint but the report paths, which must wait for the store.
   HttpResponse HandleNow(const HttpRequest& request);
 
@@ -69,6 +75,8 @@ class HttpApi {
   UptimeCache uptime_;
   ui::UiRoutes ui_;  // the web dashboard (src/ui)
   std::function<std::string()> leader_url_;
+  std::function<std::string(const std::string&)> run_by_pod_ip_;
+  std::string RunUuidOf(const HttpRequest& request) const;
   // A checker's report waits for the leader's durable commit, which takes milliseconds.
   static constexpr Duration kForwardTimeout = std::chrono::seconds(10);
 };

@@ -132,7 +132,8 @@ void ClusterStore::CommitRun(const RunRecord& run, const CheckState& state,
         [this, alive = alive_, run, state, done = std::move(done)](Status st) mutable {
           if (!st.ok() || !*alive) return done(st);
           history_.CommitRun(run, state, [uuid = run.run_uuid](Status kept) {
-            if (!kept.ok()) spdlog::error("run {}: not kept in the history: {}", uuid, kept.message());
+            if (!kept.ok())
+              spdlog::error("run {}: not kept in the history: {}", uuid, kept.message());
           });
           done(Status::Ok());
         });

@@ -199,6 +199,23 @@ void PodRunner::KillAll() { runs_.clear(); }
 
 std::vector<RunLogs> PodRunner::Logs(const CheckKey&) const { return {}; }
 
+std::string PodRunner::RunOfPodIp(const std::string& ip) const {
+  std::string found;
+  for (const auto& informer : informers_) {
+    for (const auto& [key, pod] : informer->objects()) {
+      const auto* status = pod.if_contains("status");
+      const auto* pod_ip =
+          status && status->is_object() ? status->as_object().if_contains("podIP") : nullptr;
+      if (pod_ip == nullptr || !pod_ip->is_string() || pod_ip->as_string() != ip) continue;
+      auto read = ReadPodStatus(pod);
+      if (!read.ok() || read.value().Finished() || read.value().run_uuid.empty()) continue;
+      if (!found.empty() && found != read.value().run_uuid) return "";  // ambiguous
+      found = read.value().run_uuid;
+    }
+  }
+  return found;
+}
+
 std::string PodRunner::DeadlineDetail(const std::string& run_uuid) const {
   const auto it = runs_.find(run_uuid);
   if (it == runs_.end()) return "";

@@ -58,6 +58,9 @@ class PodRunner final : public Runner {
   std::string DeadlineDetail(const std::string& run_uuid) const override;
 
   uint64_t pods_created() const { return pods_created_; }
+  // The run of the unfinished checker pod with this IP (status.podIP); "" if none or several
+  // (hostNetwork pods share their node's address): the fallback for reports that name no run.
+  std::string RunOfPodIp(const std::string& ip) const;
 
  private:
   struct Run {

@@ -39,6 +39,7 @@ struct Proc {
 struct PodRun {
   std::string ns, name;
   std::string check;  // ns/check-name from the run labels
+  std::string ip;     // its own loopback address, so a checker can be told apart by its IP
   json::object pod;
   std::vector<Proc> init, main;
   size_t next_init = 0;
@@ -156,6 +157,7 @@ struct KubeletStandin::Impl {
   std::atomic<size_t> alive{0};
   std::map<std::string, size_t> running_per_check;
   std::atomic<size_t> max_per_check{0};
+  unsigned next_ip = 0;
   std::thread thread;
 
   void Patch(const PodRun& run, json::object status) {
@@ -174,10 +176,16 @@ struct KubeletStandin::Impl {
     for (const auto& p : run.init) init.push_back(ContainerStatus(p, true));
     for (const auto& p : run.main) main.push_back(ContainerStatus(p, false));
     return {{"phase", phase},
-            {"podIP", options.pod_ip},
+            {"podIP", run.ip},
             {"hostIP", options.pod_ip},
             {"initContainerStatuses", std::move(init)},
             {"containerStatuses", std::move(main)}};
+  }
+
+  // 127.0.1.1, 127.0.1.2, ...: every pod gets an address of its own on loopback.
+  std::string NextIp() {
+    const unsigned n = next_ip++ % 250;
+    return "127.0.1." + std::to_string(n + 1);
   }
 
   void OnPod(const json::object& pod) {
@@ -187,7 +195,12 @@ struct KubeletStandin::Impl {
     const std::string phase = Str(Obj(pod, "status"), "phase");
     if (phase == "Succeeded" || phase == "Failed" || phase == "Running") return;
     const auto& spec = Obj(pod, "spec");
-    PodRun run{Str(meta, "namespace"), Str(meta, "name"), "", pod, Procs(Arr(spec, "initContainers")),
+    PodRun run{Str(meta, "namespace"),
+               Str(meta, "name"),
+               "",
+               NextIp(),
+               pod,
+               Procs(Arr(spec, "initContainers")),
                Procs(Arr(spec, "containers"))};
     for (const auto* list : {&run.init, &run.main}) {
       for (const auto& p : *list) {
@@ -249,7 +262,7 @@ struct KubeletStandin::Impl {
   }
 
   bool StartProc(PodRun& run, Proc& p, const json::object& container) {
-    p.pid = Spawn(run.pod, container, options.pod_ip);
+    p.pid = Spawn(run.pod, container, run.ip);
     p.started_at = Now();
     if (p.pid > 0) return true;
     p.exited = true;

@@ -19,9 +19,9 @@
 namespace sonde::testing {
 
 struct KubeletOptions {
-  kube::ClusterConfig cluster;  // an identity allowed to watch pods and patch pods/status
-  std::string label_selector;   // which pods to run; "" for all
-  std::string pod_ip = "127.0.0.1";
+  kube::ClusterConfig cluster;       // an identity allowed to watch pods and patch pods/status
+  std::string label_selector;        // which pods to run; "" for all
+  std::string pod_ip = "127.0.0.1";  // the node's (hostIP); each pod gets its own 127.0.1.x
 };
 
 class KubeletStandin {

@@ -5,17 +5,17 @@
 // follower, which forwards to the leader), and land in khstates, HealthCheck statuses and the
 // status pages; then the leader stops and the other replica takes over mid-schedule, and no
 // check ever has two pods running at once.
-#include <gtest/gtest.h>
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <openssl/evp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <array>
 #include <boost/json.hpp>
 #include <filesystem>
 #include <fstream>
-#include <array>
 #include <iostream>
 #include <sstream>
 #include <thread>
@@ -79,6 +79,14 @@ json::value ParseOrNull(const std::string& text) {
   return ec ? json::value(nullptr) : v;
 }
 
+// A v2 client that sends neither the run header nor the URL's query: Kuberhealthy finds its run
+// by the pod's IP. It reports from its own pod address (the stand-in gives each pod one).
+constexpr const char* kReportByIp = R"(#!/bin/bash
+set -e
+curl -sS --fail-with-body --interface "$MY_POD_IP" -X POST "${KH_REPORTING_URL%%\?*}" \
+  -H 'Content-Type: application/json' -d '{"OK": true}'
+)";
+
 constexpr const char* kReportOk = R"(#!/bin/bash
 set -e
 curl -sS --fail-with-body --location --request POST "$KH_REPORTING_URL" \
@@ -109,11 +117,12 @@ spec:
         value: titan_rtx
       image: xxxx
       name: main
-      command: ["/bin/bash", ")" + script + R"("]
+      command: ["/bin/bash", ")" +
+         script + R"("]
 )";
 }
 
-std::string Checks(const std::string& script) {
+std::string Checks(const std::string& script, const std::string& by_ip) {
   const std::string cmd = R"(["/bin/bash", ")" + script + R"("])";
   return R"(apiVersion: comcast.github.io/v1
 kind: KuberhealthyCheck
@@ -122,7 +131,8 @@ spec:
   runInterval: 2s
   timeout: 30s
   podSpec:
-    containers: [{name: main, image: checker:1, command: )" + cmd + R"(}]
+    containers: [{name: main, image: checker:1, command: )" +
+         cmd + R"(}]
 ---
 apiVersion: comcast.github.io/v1
 kind: KuberhealthyJob
@@ -130,7 +140,8 @@ metadata: {name: one-shot, namespace: kuberhealthy}
 spec:
   timeout: 1m
   podSpec:
-    containers: [{name: main, image: checker:1, command: )" + cmd + R"(}]
+    containers: [{name: main, image: checker:1, command: )" +
+         cmd + R"(}]
 ---
 apiVersion: kuberhealthy.github.io/v2
 kind: HealthCheck
@@ -140,7 +151,8 @@ spec:
   timeout: 30s
   podSpec:
     spec:
-      containers: [{name: main, image: checker:1, command: )" + cmd + R"(}]
+      containers: [{name: main, image: checker:1, command: )" +
+         cmd + R"(}]
 ---
 apiVersion: comcast.github.io/v1
 kind: KuberhealthyCheck
@@ -150,6 +162,20 @@ spec:
   timeout: 30s
   podSpec:
     containers: [{name: main, image: "registry.invalid/nothing:1"}]
+---
+apiVersion: comcast.github.io/v1
+kind: KuberhealthyCheck
+metadata: {name: by-pod-ip, namespace: kuberhealthy}
+spec:
+  runInterval: 1h
+  timeout: 30s
+  podSpec:
+    containers:
+    - name: main
+      image: checker:1
+      command: ["/bin/bash", ")" +
+         by_ip + R"("]
+      env: [{name: MY_POD_IP, valueFrom: {fieldRef: {fieldPath: status.podIP}}}]
 ---
 apiVersion: comcast.github.io/v1
 kind: KuberhealthyCheck
@@ -196,11 +222,10 @@ class OperatorTest : public ClusterSuite<OperatorTest> {
   // Applies the shipped CRDs, namespace and RBAC, as a user installing Sonde would.
   static void Install() {
     const std::string dir = std::string(SONDE_SOURCE_DIR) + "/deploy/kubernetes/";
-    for (const char* file :
-         {"00-crd-khchecks.yaml", "01-crd-khjobs.yaml", "02-crd-khstates.yaml",
-          "03-crd-healthchecks.yaml", "10-namespace.yaml", "20-serviceaccount.yaml",
-          "21-clusterrole.yaml", "22-clusterrolebinding.yaml", "23-role.yaml",
-          "24-rolebinding.yaml"}) {
+    for (const char* file : {"00-crd-khchecks.yaml", "01-crd-khjobs.yaml", "02-crd-khstates.yaml",
+                             "03-crd-healthchecks.yaml", "10-namespace.yaml",
+                             "20-serviceaccount.yaml", "21-clusterrole.yaml",
+                             "22-clusterrolebinding.yaml", "23-role.yaml", "24-rolebinding.yaml"}) {
       const Status applied = cluster().Apply(ReadFile(dir + file));
       ASSERT_TRUE(applied.ok()) << file << ": " << applied.message();
     }
@@ -235,9 +260,11 @@ class OperatorTest : public ClusterSuite<OperatorTest> {
     dir.Write("kubeconfig", R"(apiVersion: v1
 kind: Config
 current-context: sa
-clusters: [{name: test, cluster: {server: ")" + cluster().server() +
-                                R"(", certificate-authority: ")" + cluster().ca_file() + R"("}}]
-users: [{name: kuberhealthy, user: {token: ")" + token + R"("}}]
+clusters: [{name: test, cluster: {server: ")" +
+                                cluster().server() + R"(", certificate-authority: ")" +
+                                cluster().ca_file() + R"("}}]
+users: [{name: kuberhealthy, user: {token: ")" +
+                                token + R"("}}]
 contexts: [{name: sa, context: {cluster: test, user: kuberhealthy, namespace: kuberhealthy}}]
 )");
     return dir.path() + "/kubeconfig";
@@ -288,6 +315,7 @@ TEST_F(OperatorTest, TwoReplicasRunV2AndV3ChecksAndHandOverWithoutOverlap) {
   ASSERT_FALSE(token.empty()) << "no token for the kuberhealthy ServiceAccount";
   TempDir dir;
   dir.Write("report-ok.sh", kReportOk, true);
+  dir.Write("report-by-ip.sh", kReportByIp, true);
   const std::string script = dir.path() + "/report-ok.sh";
   const std::string kubeconfig = Kubeconfig(dir, token);
 
@@ -297,19 +325,17 @@ TEST_F(OperatorTest, TwoReplicasRunV2AndV3ChecksAndHandOverWithoutOverlap) {
   admin.token = cluster().admin_token();
   testing::KubeletStandin kubelet({.cluster = admin});
 
-
   const uint16_t port_a = FreePort(), port_b = FreePort();
   const std::string url_a = "http://127.0.0.1:" + std::to_string(port_a);
   const std::string url_b = "http://127.0.0.1:" + std::to_string(port_b);
   auto replica = [&](const char* identity, uint16_t port) {
-    return std::vector<std::string>{
-        "--kube", "--kubeconfig", kubeconfig, "--identity", identity, "--listen",
-        "127.0.0.1:" + std::to_string(port), "--advertise-url",
-        "http://127.0.0.1:" + std::to_string(port),
-        // Checkers report to B: while A leads, B forwards them (as the Service would land
-        // them on any replica).
-        "--reporting-url", url_b, "--lease-duration", "4s", "--renew-deadline", "3s",
-        "--retry-period", "500ms"};
+    return std::vector<std::string>{"--kube", "--kubeconfig", kubeconfig, "--identity", identity,
+                                    "--listen", "127.0.0.1:" + std::to_string(port),
+                                    "--advertise-url", "http://127.0.0.1:" + std::to_string(port),
+                                    // Checkers report to B: while A leads, B forwards them (as the
+                                    // Service would land them on any replica).
+                                    "--reporting-url", url_b, "--lease-duration", "4s",
+                                    "--renew-deadline", "3s", "--retry-period", "500ms"};
   };
   auto leads = [](const DaemonProcess& d) {
     return d.Get("/metrics").body.find("\nkuberhealthy_controller_leader 1") != std::string::npos;
@@ -322,7 +348,7 @@ TEST_F(OperatorTest, TwoReplicasRunV2AndV3ChecksAndHandOverWithoutOverlap) {
   ASSERT_TRUE(Eventually([&] { return b.Post("/check", "{}").status == 400; }, seconds(10)))
       << b.log();
   ASSERT_TRUE(cluster().Apply(SeedCheck(script)).ok());
-  ASSERT_TRUE(cluster().Apply(Checks(script)).ok());
+  ASSERT_TRUE(cluster().Apply(Checks(script, dir.path() + "/report-by-ip.sh")).ok());
 
   // Every kind ran and reported; the results are on A's status page as in the seed.
   json::value page;
@@ -331,9 +357,13 @@ TEST_F(OperatorTest, TwoReplicasRunV2AndV3ChecksAndHandOverWithoutOverlap) {
     return At(page, {section, key});
   };
   ASSERT_TRUE(Eventually(
-      [&] { return At(details("CheckDetails", "kuberhealthy/openbayes-gear-check"), {"OK"}) == true; },
+      [&] {
+        return At(details("CheckDetails", "kuberhealthy/openbayes-gear-check"), {"OK"}) == true;
+      },
       seconds(30)))
-      << a->Get("/").body << "\n" << a->log() << "\n" << b.log();
+      << a->Get("/").body << "\n"
+      << a->log() << "\n"
+      << b.log();
   const json::value seed = details("CheckDetails", "kuberhealthy/openbayes-gear-check");
   EXPECT_EQ(At(seed, {"Namespace"}), "kuberhealthy");
   EXPECT_EQ(At(seed, {"AuthoritativePod"}), "sonde-a");
@@ -341,13 +371,17 @@ TEST_F(OperatorTest, TwoReplicasRunV2AndV3ChecksAndHandOverWithoutOverlap) {
   EXPECT_TRUE(At(seed, {"RunDuration"}).is_string());
   EXPECT_TRUE(At(seed, {"LastRun"}).is_string());
   EXPECT_EQ(At(seed, {"uuid"}).as_string().size(), 36u);
-  for (const char* field : {"OK", "Errors", "RunDuration", "Namespace", "LastRun",
-                            "AuthoritativePod", "uuid"}) {
+  for (const char* field :
+       {"OK", "Errors", "RunDuration", "Namespace", "LastRun", "AuthoritativePod", "uuid"}) {
     EXPECT_TRUE(seed.as_object().contains(field)) << field;
   }
   EXPECT_TRUE(Eventually(
-      [&] { return At(details("JobDetails", "kuberhealthy/one-shot"), {"OK"}) == true; },
+      [&] { return At(details("CheckDetails", "kuberhealthy/by-pod-ip"), {"OK"}) == true; },
       seconds(30)))
+      << page;
+  EXPECT_TRUE(
+      Eventually([&] { return At(details("JobDetails", "kuberhealthy/one-shot"), {"OK"}) == true; },
+                 seconds(30)))
       << page;
   EXPECT_TRUE(Eventually(
       [&] {
@@ -377,11 +411,13 @@ TEST_F(OperatorTest, TwoReplicasRunV2AndV3ChecksAndHandOverWithoutOverlap) {
       << a->Get("/json").body;
 
   // The state is in the cluster, as Kuberhealthy keeps it.
-  const auto khstate = Get("/apis/comcast.github.io/v1/namespaces/kuberhealthy/khstates/"
-                           "openbayes-gear-check");
+  const auto khstate =
+      Get("/apis/comcast.github.io/v1/namespaces/kuberhealthy/khstates/"
+          "openbayes-gear-check");
   EXPECT_EQ(At(khstate, {"spec", "OK"}), true) << khstate;
   EXPECT_EQ(At(khstate, {"spec", "AuthoritativePod"}), "sonde-a") << khstate;
-  const auto hc = Get("/apis/kuberhealthy.github.io/v2/namespaces/kuberhealthy/healthchecks/hc-check");
+  const auto hc =
+      Get("/apis/kuberhealthy.github.io/v2/namespaces/kuberhealthy/healthchecks/hc-check");
   EXPECT_EQ(At(hc, {"status", "ok"}), true) << hc;
   // The follower shows what the leader wrote, and names it.
   EXPECT_EQ(At(ParseOrNull(b.Get("/").body), {"CurrentMaster"}), "sonde-a");
@@ -399,7 +435,8 @@ TEST_F(OperatorTest, TwoReplicasRunV2AndV3ChecksAndHandOverWithoutOverlap) {
   ASSERT_TRUE(Eventually([&] { return leads(b); }, seconds(20))) << b.log();
   EXPECT_TRUE(Eventually(
       [&] {
-        const auto s = Get("/apis/comcast.github.io/v1/namespaces/kuberhealthy/khstates/fast-check");
+        const auto s =
+            Get("/apis/comcast.github.io/v1/namespaces/kuberhealthy/khstates/fast-check");
         return At(s, {"spec", "AuthoritativePod"}) == "sonde-b" && At(s, {"spec", "OK"}) == true;
       },
       seconds(30)))
@@ -469,7 +506,8 @@ TEST_F(OperatorTest, ALeaderWhoseLeaseIsStolenStepsDownAndContendsAgain) {
   EXPECT_TRUE(Eventually(leads, seconds(15))) << "never contended again\n" << d.log();
   const auto after = Get(path);
   EXPECT_EQ(At(after, {"spec", "holderIdentity"}), "sonde-c") << after;
-  EXPECT_EQ(At(after, {"spec", "leaseTransitions"}).to_number<int64_t>(), 1) << "taken over once: " << after;
+  EXPECT_EQ(At(after, {"spec", "leaseTransitions"}).to_number<int64_t>(), 1)
+      << "taken over once: " << after;
 }
 
 }  // namespace
