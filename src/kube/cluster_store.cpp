@@ -164,11 +164,26 @@ asio::awaitable<void> ClusterStore::Writer(CheckKey key) {
       st = co_await WriteStatus(key, job.state);
     } else {
       st = co_await WriteKhState(key, job.state);
+      const bool khjob = kinds_.count(key) > 0 && kinds_.at(key) == CheckKind::kKhJob;
+      if (st.ok() && khjob && *alive) co_await WriteJobPhase(key, job.state);
     }
     if (!*alive) co_return;
     for (auto& done : job.done) done(st);
   }
   if (*alive) writing_.erase(key);
+}
+
+// Kuberhealthy v2 shows a job's progress in its spec.phase: Running while its run is in
+// flight, Completed once it has a result. Failing to write it costs the job nothing.
+asio::awaitable<void> ClusterStore::WriteJobPhase(const CheckKey& key, const CheckState& state) {
+  const std::string phase = !state.current_uuid.empty() ? "Running" : "Completed";
+  const std::string path = "/apis/comcast.github.io/v1/namespaces/" + key.ns + "/khjobs/" + key.name;
+  const std::string body = R"({"spec":{"phase":")" + phase + R"("}})";
+  ++writes_;
+  auto response = co_await client_.Call("PATCH", path, body, "application/merge-patch+json");
+  if (!response.ok() || response.value().status != 200) {
+    spdlog::warn("{}", Failed("PATCH " + path, response).message());
+  }
 }
 
 asio::awaitable<Status> ClusterStore::WriteStatus(const CheckKey& key, const CheckState& state) {

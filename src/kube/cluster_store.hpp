@@ -5,7 +5,8 @@
 // both the inner store and the cluster have it.
 //
 // Writes per run: the start (SaveState) and the result (CommitRun), one API write each, plus
-// a re-read and retry on 409 Conflict. Writes of one check are serialised and coalesced: a
+// a re-read and retry on 409 Conflict; a KuberhealthyJob's spec.phase (Running, Completed)
+// once each. Writes of one check are serialised and coalesced: a
 // state superseded while a write is in flight is not written.
 //
 // Thread safety: unlike the other stores, call it on its executor only (the engine's); the
@@ -80,6 +81,7 @@ class ClusterStore final : public Store {
   boost::asio::awaitable<void> Writer(CheckKey key);
   boost::asio::awaitable<Status> WriteKhState(const CheckKey& key, const CheckState& state);
   boost::asio::awaitable<Status> WriteStatus(const CheckKey& key, const CheckState& state);
+  boost::asio::awaitable<void> WriteJobPhase(const CheckKey& key, const CheckState& state);
 
   boost::asio::any_io_executor executor_;
   KubeClient& client_;

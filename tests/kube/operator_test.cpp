@@ -465,6 +465,8 @@ TEST_F(OperatorTest, TwoReplicasRunV2AndV3ChecksAndHandOverWithoutOverlap) {
   EXPECT_GE(runs, 3);
   EXPECT_LE(per_run, 3.5) << "more writes per run than the pod, its start and its result";
   EXPECT_EQ(At(after, {"JobDetails", "kuberhealthy/one-shot", "OK"}), true) << "the job ran once";
+  const auto job = Get("/apis/comcast.github.io/v1/namespaces/kuberhealthy/khjobs/one-shot");
+  EXPECT_EQ(At(job, {"spec", "phase"}), "Completed") << job;
   EXPECT_EQ(kubelet.max_concurrent_per_check(), 1u) << "a check ran twice at once";
   EXPECT_GE(kubelet.pods_finished(), 5u);
 }
