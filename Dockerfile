@@ -26,10 +26,12 @@ RUN cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release \
 FROM debian:12-slim
 # The shared libraries of `ldd sonde` (libc6, libgcc-s1 and libstdc++6 are in the base image),
 # CA certificates for HTTPS probes and the Kubernetes API, and time zones for cron schedules.
+# libboost-container is Boost.JSON's: the release build inlines what it uses, an unoptimised
+# build links it, so it is here in case the build type changes (it is small).
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      libabsl20220623 libboost-json1.81.0 libboost-url1.81.0 libfmt9 libldns3 libspdlog1.10 \
-      libsqlite3-0 libssl3 libyaml-cpp0.7 \
+      libabsl20220623 libboost-json1.81.0 libboost-url1.81.0 libboost-container1.81.0 \
+      libfmt9 libldns3 libspdlog1.10 libsqlite3-0 libssl3 libyaml-cpp0.7 \
       ca-certificates tzdata \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 999 sonde \
