@@ -72,30 +72,31 @@ void DropUnknownFields(CheckKind kind, Normalized& n) {
   }
 }
 
-// Kuberhealthy replaces an empty or unparsable duration with its default instead of refusing
-// the check; the config reader refuses, so such values are removed before it sees them.
-void DefaultDuration(std::string_view key, std::string_view fallback, bool warn_when_empty,
+// Why `v` is not a usable duration: nullopt when it is one; "" when it is unset (or empty where
+// that is normal) and the default applies without a word.
+std::optional<std::string> DurationProblem(const json::value& v, bool warn_when_empty) {
+  if (v.is_null()) return "";
+  if (!v.is_string()) {
+    return "must be a duration string such as \"10m\", found " + json::serialize(v);
+  }
+  if (v.get_string().empty()) return warn_when_empty ? "is empty" : "";
+  auto d = ParseGoDuration(v.get_string());
+  if (!d.ok()) return d.error();
+  if (d.value() <= Duration{0}) return "must be greater than zero, found " + Quote(v.get_string());
+  return std::nullopt;
+}
+
+// Kuberhealthy replaces an empty or unparsable duration with a default instead of refusing the
+// check; the config reader refuses, so such values are removed before it sees them. `instead`
+// ends the warning: "using 10m as Kuberhealthy does".
+void DefaultDuration(std::string_view key, const std::string& instead, bool warn_when_empty,
                      Normalized& n) {
   const json::value* v = n.spec.if_contains(key);
   if (v == nullptr) return;
-  const std::string path = "spec." + std::string(key);
-  std::string problem;
-  if (v->is_null()) {
-  } else if (!v->is_string()) {
-    problem = "must be a duration string such as \"10m\", found " + json::serialize(*v);
-  } else if (v->get_string().empty()) {
-    if (warn_when_empty) problem = "is empty";
-  } else if (auto d = ParseGoDuration(v->get_string()); !d.ok()) {
-    problem = d.error();
-  } else if (d.value() <= Duration{0}) {
-    problem = "must be greater than zero, found " + Quote(v->get_string());
-  } else {
-    return;
-  }
-  if (!problem.empty()) {
-    n.warnings.push_back(path + ": " + problem + "; using " + std::string(fallback) +
-                         " as Kuberhealthy does");
-  }
+  const std::optional<std::string> problem = DurationProblem(*v, warn_when_empty);
+  if (!problem) return;
+  if (!problem->empty())
+    n.warnings.push_back("spec." + std::string(key) + ": " + *problem + "; " + instead);
   n.spec.erase(key);
 }
 
@@ -107,9 +108,13 @@ Normalized NormalizeSpec(CheckKind kind, const json::object& spec) {
     n.spec.erase("phase");  // runtime state written by the operator, not part of the check
   }
   const bool v3 = kind == CheckKind::kHealthCheck;
-  if (kind != CheckKind::kKhJob) DefaultDuration("runInterval", "10m", !v3, n);
+  if (kind != CheckKind::kKhJob) {
+    DefaultDuration("runInterval", "using 10m as Kuberhealthy does", !v3, n);
+  }
+  // Kuberhealthy v2 runs with a timeout of 0 after a parse error; the default is more useful.
   const bool probe = n.spec.contains("probe");
-  DefaultDuration("timeout", probe ? "10s" : v3 ? "30s" : "5m", false, n);
+  const std::string timeout = probe ? "10s" : v3 ? "30s" : "5m";
+  DefaultDuration("timeout", "using the default " + timeout, false, n);
   return n;
 }
 

@@ -102,8 +102,8 @@ INSTANTIATE_TEST_SUITE_P(
              minutes(5),
              {"spec.runInterval: must be greater than zero, found \"0s\"; using 10m as "
               "Kuberhealthy does",
-              "spec.timeout: must be a duration string such as \"10m\", found 7; using 5m as "
-              "Kuberhealthy does"}},
+              "spec.timeout: must be a duration string such as \"10m\", found 7; using the default "
+              "5m"}},
         Case{"V2UnknownFieldIgnored",
              V2("KuberhealthyCheck", V2Spec(R"("runInterval":"1m","podLabels":{"a":"b"},)")),
              "",
@@ -131,9 +131,7 @@ INSTANTIATE_TEST_SUITE_P(
              "",
              minutes(10),
              seconds(30),
-             {"spec.timeout: invalid duration \"soon\": expected a number; using 30s as "
-              "Kuberhealthy "
-              "does"}},
+             {"spec.timeout: invalid duration \"soon\": expected a number; using the default 30s"}},
         Case{"MissingImage",
              V2("KuberhealthyCheck",
                 R"({"podSpec":{"containers":[{"name":"a","image":"x"},{"name":"b"}]}})"),

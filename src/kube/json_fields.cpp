@@ -43,12 +43,6 @@ std::optional<bool> BoolAt(const json::object& obj, std::string_view key) {
   return v->get_bool();
 }
 
-json::object& EnsureObject(json::object& obj, std::string_view key) {
-  json::value& v = obj[key];
-  if (!v.is_object()) v = json::object{};
-  return v.get_object();
-}
-
 std::string FormatKubeTime(TimePoint t) {
   return FormatRfc3339Nano(std::chrono::floor<std::chrono::seconds>(t));
 }

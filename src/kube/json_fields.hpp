@@ -1,6 +1,6 @@
 // Internal to the kube model: typed, non-throwing access to fields of Kubernetes objects held as
-// boost::json values. A field of the wrong type reads as absent, except where a function says it
-// reports it; callers name the field path in their own errors.
+// boost::json values (a field of the wrong type reads as absent; callers name the field path in
+// their own errors), and the time formats of Kubernetes and Go that the objects carry.
 // Thread safety: pure functions. Never throw.
 #pragma once
 
@@ -26,8 +26,6 @@ std::string StringAt(const json::object& obj, std::string_view key);
 std::optional<int64_t> IntAt(const json::object& obj, std::string_view key);
 // The member `key` when it is a bool; nullopt otherwise.
 std::optional<bool> BoolAt(const json::object& obj, std::string_view key);
-// obj[key] as an object, inserting an empty one when absent or of another type.
-json::object& EnsureObject(json::object& obj, std::string_view key);
 // A string map as a JSON object, in key order.
 template <class Map>
 json::object ToObject(const Map& m) {
