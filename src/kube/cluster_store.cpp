@@ -177,7 +177,8 @@ asio::awaitable<void> ClusterStore::Writer(CheckKey key) {
 // flight, Completed once it has a result. Failing to write it costs the job nothing.
 asio::awaitable<void> ClusterStore::WriteJobPhase(const CheckKey& key, const CheckState& state) {
   const std::string phase = !state.current_uuid.empty() ? "Running" : "Completed";
-  const std::string path = "/apis/comcast.github.io/v1/namespaces/" + key.ns + "/khjobs/" + key.name;
+  const std::string path =
+      "/apis/comcast.github.io/v1/namespaces/" + key.ns + "/khjobs/" + key.name;
   const std::string body = R"({"spec":{"phase":")" + phase + R"("}})";
   ++writes_;
   auto response = co_await client_.Call("PATCH", path, body, "application/merge-patch+json");

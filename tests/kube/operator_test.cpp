@@ -21,6 +21,7 @@
 #include <thread>
 
 #include "kube/cluster_suite.hpp"
+#include "kube/fault_proxy.hpp"
 #include "kube/kubelet_standin.hpp"
 #include "support/daemon_process.hpp"
 
@@ -469,6 +470,82 @@ TEST_F(OperatorTest, TwoReplicasRunV2AndV3ChecksAndHandOverWithoutOverlap) {
   EXPECT_EQ(At(job, {"spec", "phase"}), "Completed") << job;
   EXPECT_EQ(kubelet.max_concurrent_per_check(), 1u) << "a check ran twice at once";
   EXPECT_GE(kubelet.pods_finished(), 5u);
+}
+
+// Through the fault proxy: watches dropped, resumes answered 410, 500s and 429s on the operator's
+// writes, the server gone for longer than the renew deadline. Runs go on once the server is
+// back, the leader re-acquires its lease, and nothing ran twice at once.
+TEST_F(OperatorTest, KeepsRunningThroughAFlakyApiServer) {
+  Install();
+  if (HasFatalFailure()) return;
+  TempDir dir;
+  dir.Write("report-ok.sh", kReportOk, true);
+  ClusterConfig admin;
+  admin.server = cluster().server();
+  admin.ca_pem = ReadFile(cluster().ca_file());
+  admin.token = cluster().admin_token();
+  testing::KubeletStandin kubelet({.cluster = admin});
+  ASSERT_TRUE(cluster().Apply(Checks(dir.path() + "/report-ok.sh", "/bin/false")).ok());
+  testing::FaultProxy proxy({.upstream_port = cluster().port(),
+                             .ca_file = cluster().ca_file(),
+                             .cert_file = cluster().server_cert_file(),
+                             .key_file = cluster().server_key_file()});
+  const std::string token = ServiceAccountToken();
+  dir.Write("proxied", R"(apiVersion: v1
+kind: Config
+current-context: sa
+clusters: [{name: test, cluster: {server: ")" +
+                           proxy.url() + R"(", certificate-authority: ")" + cluster().ca_file() +
+                           R"("}}]
+users: [{name: kuberhealthy, user: {token: ")" +
+                           token + R"("}}]
+contexts: [{name: sa, context: {cluster: test, user: kuberhealthy, namespace: kuberhealthy}}]
+)");
+  const uint16_t port = FreePort();
+  DaemonProcess d(dir.path(),
+                  {"--kube", "--kubeconfig", dir.path() + "/proxied", "--identity", "sonde-f",
+                   "--listen", "127.0.0.1:" + std::to_string(port), "--reporting-url",
+                   "http://127.0.0.1:" + std::to_string(port), "--lease-name", "flaky-test",
+                   "--lease-duration", "4s", "--renew-deadline", "3s", "--retry-period", "500ms"});
+  auto leads = [&] {
+    return d.Get("/metrics").body.find("\nkuberhealthy_controller_leader 1") != std::string::npos;
+  };
+  ASSERT_TRUE(Eventually(leads, seconds(20))) << d.log();
+  const std::string state =
+      "/apis/comcast.github.io/v1/namespaces/kuberhealthy/khstates/fast-check";
+  auto last_run_by_f = [&] {
+    const auto s = Get(state);
+    return At(s, {"spec", "AuthoritativePod"}) == "sonde-f" && At(s, {"spec", "OK"}) == true
+               ? std::string(At(s, {"spec", "LastRun"}).as_string())
+               : std::string();
+  };
+  ASSERT_TRUE(Eventually([&] { return !last_run_by_f().empty(); }, seconds(20))) << d.log();
+
+  for (int i = 0; i < 3; ++i) {  // watches cut mid-stream, then not resumable
+    proxy.DropWatches();
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  }
+  proxy.ExpireNextWatchResumes(4);
+  proxy.DropWatches();
+  proxy.FailNext(3, 500, "/khstates/");
+  proxy.FailNext(2, 429, "/pods", "POST", 1);
+  proxy.SetDown(true);  // longer than the renew deadline: the leader steps down
+  EXPECT_TRUE(Eventually([&] { return !leads(); }, seconds(10))) << "led without its lease";
+  std::this_thread::sleep_for(seconds(1));
+  proxy.SetDown(false);
+  ASSERT_TRUE(Eventually(leads, seconds(20))) << "did not lead again\n" << d.log();
+  const std::string before = last_run_by_f();
+  EXPECT_TRUE(Eventually(
+      [&] {
+        const std::string now = last_run_by_f();
+        return !now.empty() && now != before;
+      },
+      seconds(20)))
+      << "no run after the faults\n"
+      << d.log();
+  EXPECT_GT(proxy.faults_injected(), 0u);
+  EXPECT_EQ(kubelet.max_concurrent_per_check(), 1u) << "a check ran twice at once";
+  EXPECT_EQ(d.Terminate(seconds(10)), 0) << d.log();
 }
 
 // A Lease as another holder would write it: renewed now, so it is live for its duration.
