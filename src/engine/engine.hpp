@@ -113,9 +113,10 @@ class Engine {
   // Operator mode (engine_leading.cpp): only the leader starts runs. A follower keeps its
   // checks, shows the states the leader writes (ObserveStates) and stays healthy.
   // SetLeading(true) takes over: states afresh from the store, runs a former leader left in
-  // flight closed as interrupted (their pods stopped), and every check rescheduled from its
-  // last start, so a leader change neither re-runs everything nor skips a run.
-  // SetLeading(false) stops starting runs and terminates the runs in flight.
+  // flight followed to their end (or closed as interrupted when nothing of them is left), and
+  // every check rescheduled from its last start, so a leader change neither re-runs everything
+  // nor fails or repeats the runs it interrupts. SetLeading(false) stops starting runs and
+  // hands the runs in flight over (Runner::Release) to the next leader.
   void SetLeading(bool leading);
   bool leading() const { return leading_; }
   // A follower's view of the leader's writes; ignored for checks with a run in flight here.
@@ -174,6 +175,9 @@ class Engine {
   void Commit(Outcome outcome, std::function<void(Status)> then);
   void ApplyCommitted(const CheckKey& key, const std::string& uuid, const CheckState& committed);
   void CloseInterruptedRun(const CheckKey& key);
+  // Operator mode: follows the run a former leader left in flight, if its checker is still
+  // there and its deadline ahead (engine_leading.cpp). False: close it instead.
+  bool AdoptRun(const CheckKey& key);
   void RememberRun(const CheckKey& key, const std::string& uuid, TimePoint deadline);
   void ForgetCheck(const CheckKey& key);
   void SaveState(const CheckKey& key);

@@ -64,7 +64,7 @@ void Engine::ApplyHeartbeat(const CheckKey& key, bool added) {
     e.since = now;
     const CheckState& state = states_[key];
     e.last_report = state.last_ok;
-    e.due_from = state.last_run.value_or(now);  // the last result, else now
+    e.due_from = state.last_run.value_or(now);                  // the last result, else now
     if (!state.current_uuid.empty() && state.last_run_start) {  // started before a restart
       e.started = state.last_run_start;
       e.start_uuid = state.current_uuid;
@@ -95,26 +95,27 @@ void Engine::StoreNewToken(const CheckKey& key, std::function<void(Result<std::s
   const std::string token = NewToken();
   // The store calls back on its writer thread, possibly while the daemon tears the engine down:
   // capture the executor by value and touch the engine only if it still exists.
-  store_.SaveHeartbeatToken(key, token, [this, executor = executor_,
-                                         alive = std::weak_ptr<bool>(alive_), key, token,
-                                         done](Status st) {
-    boost::asio::post(executor, [this, alive, key, token, done, st] {
-      if (alive.expired()) return;
-      if (!st.ok()) {
-        spdlog::error("check {}: heartbeat token not stored: {}", key.str(), st.message());
-        return done(Result<std::string>::Error("token not stored: " + st.message()));
-      }
-      stored_tokens_[key] = token;
-      auto it = heartbeats_.find(key);
-      if (it == heartbeats_.end()) {
-        return done(Result<std::string>::Error("check " + key.str() + " was removed"));
-      }
-      heartbeat_keys_.erase(it->second.token);  // the old URL stops working now
-      it->second.token = token;
-      heartbeat_keys_[token] = key;
-      done(HeartbeatUrl(token));
-    });
-  });
+  store_.SaveHeartbeatToken(
+      key, token,
+      [this, executor = executor_, alive = std::weak_ptr<bool>(alive_), key, token,
+       done](Status st) {
+        boost::asio::post(executor, [this, alive, key, token, done, st] {
+          if (alive.expired()) return;
+          if (!st.ok()) {
+            spdlog::error("check {}: heartbeat token not stored: {}", key.str(), st.message());
+            return done(Result<std::string>::Error("token not stored: " + st.message()));
+          }
+          stored_tokens_[key] = token;
+          auto it = heartbeats_.find(key);
+          if (it == heartbeats_.end()) {
+            return done(Result<std::string>::Error("check " + key.str() + " was removed"));
+          }
+          heartbeat_keys_.erase(it->second.token);  // the old URL stops working now
+          it->second.token = token;
+          heartbeat_keys_[token] = key;
+          done(HeartbeatUrl(token));
+        });
+      });
 }
 
 void Engine::RotateHeartbeatToken(const CheckKey& key,

@@ -1,6 +1,7 @@
 // Leadership in operator mode: which replica starts runs (engine.hpp, SetLeading).
 #include <spdlog/spdlog.h>
 
+#include <boost/asio/post.hpp>
 #include <set>
 
 #include "engine/engine.hpp"
@@ -12,15 +13,14 @@ void Engine::SetLeading(bool leading) {
   leading_ = leading;
   if (!leading) {
     if (!active_.empty()) {
-      spdlog::warn("no longer the leader: terminating {} runs in flight", active_.size());
+      spdlog::warn("no longer the leader: handing {} runs in flight over", active_.size());
     }
-    std::vector<std::string> uuids;
     for (auto& [uuid, run] : active_) {
-      if (!run.result_recorded) run_views_[uuid].end = RunEnd::kInterrupted;
-      run.result_recorded = true;
-      uuids.push_back(uuid);
+      run.timer->cancel();
+      runner_.Release(uuid);
+      scheduler_.Remove(run.key);  // rescheduled when this replica leads again
     }
-    for (const auto& uuid : uuids) runner_.Terminate(uuid);
+    active_.clear();
     return;
   }
   spdlog::info("leading: taking over {} checks", checks_.size());
@@ -31,12 +31,43 @@ void Engine::SetLeading(bool leading) {
       ArmHeartbeat(key);
       continue;
     }
-    CloseInterruptedRun(key);
     // Forget what this replica knew of the schedule: the last start is the cluster's now.
     scheduler_.Remove(key);
     scheduler_.Upsert(key, spec->run_interval, spec->IsJob(), LastStart(*spec, now), now);
+    if (!AdoptRun(key)) CloseInterruptedRun(key);
   }
   Pump();
+}
+
+bool Engine::AdoptRun(const CheckKey& key) {
+  const auto spec = checks_.at(key);
+  const CheckState& state = states_[key];
+  const std::string uuid = state.current_uuid;
+  const TimePoint now = clock_.Now();
+  if (uuid.empty() || active_.count(uuid) > 0 || !state.last_run_start || spec->probe) {
+    return false;
+  }
+  const TimePoint started = *state.last_run_start;
+  const TimePoint deadline = started + spec->timeout;
+  if (deadline <= now) return false;
+  RunRequest request{spec, uuid, ReportingUrl(*spec, uuid), deadline};
+  const bool adopted = runner_.Adopt(request, [this, uuid](const RunExit& exit) {
+    boost::asio::post(executor_, [this, uuid, exit] { OnExit(uuid, exit); });
+  });
+  if (!adopted) return false;
+  RememberRun(key, uuid, deadline);
+  ActiveRun& run = active_[uuid];
+  run.key = key;
+  run.spec = spec;
+  run.started = started;
+  run.timer = std::make_unique<boost::asio::steady_timer>(executor_);
+  run.timer->expires_after(Until(deadline, now));
+  run.timer->async_wait([this, uuid](boost::system::error_code ec) {
+    if (!ec) OnDeadline(uuid);
+  });
+  scheduler_.MarkRunning(key, started);
+  spdlog::info("run {} of {} started under the former leader; following it", uuid, key.str());
+  return true;
 }
 
 void Engine::ObserveStates(std::map<CheckKey, CheckState> states) {

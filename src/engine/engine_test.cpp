@@ -28,6 +28,12 @@ class FakeRunner final : public Runner {
     Exit(run_uuid, 0, true);
   }
   void StopLeftovers(const std::string& run_uuid) override { leftovers.push_back(run_uuid); }
+  bool Adopt(const RunRequest& request, RunDone done) override {
+    if (!adoptable) return false;
+    adopted.push_back(request.run_uuid);
+    done_[request.run_uuid] = std::move(done);
+    return true;
+  }
   void KillAll() override {}
   std::vector<RunLogs> Logs(const CheckKey&) const override { return {}; }
   size_t ActiveRuns() const override { return done_.size(); }
@@ -47,6 +53,8 @@ class FakeRunner final : public Runner {
   std::vector<RunRequest> started;
   std::vector<std::string> terminated;
   std::vector<std::string> leftovers;
+  bool adoptable = false;  // Adopt() finds the run's checker
+  std::vector<std::string> adopted;
 
  private:
   std::map<std::string, RunDone> done_;
@@ -383,18 +391,25 @@ class FlakyStore final : public Store {
  public:
   bool full = false;
   std::map<CheckKey, CheckState> LoadStates() override { return inner_.LoadStates(); }
-  sonde::Status SaveState(const CheckKey& k, const CheckState& s) override { return inner_.SaveState(k, s); }
+  sonde::Status SaveState(const CheckKey& k, const CheckState& s) override {
+    return inner_.SaveState(k, s);
+  }
   sonde::Status DeleteState(const CheckKey& k) override { return inner_.DeleteState(k); }
-  void CommitRun(const RunRecord& r, const CheckState& s, std::function<void(sonde::Status)> done) override {
+  void CommitRun(const RunRecord& r, const CheckState& s,
+                 std::function<void(sonde::Status)> done) override {
     if (full) return done(sonde::Status::Error("disk full"));
     inner_.CommitRun(r, s, std::move(done));
   }
-  Result<std::vector<RunRecord>> History(const HistoryQuery& q) override { return inner_.History(q); }
-  Result<std::vector<DowntimeEvent>> Events(const std::optional<CheckKey>& k, std::optional<TimePoint> since,
-                                            size_t limit) override {
+  Result<std::vector<RunRecord>> History(const HistoryQuery& q) override {
+    return inner_.History(q);
+  }
+  Result<std::vector<DowntimeEvent>> Events(const std::optional<CheckKey>& k,
+                                            std::optional<TimePoint> since, size_t limit) override {
     return inner_.Events(k, since, limit);
   }
-  Result<std::optional<DowntimeEvent>> OpenEvent(const CheckKey& k) override { return inner_.OpenEvent(k); }
+  Result<std::optional<DowntimeEvent>> OpenEvent(const CheckKey& k) override {
+    return inner_.OpenEvent(k);
+  }
   Result<UptimeStats> Uptime(const CheckKey& k, Duration w, TimePoint now) override {
     return inner_.Uptime(k, w, now);
   }
@@ -429,7 +444,8 @@ TEST(EngineStoreTest, UnstoredReportIsRefusedAndTheRetryLands) {
   const ReportVerdict refused = report();
   EXPECT_EQ(refused.http_status, 503);
   EXPECT_EQ(refused.reason, "report not stored, retry: disk full");
-  EXPECT_FALSE(engine.Snapshot().checks.at(0).state.HasResult()) << "nothing shown that is not stored";
+  EXPECT_FALSE(engine.Snapshot().checks.at(0).state.HasResult())
+      << "nothing shown that is not stored";
   store.full = false;
   EXPECT_EQ(report().http_status, 200);
   EXPECT_TRUE(engine.Snapshot().checks.at(0).state.ok);
@@ -463,8 +479,9 @@ TEST(EngineStoreTest, RestartClosesTheInterruptedRunAndKeepsTheSchedule) {
   const auto snap = engine.Snapshot();
   const CheckState& a = snap.checks.at(0).state;
   EXPECT_FALSE(a.ok);
-  EXPECT_EQ(a.errors.at(0), "run 11111111-2222-4333-8444-555555555555 was interrupted by a daemon "
-                            "restart before it reported");
+  EXPECT_EQ(a.errors.at(0),
+            "run 11111111-2222-4333-8444-555555555555 was interrupted by a daemon "
+            "restart before it reported");
   EXPECT_TRUE(a.current_uuid.empty());
   auto runs = store.History({{"default", "a"}}).value();
   ASSERT_EQ(runs.size(), 1u);
@@ -474,7 +491,8 @@ TEST(EngineStoreTest, RestartClosesTheInterruptedRunAndKeepsTheSchedule) {
 
 TEST(DescribeExitWithoutReport, NamesTheCause) {
   RunExit spawn;
-  spawn.containers.push_back({"main", false, false, "cannot start \"/x\": No such file", false, 0, 0});
+  spawn.containers.push_back(
+      {"main", false, false, "cannot start \"/x\": No such file", false, 0, 0});
   EXPECT_EQ(DescribeExitWithoutReport(spawn),
             "checker could not start (container main): cannot start \"/x\": No such file");
   RunExit killed;
@@ -543,6 +561,47 @@ TEST(EngineLeading, FollowerStartsNothingAndTakesOverFromTheStore) {
   engine.SetLeading(false);  // a lost lease ends the runs this replica started
   poll();
   EXPECT_EQ(runner.terminated.size(), 2u);
+}
+
+// A run in flight at a leader change whose checker is still there is followed to its end by
+// the new leader: its report is accepted, and it is neither failed nor started again.
+TEST(EngineLeading, TakingOverFollowsARunStillInFlight) {
+  boost::asio::io_context io;
+  ManualClock clock(FromUnixSeconds(1'700'000'000));
+  MemoryStore store;
+  FakeRunner runner;
+  runner.adoptable = true;
+  Engine engine(io.get_executor(), clock, runner, store, EngineOptions{});
+  auto poll = [&] {
+    io.restart();
+    for (int i = 0; i < 10; ++i) io.poll();
+  };
+  engine.SetLeading(false);
+  engine.ApplyChecks({Check("a")}, {});
+  CheckState a;
+  a.run_uuid = a.current_uuid = "11111111-2222-4333-8444-555555555555";
+  a.last_run_start = clock.Now() - minutes(1);  // timeout 5m: still running
+  ASSERT_TRUE(store.SaveState({"default", "a"}, a).ok());
+  engine.SetLeading(true);
+  poll();
+  EXPECT_EQ(runner.adopted, std::vector<std::string>{a.current_uuid});
+  EXPECT_TRUE(runner.leftovers.empty());
+  EXPECT_TRUE(runner.started.empty());
+  EXPECT_EQ(engine.ActiveRuns(), 1u);
+
+  std::optional<ReportVerdict> got;
+  engine.HandleReport(a.current_uuid, R"({"OK":true,"Errors":[]})",
+                      [&](ReportVerdict v) { got = v; });
+  poll();
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(got->http_status, 200) << got->reason;
+  runner.Exit(a.current_uuid, 0);
+  poll();
+  const CheckState& after = engine.Snapshot().checks.at(0).state;
+  EXPECT_TRUE(after.ok);
+  EXPECT_TRUE(after.current_uuid.empty());
+  EXPECT_EQ(engine.Snapshot().checks.at(0).next_run, a.last_run_start.value() + minutes(10));
+  EXPECT_TRUE(runner.started.empty());
 }
 
 }  // namespace

@@ -1,7 +1,9 @@
 #include "engine/http_api.hpp"
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -60,11 +62,18 @@ static bool LeaderOnly(const HttpRequest& request) {
          request.path.rfind(kHeartbeatPrefix, 0) == 0;
 }
 
-std::string HttpApi::RunUuidOf(const HttpRequest& request) const {
+asio::awaitable<std::string> HttpApi::RunUuidOf(const HttpRequest& request) const {
   std::string uuid = request.Header(kRunUuidHeader);
   if (uuid.empty()) uuid = request.Query(kRunUuidQuery).value_or("");
-  if (uuid.empty() && run_by_pod_ip_) uuid = run_by_pod_ip_(request.remote_address);
-  return uuid;
+  if (!uuid.empty() || !run_by_pod_ip_) co_return uuid;
+  // The pod's address can reach the watch cache a moment after its checker's report.
+  const auto deadline = std::chrono::steady_clock::now() + kPodIpWait;
+  for (;;) {
+    uuid = run_by_pod_ip_(request.remote_address);
+    if (!uuid.empty() || std::chrono::steady_clock::now() >= deadline) co_return uuid;
+    asio::steady_timer timer(co_await asio::this_coro::executor, std::chrono::milliseconds(100));
+    co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
 }
 
 asio::awaitable<HttpResponse> HttpApi::ToLeader(const HttpRequest& request) {
@@ -76,9 +85,8 @@ asio::awaitable<HttpResponse> HttpApi::ToLeader(const HttpRequest& request) {
   const bool report = request.path == kReportPathV2 || request.path == kReportPathV3;
   if (report && request.Header(kRunUuidHeader).empty()) {
     // The leader sees this replica's address, not the checker's: name the run here.
-    if (std::string uuid = RunUuidOf(request); !uuid.empty()) {
-      forwarded.headers[std::string(kRunUuidHeader)] = uuid;
-    }
+    const std::string uuid = co_await RunUuidOf(request);
+    if (!uuid.empty()) forwarded.headers[std::string(kRunUuidHeader)] = uuid;
   }
   auto answer = co_await ForwardRequest(leader, forwarded, kForwardTimeout);
   if (!answer.ok()) {
@@ -162,7 +170,7 @@ asio::awaitable<HttpResponse> HttpApi::Report(const HttpRequest& request) {
     co_return HttpResponse::Text(
         415, "content type " + type + " is not supported; send application/json");
   }
-  const std::string uuid = RunUuidOf(request);
+  const std::string uuid = co_await RunUuidOf(request);
   if (uuid.empty()) {
     co_return HttpResponse::Text(400,
                                  "missing run id: send the kh-run-uuid header or post to "

@@ -76,7 +76,9 @@ class HttpApi {
   ui::UiRoutes ui_;  // the web dashboard (src/ui)
   std::function<std::string()> leader_url_;
   std::function<std::string(const std::string&)> run_by_pod_ip_;
-  std::string RunUuidOf(const HttpRequest& request) const;
+  // The report's run: its header or query, else (operator mode) its pod's IP.
+  boost::asio::awaitable<std::string> RunUuidOf(const HttpRequest& request) const;
+  static constexpr Duration kPodIpWait = std::chrono::seconds(2);
   // A checker's report waits for the leader's durable commit, which takes milliseconds.
   static constexpr Duration kForwardTimeout = std::chrono::seconds(10);
 };

@@ -132,6 +132,31 @@ struct LeaderElector::State {
     if (leading && !StillLeader(last_renew, now, options)) Lose("cannot renew the lease");
   }
 
+  // Gives the lease up: read it afresh (a renew may have been in flight), and if it is still
+  // ours, write it released; a conflict means it changed meanwhile, so read and try again.
+  asio::awaitable<void> Release(std::shared_ptr<State> self, std::function<void()> done) {
+    const std::string path = Collection() + "/" + options.name;
+    for (int attempt = 0; attempt < 3; ++attempt) {
+      auto got = co_await client.Call("GET", path);
+      if (!got.ok() || got.value().status != 200) break;
+      boost::system::error_code ec;
+      const auto lease = json::parse(got.value().body, ec);
+      if (ec || !lease.is_object()) break;
+      auto record = ReadLease(lease.as_object());
+      if (!record.ok() || record.value().holder != identity) break;  // not ours any more
+      const std::string body = json::serialize(ReleaseLease(record.value(), clock.Now(), options));
+      auto wrote = co_await client.Call("PUT", path, body);
+      if (wrote.ok() && wrote.value().status == 200) break;
+      if (!wrote.ok() || wrote.value().status != 409) {
+        spdlog::warn("leader election: releasing the lease failed: {}",
+                     wrote.ok() ? DescribeStatus(wrote.value()) : wrote.error());
+        break;
+      }
+    }
+    self->Lose("stopping");
+    if (done) done();
+  }
+
   asio::awaitable<void> Loop(std::shared_ptr<State> self) {
     while (!self->stopped) {
       co_await Try();
@@ -176,21 +201,7 @@ void LeaderElector::Stop(std::function<void()> done) {
     if (done) done();
     return;
   }
-  asio::co_spawn(
-      state->executor,
-      [state, done = std::move(done)]() -> asio::awaitable<void> {
-        const auto release =
-            ReleaseLease(*state->observed.record, state->clock.Now(), state->options);
-        auto wrote = co_await state->client.Call(
-            "PUT", state->Collection() + "/" + state->options.name, json::serialize(release));
-        if (!wrote.ok() || wrote.value().status != 200) {
-          spdlog::warn("leader election: releasing the lease failed: {}",
-                       wrote.ok() ? DescribeStatus(wrote.value()) : wrote.error());
-        }
-        state->Lose("stopping");
-        if (done) done();
-      },
-      asio::detached);
+  asio::co_spawn(state->executor, state->Release(state, std::move(done)), asio::detached);
 }
 
 bool LeaderElector::leading() const { return state_->leading; }

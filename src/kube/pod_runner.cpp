@@ -105,6 +105,29 @@ void PodRunner::Start(const RunRequest& request, RunDone done) {
       asio::detached);
 }
 
+bool PodRunner::Adopt(const RunRequest& request, RunDone done) {
+  for (const auto& informer : informers_) {
+    for (const auto& [key, pod] : informer->objects()) {
+      auto status = ReadPodStatus(pod);
+      if (!status.ok() || status.value().run_uuid != request.run_uuid) continue;
+      Run& run = runs_[request.run_uuid];
+      run.ns = key.substr(0, key.find('/'));
+      run.pod = status.value().name;
+      run.done = std::move(done);
+      run.last = status.value();
+      // Already over: end it as the watch would have, once the engine has registered it.
+      if (status.value().Finished()) {
+        asio::post(executor_, [this, alive = alive_, uuid = request.run_uuid,
+                               exit = ToRunExit(status.value())] {
+          if (*alive) Finish(uuid, exit);
+        });
+      }
+      return true;
+    }
+  }
+  return false;
+}
+
 void PodRunner::OnPod(const json::object& object, bool deleted) {
   auto status = ReadPodStatus(object);
   if (!status.ok()) return;

@@ -45,6 +45,10 @@ class PodRunner final : public Runner {
 
   void Start(const RunRequest& request, RunDone done) override;
   void Terminate(const std::string& run_uuid) override;
+  // Follows the pod of a run a former leader started (found by its run label in the cache).
+  bool Adopt(const RunRequest& request, RunDone done) override;
+  // Forgets the run; its pod goes on for the next leader to adopt.
+  void Release(const std::string& run_uuid) override { runs_.erase(run_uuid); }
   // Deletes the pod of a run an earlier leader started (found by its run label in the cache).
   void StopLeftovers(const std::string& run_uuid) override;
   // Forgets every run without touching the pods: a replica that stops leaves its runs to the

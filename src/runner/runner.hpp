@@ -85,6 +85,14 @@ class Runner {
   // Number of runs whose processes have not all exited yet.
   virtual size_t ActiveRuns() const = 0;
 
+  // Operator mode, on taking over: follows a run a former leader started, as if Start() had
+  // started it (`done` is called once, never before Adopt returns). False when nothing of the
+  // run is left to follow.
+  virtual bool Adopt(const RunRequest& /*request*/, RunDone /*done*/) { return false; }
+  // Operator mode, on losing the lead: stops following a run without stopping it (the next
+  // leader adopts it); its `done` is not called. Runners that cannot hand runs over stop it.
+  virtual void Release(const std::string& run_uuid) { Terminate(run_uuid); }
+
   // What a run had got to when its deadline passed, for the timeout's error message (a pod
   // runner: "failed to see pod running within timeout"); "" when there is nothing to add.
   virtual std::string DeadlineDetail(const std::string& /*run_uuid*/) const { return ""; }

@@ -42,6 +42,16 @@ void Scheduler::Remove(const CheckKey& key) {
   entries_.erase(it);
 }
 
+bool Scheduler::MarkRunning(const CheckKey& key, TimePoint start) {
+  auto it = entries_.find(key);
+  if (it == entries_.end() || it->second.running) return false;
+  SetDue(key, it->second, std::nullopt);
+  it->second.running = true;
+  it->second.last_start = start;
+  ++running_;
+  return true;
+}
+
 bool Scheduler::RequestNow(const CheckKey& key, TimePoint now) {
   auto it = entries_.find(key);
   if (it == entries_.end() || it->second.running) return false;

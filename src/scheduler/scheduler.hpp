@@ -44,6 +44,10 @@ class Scheduler {
   // Starts due checks, earliest due first (ties by key), up to the free slots, and returns
   // them; each is marked running with its start time = now.
   std::vector<DueCheck> TakeDue(TimePoint now);
+  // A run of `key` that this scheduler did not start is in flight (operator mode: a run the
+  // former leader started, which this one follows to its end): running, started at `start`.
+  // False when the check is unknown or already running.
+  bool MarkRunning(const CheckKey& key, TimePoint start);
   // The run of `key` ended (all its processes are gone). Schedules its next run.
   void Finished(const CheckKey& key, TimePoint now);
 

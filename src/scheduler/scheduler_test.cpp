@@ -119,5 +119,20 @@ TEST(Scheduler, ScalesToManyChecks) {
   EXPECT_EQ(s.running(), 0u);
 }
 
+// A run started elsewhere (a former leader's) holds its check and a slot until it finishes;
+// the next run is due an interval after that run's start.
+TEST(Scheduler, MarkRunningHoldsTheCheckUntilFinished) {
+  Scheduler s(2);
+  s.Upsert(kA, minutes(10), false, kT0 - minutes(12), kT0);
+  ASSERT_TRUE(s.MarkRunning(kA, kT0 - minutes(1)));
+  EXPECT_FALSE(s.MarkRunning(kA, kT0)) << "already running";
+  EXPECT_FALSE(s.MarkRunning(kB, kT0)) << "unknown";
+  EXPECT_TRUE(s.TakeDue(kT0).empty()) << "due since 2 minutes, but running";
+  EXPECT_EQ(s.running(), 1u);
+  s.Finished(kA, kT0 + minutes(1));
+  EXPECT_EQ(s.NextRun(kA), kT0 + minutes(9));
+  EXPECT_EQ(s.running(), 0u);
+}
+
 }  // namespace
 }  // namespace sonde

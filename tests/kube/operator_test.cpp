@@ -548,6 +548,88 @@ contexts: [{name: sa, context: {cluster: test, user: kuberhealthy, namespace: ku
   EXPECT_EQ(d.Terminate(seconds(10)), 0) << d.log();
 }
 
+// A graceful handover in the middle of a run: the new leader follows the run the old one
+// started, accepts its report, and neither fails it nor starts it again.
+TEST_F(OperatorTest, ARunInFlightAtAHandoverIsFollowedNotFailed) {
+  Install();
+  if (HasFatalFailure()) return;
+  ASSERT_TRUE(
+      cluster().Apply("apiVersion: v1\nkind: Namespace\nmetadata: {name: handover}\n").ok());
+  TempDir dir;
+  dir.Write("slow.sh", R"(#!/bin/bash
+sleep 4
+curl -sS --fail-with-body -X POST "$KH_REPORTING_URL" -H 'Content-Type: application/json' \
+  -d '{"OK": true}'
+)",
+            true);
+  ClusterConfig admin;
+  admin.server = cluster().server();
+  admin.ca_pem = ReadFile(cluster().ca_file());
+  admin.token = cluster().admin_token();
+  testing::KubeletStandin kubelet(
+      {.cluster = admin, .label_selector = "kuberhealthy-check-name=slow"});
+  const std::string kubeconfig = Kubeconfig(dir, ServiceAccountToken());
+  const uint16_t port_a = FreePort(), port_b = FreePort();
+  auto replica = [&](const char* identity, uint16_t port) {
+    return std::vector<std::string>{"--kube",
+                                    "--kubeconfig",
+                                    kubeconfig,
+                                    "--identity",
+                                    identity,
+                                    "--namespaces",
+                                    "handover",
+                                    "--lease-name",
+                                    "handover-test",
+                                    "--listen",
+                                    "127.0.0.1:" + std::to_string(port),
+                                    "--reporting-url",
+                                    "http://127.0.0.1:" + std::to_string(port_b),
+                                    "--lease-duration",
+                                    "4s",
+                                    "--renew-deadline",
+                                    "3s",
+                                    "--retry-period",
+                                    "300ms"};
+  };
+  auto leads = [](const DaemonProcess& d) {
+    return d.Get("/metrics").body.find("\nkuberhealthy_controller_leader 1") != std::string::npos;
+  };
+  auto a = std::make_unique<DaemonProcess>(dir.path(), replica("sonde-a", port_a));
+  ASSERT_TRUE(Eventually([&] { return leads(*a); }, seconds(20))) << a->log();
+  DaemonProcess b(dir.path(), replica("sonde-b", port_b));
+  ASSERT_TRUE(Eventually([&] { return b.Post("/check", "{}").status == 400; }, seconds(10)));
+  ASSERT_TRUE(cluster()
+                  .Apply(R"(apiVersion: comcast.github.io/v1
+kind: KuberhealthyCheck
+metadata: {name: slow, namespace: handover}
+spec:
+  runInterval: 1h
+  timeout: 1m
+  podSpec:
+    containers: [{name: main, image: checker:1, command: ["/bin/bash", ")" +
+                         dir.path() + R"(/slow.sh"]}]
+)")
+                  .ok());
+  ASSERT_TRUE(Eventually([&] { return kubelet.running() == 1; }, seconds(20))) << a->log();
+  EXPECT_EQ(a->Terminate(seconds(15)), 0) << a->log();  // mid-run
+  a.reset();
+  ASSERT_TRUE(Eventually([&] { return leads(b); }, seconds(20))) << b.log();
+  const std::string path = "/apis/comcast.github.io/v1/namespaces/handover/khstates/slow";
+  json::value state;
+  EXPECT_TRUE(Eventually(
+      [&] {
+        state = Get(path);
+        return At(state, {"spec", "OK"}) == true;
+      },
+      seconds(20)))
+      << state << "\n"
+      << b.log();
+  EXPECT_EQ(At(state, {"spec", "AuthoritativePod"}), "sonde-b") << state;
+  EXPECT_EQ(kubelet.pods_started(), 1u) << "the run was started again";
+  EXPECT_NE(b.log().find("started under the former leader; following it"), std::string::npos)
+      << b.log();
+}
+
 // A Lease as another holder would write it: renewed now, so it is live for its duration.
 std::string StolenLease(json::object lease) {
   char now[64];
