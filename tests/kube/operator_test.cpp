@@ -335,8 +335,8 @@ TEST_F(OperatorTest, TwoReplicasRunV2AndV3ChecksAndHandOverWithoutOverlap) {
                                     "--advertise-url", "http://127.0.0.1:" + std::to_string(port),
                                     // Checkers report to B: while A leads, B forwards them (as the
                                     // Service would land them on any replica).
-                                    "--reporting-url", url_b, "--lease-duration", "4s",
-                                    "--renew-deadline", "3s", "--retry-period", "500ms"};
+                                    "--reporting-url", url_b, "--lease-duration", "8s",
+                                    "--renew-deadline", "6s", "--retry-period", "500ms"};
   };
   auto leads = [](const DaemonProcess& d) {
     return d.Get("/metrics").body.find("\nkuberhealthy_controller_leader 1") != std::string::npos;
@@ -585,9 +585,9 @@ curl -sS --fail-with-body -X POST "$KH_REPORTING_URL" -H 'Content-Type: applicat
                                     "--reporting-url",
                                     "http://127.0.0.1:" + std::to_string(port_b),
                                     "--lease-duration",
-                                    "4s",
+                                    "8s",
                                     "--renew-deadline",
-                                    "3s",
+                                    "6s",
                                     "--retry-period",
                                     "300ms"};
   };
