@@ -26,6 +26,13 @@ struct KubeSettings {
   size_t burst = 100;
   std::string identity;       // "": $POD_NAME, else the instance name
   std::string advertise_url;  // where followers forward reports to this replica; "": derived
+  // The reaper (Kuberhealthy's settings and defaults; kube/reaper_policy.hpp).
+  Duration reaper_interval = std::chrono::seconds(30);
+  Duration max_check_pod_age = std::chrono::hours(72);
+  size_t max_completed_pod_count = 4;
+  size_t max_error_pod_count = 4;
+  Duration error_pod_retention = std::chrono::hours(36);
+  Duration max_khjob_age = std::chrono::minutes(15);
 };
 
 // Effective daemon settings after merging flags, environment, config file and defaults.

@@ -19,6 +19,7 @@
 #include "kube/kube_client.hpp"
 #include "kube/leader_elector.hpp"
 #include "kube/pod_runner.hpp"
+#include "kube/reaper.hpp"
 #include "metrics/registry.hpp"
 #include "probe/registry.hpp"
 #include "server/http_server.hpp"
@@ -178,7 +179,7 @@ class KubeDaemon {
     const auto& ns = settings_.kube.namespaces;
     AddInformers(check_informers_, Paths("comcast.github.io/v1", "khchecks", ns),
                  &KubeDaemon::ChecksChanged);
-    AddInformers(check_informers_, Paths("comcast.github.io/v1", "khjobs", ns),
+    AddInformers(job_informers_, Paths("comcast.github.io/v1", "khjobs", ns),
                  &KubeDaemon::ChecksChanged);
     AddInformers(health_informers_, Paths("kuberhealthy.github.io/v2", "healthchecks", ns),
                  &KubeDaemon::ChecksAndStatesChanged);
@@ -186,14 +187,15 @@ class KubeDaemon {
                  &KubeDaemon::StatesChanged);
     runner_ = std::make_unique<kube::PodRunner>(io_.get_executor(), clock_, *client_,
                                                 kube::PodRunnerOptions{.namespaces = ns});
-    for (auto* list : {&check_informers_, &health_informers_, &state_informers_}) {
+    for (auto* list : {&check_informers_, &job_informers_, &health_informers_, &state_informers_}) {
       for (auto& informer : *list) informer->Start(io_.get_executor());
     }
     runner_->Start();
   }
 
   bool Synced() const {
-    for (const auto* list : {&check_informers_, &health_informers_, &state_informers_}) {
+    for (const auto* list :
+         {&check_informers_, &job_informers_, &health_informers_, &state_informers_}) {
       for (const auto& informer : *list) {
         if (!informer->synced()) return false;
       }
@@ -234,11 +236,21 @@ class KubeDaemon {
       const std::string& url = elector_->leader_url();
       return url == advertise_url_ ? std::string() : url;
     });
+    reaper_ = std::make_unique<kube::Reaper>(io_.get_executor(), clock_, *client_, ReaperSources(),
+                                             ReaperOptions());
     elector_ = std::make_unique<kube::LeaderElector>(
         io_.get_executor(), clock_, *client_, lease_, o.instance_name, advertise_url_,
         kube::LeaderCallbacks{
-            .started_leading = [this] { engine_->SetLeading(true); },
-            .stopped_leading = [this] { engine_->SetLeading(false); },
+            .started_leading =
+                [this] {
+                  engine_->SetLeading(true);
+                  reaper_->Start();
+                },
+            .stopped_leading =
+                [this] {
+                  reaper_->Stop();
+                  engine_->SetLeading(false);
+                },
             .leader_seen = [this](const std::string& holder) { engine_->SetLeaderName(holder); }});
     elector_->Start();
     spdlog::info("serving on port {} as {}; checkers report to {}", server_->port(),
@@ -248,6 +260,24 @@ class KubeDaemon {
         spdlog::error("{}", st.message());
       }
     }
+  }
+
+  kube::ReaperSources ReaperSources() const {
+    kube::ReaperSources sources{.runner = runner_.get()};
+    for (const auto& i : check_informers_) sources.khchecks.push_back(i.get());
+    for (const auto& i : job_informers_) sources.khjobs.push_back(i.get());
+    for (const auto& i : state_informers_) sources.khstates.push_back(i.get());
+    return sources;
+  }
+
+  kube::ReaperOptions ReaperOptions() const {
+    const KubeSettings& k = settings_.kube;
+    return {.interval = k.reaper_interval,
+            .max_check_pod_age = k.max_check_pod_age,
+            .max_completed_pod_count = k.max_completed_pod_count,
+            .max_error_pod_count = k.max_error_pod_count,
+            .error_pod_retention = k.error_pod_retention,
+            .max_khjob_age = k.max_khjob_age};
   }
 
   // Watch events come in bursts (a relist delivers every object): apply once per burst.
@@ -271,7 +301,7 @@ class KubeDaemon {
     std::vector<CheckSpec> specs;
     std::vector<std::string> errors = missing_;
     std::map<CheckKey, CheckKind> kinds;
-    for (const auto* list : {&check_informers_, &health_informers_}) {
+    for (const auto* list : {&check_informers_, &job_informers_, &health_informers_}) {
       for (const auto& informer : *list) {
         for (const auto& [key, object] : informer->objects()) {
           auto check = kube::ReadCheckResource(object, {.probes = &probes_});
@@ -334,11 +364,13 @@ class KubeDaemon {
   kube::LeaseOptions lease_;
   std::unique_ptr<kube::KubeClient> client_;
   std::unique_ptr<SqliteStore> history_;
-  std::vector<std::unique_ptr<Informer>> check_informers_, health_informers_, state_informers_;
+  std::vector<std::unique_ptr<Informer>> check_informers_, job_informers_, health_informers_;
+  std::vector<std::unique_ptr<Informer>> state_informers_;
   std::unique_ptr<kube::PodRunner> runner_;
   std::unique_ptr<kube::ClusterStore> store_;
   std::unique_ptr<Engine> engine_;
   std::unique_ptr<HttpApi> api_;
+  std::unique_ptr<kube::Reaper> reaper_;
   std::unique_ptr<kube::LeaderElector> elector_;
   std::unique_ptr<HttpServer> server_;
   std::string reporting_base_, advertise_url_;

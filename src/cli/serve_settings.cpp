@@ -149,6 +149,22 @@ Status ApplyKubeFlags(const ServeFlags& f, KubeSettings& k) {
     chain(ParseDurationFlag("--retry-period", f.retry_period, k.retry_period));
   }
   if (!f.kube_burst.empty()) chain(ParseCount("--kube-burst", f.kube_burst, k.burst));
+  const std::pair<const std::string*, std::pair<const char*, Duration*>> durations[] = {
+      {&f.reaper_interval, {"--reaper-interval", &k.reaper_interval}},
+      {&f.max_check_pod_age, {"--max-check-pod-age", &k.max_check_pod_age}},
+      {&f.error_pod_retention, {"--error-pod-retention", &k.error_pod_retention}},
+      {&f.max_khjob_age, {"--max-khjob-age", &k.max_khjob_age}}};
+  for (const auto& [text, target] : durations) {
+    if (!text->empty()) chain(ParseDurationFlag(target.first, *text, *target.second));
+  }
+  // 0 is a valid count: keep no pods of that kind.
+  if (!f.max_completed_pod_count.empty()) {
+    chain(ParseLength("--max-completed-pod-count", f.max_completed_pod_count,
+                      k.max_completed_pod_count));
+  }
+  if (!f.max_error_pod_count.empty()) {
+    chain(ParseLength("--max-error-pod-count", f.max_error_pod_count, k.max_error_pod_count));
+  }
   if (!f.kube_qps.empty()) {
     size_t qps = 0;
     chain(ParseCount("--kube-qps", f.kube_qps, qps));
@@ -202,8 +218,7 @@ void AddKubeFlags(CLI::App& serve, ServeFlags& f) {
       ->group(group);
   serve.add_option("--kubeconfig", f.kubeconfig, "kubeconfig [$KUBECONFIG, in-cluster]")
       ->group(group);
-  serve.add_option("--kube-context", f.kube_context, "kubeconfig context [current]")
-      ->group(group);
+  serve.add_option("--kube-context", f.kube_context, "kubeconfig context [current]")->group(group);
   serve.add_option("--namespaces", f.namespaces, "Namespaces to watch [all]")
       ->envname("SONDE_NAMESPACES")
       ->delimiter(',')
@@ -232,8 +247,31 @@ void AddKubeFlags(CLI::App& serve, ServeFlags& f) {
   serve.add_option("--identity", f.identity, "This replica in the Lease [$POD_NAME]")
       ->envname("POD_NAME")
       ->group(group);
-  serve.add_option("--advertise-url", f.advertise_url,
-                   "Where followers forward reports to this replica [http://$POD_IP:port]")
+  serve.add_option("--reaper-interval", f.reaper_interval, "Between reaper sweeps [30s]")
+      ->envname("CHECK_REAPER_RUN_INTERVAL")
+      ->group(group);
+  serve.add_option("--max-check-pod-age", f.max_check_pod_age, "Ended checker pods kept [72h]")
+      ->envname("KH_MAX_CHECK_POD_AGE")
+      ->group(group);
+  serve
+      .add_option("--max-completed-pod-count", f.max_completed_pod_count,
+                  "Succeeded pods kept per check [4]")
+      ->envname("KH_MAX_COMPLETED_POD_COUNT")
+      ->group(group);
+  serve
+      .add_option("--max-error-pod-count", f.max_error_pod_count, "Failed pods kept per check [4]")
+      ->envname("KH_MAX_ERROR_POD_COUNT")
+      ->group(group);
+  serve
+      .add_option("--error-pod-retention", f.error_pod_retention, "Failed pods kept at most [36h]")
+      ->envname("KH_ERROR_POD_RETENTION_TIME")
+      ->group(group);
+  serve.add_option("--max-khjob-age", f.max_khjob_age, "Completed khjobs kept [15m, at least 5m]")
+      ->envname("KH_MAX_KHJOB_AGE")
+      ->group(group);
+  serve
+      .add_option("--advertise-url", f.advertise_url,
+                  "Where followers forward reports to this replica [http://$POD_IP:port]")
       ->envname("SONDE_ADVERTISE_URL")
       ->group(group);
 }
@@ -249,11 +287,13 @@ void AddServeFlags(CLI::App& serve, ServeFlags& f) {
       ->envname("SONDE_STATE_DIR");
   serve.add_option("--instance-name", f.instance_name, "This instance's name [host name]")
       ->envname("SONDE_INSTANCE_NAME");
-  serve.add_option("--log-format", f.log_format, "text or json [text]")->envname("SONDE_LOG_FORMAT");
+  serve.add_option("--log-format", f.log_format, "text or json [text]")
+      ->envname("SONDE_LOG_FORMAT");
   serve.add_option("--log-level", f.log_level, "trace, debug, info, warn, error [info]")
       ->envname("SONDE_LOG_LEVEL");
-  serve.add_option("--reporting-url", f.reporting_url,
-                   "Base URL checkers report to [derived from --listen]")
+  serve
+      .add_option("--reporting-url", f.reporting_url,
+                  "Base URL checkers report to [derived from --listen]")
       ->envname("SONDE_REPORTING_URL");
   serve.add_option("--max-concurrent-runs", f.max_concurrent_runs, "Runs at a time [32]")
       ->envname("SONDE_MAX_CONCURRENT_RUNS");
@@ -267,22 +307,27 @@ void AddServeFlags(CLI::App& serve, ServeFlags& f) {
       ->envname("SONDE_MAX_REPORT_BYTES");
   serve.add_option("--ready-file", f.ready_file, "Write the base URL here once serving")
       ->envname("SONDE_READY_FILE");
-  serve.add_flag("--metrics-suppress-error-label", f.metrics_suppress_error_label,
-                 "Leave the error label off kuberhealthy_check and kuberhealthy_job [false]")
+  serve
+      .add_flag("--metrics-suppress-error-label", f.metrics_suppress_error_label,
+                "Leave the error label off kuberhealthy_check and kuberhealthy_job [false]")
       ->envname("SONDE_METRICS_SUPPRESS_ERROR_LABEL");
-  serve.add_option("--metrics-error-label-max-length", f.metrics_error_label_max_length,
-                   "Cut error labels to this many bytes; 0 = unlimited [0]")
+  serve
+      .add_option("--metrics-error-label-max-length", f.metrics_error_label_max_length,
+                  "Cut error labels to this many bytes; 0 = unlimited [0]")
       ->envname("SONDE_METRICS_ERROR_LABEL_MAX_LENGTH");
-  serve.add_option("--metrics-label-allowlist", f.metrics_label_allowlist,
-                   "Extra labels exposed on kuberhealthy_* series; * = all [severity,category]")
+  serve
+      .add_option("--metrics-label-allowlist", f.metrics_label_allowlist,
+                  "Extra labels exposed on kuberhealthy_* series; * = all [severity,category]")
       ->envname("SONDE_METRICS_LABEL_ALLOWLIST")
       ->delimiter(',');
-  serve.add_option("--metrics-label-denylist", f.metrics_label_denylist,
-                   "Extra labels never exposed; wins over the allowlist []")
+  serve
+      .add_option("--metrics-label-denylist", f.metrics_label_denylist,
+                  "Extra labels never exposed; wins over the allowlist []")
       ->envname("SONDE_METRICS_LABEL_DENYLIST")
       ->delimiter(',');
-  serve.add_option("--metrics-label-value-max-length", f.metrics_label_value_max_length,
-                   "Cut extra label values to this many bytes; 0 = unlimited [256]")
+  serve
+      .add_option("--metrics-label-value-max-length", f.metrics_label_value_max_length,
+                  "Cut extra label values to this many bytes; 0 = unlimited [256]")
       ->envname("SONDE_METRICS_LABEL_VALUE_MAX_LENGTH");
   AddKubeFlags(serve, f);
 }

@@ -26,6 +26,8 @@ struct ServeFlags {
   bool kube = false;
   std::string kubeconfig, kube_context, lease_name, lease_namespace, lease_duration;
   std::string renew_deadline, retry_period, kube_qps, kube_burst, identity, advertise_url;
+  std::string reaper_interval, max_check_pod_age, max_completed_pod_count, max_error_pod_count;
+  std::string error_pod_retention, max_khjob_age;
   std::vector<std::string> namespaces;
 };
 

@@ -239,6 +239,18 @@ std::string PodRunner::RunOfPodIp(const std::string& ip) const {
   return found;
 }
 
+std::vector<const Informer*> PodRunner::pod_informers() const {
+  std::vector<const Informer*> out;
+  for (const auto& informer : informers_) out.push_back(informer.get());
+  return out;
+}
+
+std::set<std::string> PodRunner::active_run_uuids() const {
+  std::set<std::string> out;
+  for (const auto& [uuid, run] : runs_) out.insert(uuid);
+  return out;
+}
+
 std::string PodRunner::DeadlineDetail(const std::string& run_uuid) const {
   const auto it = runs_.find(run_uuid);
   if (it == runs_.end()) return "";

@@ -15,6 +15,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -62,6 +63,9 @@ class PodRunner final : public Runner {
   std::string DeadlineDetail(const std::string& run_uuid) const override;
 
   uint64_t pods_created() const { return pods_created_; }
+  // For the reaper: the checker pods' caches, and the runs this runner follows now.
+  std::vector<const Informer*> pod_informers() const;
+  std::set<std::string> active_run_uuids() const;
   // The run of the unfinished checker pod with this IP (status.podIP); "" if none or several
   // (hostNetwork pods share their node's address): the fallback for reports that name no run.
   std::string RunOfPodIp(const std::string& ip) const;

@@ -630,6 +630,69 @@ spec:
       << b.log();
 }
 
+// The reaper, on the leader: keeps the newest succeeded pod per check (as configured) and
+// removes a khstate whose check does not exist.
+TEST_F(OperatorTest, TheReaperKeepsTheNewestPodsAndRemovesOrphanedStates) {
+  Install();
+  if (HasFatalFailure()) return;
+  ASSERT_TRUE(cluster().Apply("apiVersion: v1\nkind: Namespace\nmetadata: {name: reap}\n").ok());
+  ASSERT_TRUE(cluster()
+                  .Apply(R"(apiVersion: comcast.github.io/v1
+kind: KuberhealthyState
+metadata: {name: ghost, namespace: reap}
+spec: {OK: true, Errors: [], RunDuration: 1s, Namespace: reap, AuthoritativePod: x, uuid: u}
+)")
+                  .ok());
+  TempDir dir;
+  dir.Write("report-ok.sh", kReportOk, true);
+  ClusterConfig admin;
+  admin.server = cluster().server();
+  admin.ca_pem = ReadFile(cluster().ca_file());
+  admin.token = cluster().admin_token();
+  testing::KubeletStandin kubelet(
+      {.cluster = admin, .label_selector = "kuberhealthy-check-name=reaped"});
+  const uint16_t port = FreePort();
+  DaemonProcess d(dir.path(), {"--kube", "--kubeconfig", Kubeconfig(dir, ServiceAccountToken()),
+                               "--identity", "sonde-r", "--namespaces", "reap", "--lease-name",
+                               "reap-test", "--listen", "127.0.0.1:" + std::to_string(port),
+                               "--reporting-url", "http://127.0.0.1:" + std::to_string(port),
+                               "--reaper-interval", "500ms", "--max-completed-pod-count", "1"});
+  ASSERT_TRUE(cluster()
+                  .Apply(R"(apiVersion: comcast.github.io/v1
+kind: KuberhealthyCheck
+metadata: {name: reaped, namespace: reap}
+spec:
+  runInterval: 1s
+  timeout: 30s
+  podSpec:
+    containers: [{name: main, image: checker:1, command: ["/bin/bash", ")" +
+                         dir.path() + R"(/report-ok.sh"]}]
+)")
+                  .ok());
+  EXPECT_TRUE(Eventually(
+      [&] { return Get("/apis/comcast.github.io/v1/namespaces/reap/khstates/ghost").is_null(); },
+      seconds(20)))
+      << d.log();
+  ASSERT_TRUE(Eventually([&] { return kubelet.pods_finished() >= 5; }, seconds(30))) << d.log();
+  size_t succeeded = 0;
+  EXPECT_TRUE(Eventually(
+      [&] {
+        const auto pods = Get("/api/v1/namespaces/reap/pods?labelSelector=kuberhealthy-check-name");
+        succeeded = 0;
+        const json::value items = At(pods, {"items"});
+        if (!items.is_array()) return false;
+        for (const auto& p : items.as_array()) {
+          succeeded += At(p, {"status", "phase"}) == "Succeeded";
+        }
+        return succeeded <= 1;
+      },
+      seconds(10)))
+      << succeeded << " succeeded pods kept\n"
+      << d.log();
+  EXPECT_FALSE(Get("/apis/comcast.github.io/v1/namespaces/reap/khstates/reaped").is_null())
+      << "a live check's state was reaped";
+}
+
 // A Lease as another holder would write it: renewed now, so it is live for its duration.
 std::string StolenLease(json::object lease) {
   char now[64];
