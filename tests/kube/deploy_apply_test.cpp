@@ -431,6 +431,22 @@ Container ShippedContainer(const std::string& root) {
   return out;
 }
 
+// Requests the API server has served for the four check resources (its
+// apiserver_request_total, every verb and code).
+double CheckResourceRequests(const std::string& metrics) {
+  double total = 0;
+  std::istringstream lines(metrics);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("apiserver_request_total{", 0) != 0) continue;
+    for (const char* r : {"khchecks", "khjobs", "khstates", "healthchecks"}) {
+      if (line.find(std::string("resource=\"") + r + "\"") != std::string::npos) {
+        total += std::stod(line.substr(line.rfind(' ') + 1));
+      }
+    }
+  }
+  return total;
+}
+
 // A port the kernel just handed out on 127.0.0.1 (0 when it would not).
 uint16_t FreeLoopbackPort() {
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -528,6 +544,22 @@ contexts: [{name: sa, context: {cluster: test, user: kuberhealthy}}]
   ASSERT_TRUE(metrics.ok()) << metrics.error();
   EXPECT_NE(metrics.value().body.find("\nkuberhealthy_controller_leader 1"), std::string::npos)
       << metrics.value().body;
+
+  // Read paths are served from the watch caches: a hundred status pages and scrapes make no
+  // request for the check resources (the API server counts them; nothing else touches these).
+  const auto check_reads = [&] {
+    auto m = cluster().AdminRequest("GET", "/metrics");
+    return m.ok() ? CheckResourceRequests(m.value().body) : -1.0;
+  };
+  const double reads_before = check_reads();
+  ASSERT_GE(reads_before, 4.0) << "the informers' lists are not counted: the check is blind";
+  for (int i = 0; i < 25; ++i) {
+    for (const char* path : {"/", "/json", "/metrics", "/api/checks"}) {
+      auto r = HttpCall("GET", url + path);
+      ASSERT_TRUE(r.ok() && r.value().status == 200) << path;
+    }
+  }
+  EXPECT_EQ(check_reads(), reads_before);
 
   // SIGTERM (as at a rollout) releases the Lease for the next replica within the grace period.
   process.value()->Stop(std::chrono::seconds(10));
