@@ -153,9 +153,11 @@ TEST(HelmChart, ValuesTakeEffect) {
        "spec.template.spec.containers[0].image", "sonde:v1.2.3"},
       {"replicaCount", "3", "Deployment/monitoring/kuberhealthy", "spec.replicas", "3"},
       {"watchNamespaces", "a,b", "Deployment/monitoring/kuberhealthy",
-       "spec.template.spec.containers[0].env[3].value", "a,b"},
+       "spec.template.spec.containers[0].env[5].value", "a,b"},
       {"leaderElection.leaseDuration", "30s", "Deployment/monitoring/kuberhealthy",
-       "spec.template.spec.containers[0].env[4].value", "30s"},
+       "spec.template.spec.containers[0].env[6].value", "30s"},
+      {"kubeClient.burst", "7", "Deployment/monitoring/kuberhealthy",
+       "spec.template.spec.containers[0].env[10].value", "7"},
       {"podDisruptionBudget.apiVersion", "policy/v1beta1",
        "PodDisruptionBudget/monitoring/kuberhealthy", "apiVersion", "policy/v1beta1"},
       {"podDisruptionBudget.enabled", "false", "PodDisruptionBudget/monitoring/kuberhealthy", "",
@@ -189,7 +191,8 @@ TEST(HelmChart, ValuesTakeEffect) {
     }
     EXPECT_EQ(Text(n), c.want);
   }
-  // The release namespace reaches the binding's subject and the reporting URL.
+  // The release namespace reaches the binding's subject. The reporting URL is not in the config
+  // file: the daemon derives it from POD_NAMESPACE (the downward API), so it follows too.
   auto rendered = RenderChart(DefaultValues(), {"sonde", "monitoring"});
   ASSERT_TRUE(rendered.ok()) << rendered.error();
   const auto objects = ByKey(rendered.value());
@@ -197,9 +200,9 @@ TEST(HelmChart, ValuesTakeEffect) {
   EXPECT_EQ(Text(At(objects.at("ClusterRoleBinding//sonde").node, "subjects")[0]["namespace"]),
             "monitoring");
   ASSERT_TRUE(objects.count("ConfigMap/monitoring/sonde-config"));
-  EXPECT_NE(
+  EXPECT_EQ(
       Text(Child(Child(objects.at("ConfigMap/monitoring/sonde-config").node, "data"), "sonde.yaml"))
-          .find("http://kuberhealthy.monitoring.svc.cluster.local"),
+          .find("reportingURL"),
       std::string::npos);
 }
 

@@ -10,6 +10,7 @@
 #include <tuple>
 #include <vector>
 
+#include "cli/serve_settings.hpp"
 #include "config/daemon_config.hpp"
 #include "deploy/manifests.hpp"
 #include "kube/permissions.hpp"
@@ -165,13 +166,16 @@ TEST(DeployManifests, DeploymentRunsTwoNonRootReplicasOfTheDaemon) {
   EXPECT_FALSE(Text(At(c, "resources.requests.cpu")).empty());
   EXPECT_FALSE(Text(At(c, "resources.requests.memory")).empty());
 
-  // The downward API gives the operator its own name and namespace.
+  // The downward API gives the operator its name (Lease identity), namespace (Lease, reporting
+  // URL), pod IP (where followers forward reports to the leader) and node (khstates' Node).
   std::map<std::string, std::string> field_refs;
   for (const auto& e : Child(c, "env")) {
     field_refs[Text(Child(e, "name"))] = Text(At(e, "valueFrom.fieldRef.fieldPath"));
   }
   EXPECT_EQ(field_refs["POD_NAME"], "metadata.name");
   EXPECT_EQ(field_refs["POD_NAMESPACE"], "metadata.namespace");
+  EXPECT_EQ(field_refs["POD_IP"], "status.podIP");
+  EXPECT_EQ(field_refs["NODE_NAME"], "spec.nodeName");
 
   // Both probes ask the daemon's health endpoint on a declared port.
   std::set<std::string> port_names;
@@ -184,6 +188,29 @@ TEST(DeployManifests, DeploymentRunsTwoNonRootReplicasOfTheDaemon) {
     EXPECT_EQ(Text(At(Child(c, probe), "httpGet.path")), "/healthz");
     EXPECT_TRUE(port_names.count(Text(At(Child(c, probe), "httpGet.port"))));
   }
+}
+
+// A misspelt variable is ignored silently by the daemon, so each one the Deployment sets must
+// be one it reads: an option's variable (`sonde serve --help`), or one of the few that operator
+// mode reads itself (src/cli/serve_kube.cpp, src/kube/kube_config.cpp).
+TEST(DeployManifests, DeploymentSetsOnlyVariablesTheDaemonReads) {
+  CLI::App app;
+  ServeFlags flags;
+  AddServeFlags(app, flags);
+  std::set<std::string> read = {"POD_NAMESPACE", "POD_IP", "NODE_NAME", "KH_EXTERNAL_REPORTING_URL",
+                                "KUBECONFIG"};
+  for (const CLI::Option* o : app.get_options()) {
+    if (!o->get_envname().empty()) read.insert(o->get_envname());
+  }
+  ASSERT_TRUE(read.count("POD_NAME")) << "--identity reads POD_NAME";
+  const YAML::Node c = At(One(Plain(), "Deployment").node, "spec.template.spec.containers")[0];
+  size_t checked = 0;
+  for (const auto& e : Child(c, "env")) {
+    EXPECT_TRUE(read.count(Text(Child(e, "name"))))
+        << "env " << Text(Child(e, "name")) << " is read by nothing";
+    ++checked;
+  }
+  EXPECT_GE(checked, 10u);
 }
 
 TEST(DeployManifests, DeploymentMountsEveryVolumeItUsesAndTheConfig) {
@@ -223,9 +250,11 @@ TEST(DeployManifests, ConfigMapIsAValidDaemonConfigThatReportsToTheService) {
   ASSERT_FALSE(text.empty());
   const DaemonConfigResult parsed = ParseDaemonConfig(text, cm.Where() + " data.sonde.yaml");
   for (const ConfigError& e : parsed.errors) ADD_FAILURE() << e.ToString();
-  EXPECT_EQ(parsed.config.listen, ":8080");
-  EXPECT_EQ(parsed.config.reporting_url, "http://" + One(objects, "Service").Name() + "." +
-                                             std::string(kNamespace) + ".svc.cluster.local");
+  EXPECT_EQ(parsed.config.listen, "0.0.0.0:8080");
+  // No reportingURL: operator mode derives http://kuberhealthy.$POD_NAMESPACE.svc.cluster.local
+  // (the Service's name), and a set one would hide $KH_EXTERNAL_REPORTING_URL.
+  EXPECT_EQ(One(objects, "Service").Name(), "kuberhealthy");
+  EXPECT_FALSE(parsed.config.reporting_url.has_value());
   // The state directory is a writable volume (the root filesystem is read-only).
   const YAML::Node c = At(One(objects, "Deployment").node, "spec.template.spec.containers")[0];
   bool mounted = false;
