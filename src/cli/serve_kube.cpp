@@ -119,6 +119,13 @@ class KubeDaemon {
                           : EnvOr("KH_EXTERNAL_REPORTING_URL",
                                   "http://kuberhealthy." + ns + ".svc.cluster.local");
     while (!reporting_base_.empty() && reporting_base_.back() == '/') reporting_base_.pop_back();
+    // Kuberhealthy v2's KH_EXTERNAL_REPORTING_URL is the whole report URL; Sonde adds the path.
+    for (const std::string path : {"/externalCheckStatus", "/check"}) {
+      if (reporting_base_.size() > path.size() &&
+          reporting_base_.compare(reporting_base_.size() - path.size(), path.size(), path) == 0) {
+        reporting_base_.resize(reporting_base_.size() - path.size());
+      }
+    }
     advertise_url_ = settings_.kube.advertise_url;
     if (advertise_url_.empty()) {
       const auto pod_ip = kube::ProcessEnv("POD_IP");
@@ -349,7 +356,7 @@ class KubeDaemon {
   void Finish() {
     if (finished_) return;
     finished_ = true;
-    runner_->KillAll();
+    if (runner_) runner_->KillAll();  // none yet if stopped before discovery ended
     server_->Stop();
     signals_.cancel();
     stop_timer_.cancel();

@@ -118,7 +118,8 @@ void Engine::ApplyChecks(std::vector<CheckSpec> checks, std::vector<std::string>
       continue;
     }
     ForgetHeartbeat(key);  // in case it was one
-    if (added) CloseInterruptedRun(key);
+    // A follower leaves runs in flight alone: they are the leader's (SetLeading takes over).
+    if (added && leading_) CloseInterruptedRun(key);
     scheduler_.Upsert(key, spec->run_interval, spec->IsJob(), LastStart(*spec, now), now);
   }
   Pump();

@@ -597,10 +597,11 @@ TEST(EngineLeading, TakingOverFollowsARunStillInFlight) {
   EXPECT_EQ(got->http_status, 200) << got->reason;
   runner.Exit(a.current_uuid, 0);
   poll();
-  const CheckState& after = engine.Snapshot().checks.at(0).state;
+  const StatusSnapshot snap = engine.Snapshot();
+  const CheckState& after = snap.checks.at(0).state;
   EXPECT_TRUE(after.ok);
   EXPECT_TRUE(after.current_uuid.empty());
-  EXPECT_EQ(engine.Snapshot().checks.at(0).next_run, a.last_run_start.value() + minutes(10));
+  EXPECT_EQ(snap.checks.at(0).next_run, a.last_run_start.value() + minutes(10));
   EXPECT_TRUE(runner.started.empty());
 }
 
