@@ -444,10 +444,10 @@ TEST(KubeChecks, BadEnvironment) {
        {{"THRESHOLD", "1"}},
        {{"THRESHOLD 1 must be greater than 0 and at most 0.99"}, true}},
       // No KUBECONFIG, no service account, no HOME: nowhere to find the cluster.
-      {"namespace-pod-check", {}, {{"cannot find the Kubernetes API: *"}}},
+      {"namespace-pod-check", {}, {{"cannot find the Kubernetes API: *"}, true}},
       {"pod-status",
        {{"KUBECONFIG", "/nonexistent/kubeconfig"}},
-       {{"cannot find the Kubernetes API: *"}}},
+       {{"cannot find the Kubernetes API: *"}, true}},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.kind);

@@ -74,7 +74,7 @@ std::optional<std::string> CreateAndDelete(KubeSession& api, const std::string& 
 
 CheckOutcome RunNamespacePodCheck(const CheckEnv& env, Duration budget) {
   auto session = KubeSession::Open(env, budget);
-  if (!session.ok()) return {{session.error()}};
+  if (!session.ok()) return {{session.error()}, true};
   auto namespaces = session.value()->List("/api/v1/namespaces");
   if (!namespaces.ok()) return {{namespaces.error()}};
   std::vector<std::string> errors;

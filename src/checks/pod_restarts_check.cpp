@@ -25,7 +25,7 @@ CheckOutcome RunPodRestartsCheck(const CheckEnv& env, Duration budget) {
   const int64_t max_failures = in.Int("MAX_FAILURES_ALLOWED", 10, 0, INT32_MAX);
   if (!in.ok()) return in.Outcome();
   auto session = KubeSession::Open(env, budget);
-  if (!session.ok()) return {{session.error()}};
+  if (!session.ok()) return {{session.error()}, true};
   KubeSession& api = *session.value();
 
   const std::string events_path =

@@ -51,7 +51,7 @@ CheckOutcome RunPodStatusCheck(const CheckEnv& env, Duration budget) {
   }
   if (!in.ok()) return in.Outcome();
   auto session = KubeSession::Open(env, budget);
-  if (!session.ok()) return {{session.error()}};
+  if (!session.ok()) return {{session.error()}, true};
 
   const std::string path =
       (ns.empty() ? "/api/v1/pods" : "/api/v1/namespaces/" + ns + "/pods") +

@@ -91,7 +91,7 @@ CheckOutcome RunResourceQuotaCheck(const CheckEnv& env, Duration budget) {
   const double threshold = Threshold(env, in);
   if (!in.ok()) return in.Outcome();
   auto session = KubeSession::Open(env, budget);
-  if (!session.ok()) return {{session.error()}};
+  if (!session.ok()) return {{session.error()}, true};
   auto quotas = session.value()->List("/api/v1/resourcequotas");
   if (!quotas.ok()) return {{quotas.error()}};
   std::vector<std::string> errors;
