@@ -17,6 +17,7 @@
 
 #include "kube/cluster_suite.hpp"
 #include "server/test_server.hpp"
+#include "support/checks.hpp"
 #include "support/daemon_process.hpp"
 
 namespace sonde::kube {
@@ -324,6 +325,56 @@ TEST_F(KubeChecks, ResourceQuotaReportsNamespacesAtTheThreshold) {
 
   // Full quotas would fail the namespace-pod-check too; deleted namespaces are skipped there.
   for (const Quota& q : quotas) Admin("DELETE", "/api/v1/namespaces/" + q.ns, json::object{});
+}
+
+// Kuberhealthy's cmd/pod-status-check/pod-status-check.yaml, with TARGET_NAMESPACE's
+// valueFrom (no downward API in local mode) and SKIP_DURATION changed, runs unchanged in local
+// mode: its image stands for `sonde check pod-status`, which finds the cluster through the
+// daemon's KUBECONFIG.
+TEST_F(KubeChecks, KuberhealthyYamlRunsInLocalMode) {
+  CreateNamespace("local");
+  CreatePod("local", "stuck");
+  SetPodStatus("local", "stuck", {{"phase", "Failed"}});
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  const std::string kubeconfig = dir_.path() + "/local.kubeconfig";
+  ASSERT_TRUE(cluster().WriteKubeconfig(kubeconfig, KubeconfigAuth::Token("pod-status")).ok());
+  TempDir checks;
+  checks.Write("pod-status.yaml", R"(apiVersion: comcast.github.io/v1
+kind: KuberhealthyCheck
+metadata:
+  name: pod-status
+  namespace: kuberhealthy
+spec:
+  runInterval: 60m
+  timeout: 15m
+  podSpec:
+    containers:
+      - env:
+          - name: SKIP_DURATION
+            value: "1s"
+          - name: TARGET_NAMESPACE
+            value: local
+        image: kuberhealthy/pod-status-check:v1.1.2
+        imagePullPolicy: IfNotPresent
+        name: main
+        resources:
+          requests:
+            cpu: 10m
+            memory: 50Mi
+)");
+  ::setenv("KUBECONFIG", kubeconfig.c_str(), 1);
+  sonde::testing::DaemonProcess d(checks.path());
+  ::unsetenv("KUBECONFIG");
+  json::value detail;
+  ASSERT_TRUE(Eventually(
+      [&] {
+        detail = sonde::testing::CheckDetail(d, "kuberhealthy/pod-status");
+        return detail.is_object() && detail.as_object().contains("failureCount");
+      },
+      std::chrono::seconds(30)))
+      << d.log();
+  EXPECT_EQ(sonde::testing::DetailErrors(detail),
+            std::vector<std::string>{"local/stuck is in pod status phase Failed"});
 }
 
 // Last in the file: it creates a pod in every namespace the other tests made.
