@@ -367,7 +367,7 @@ TEST(DnsCheck, Cases) {
       {"bad environment",
        {{"RECORD_TYPE", "ANY"}, {"DNS_POD_SELECTOR", "k8s-app=kube-dns"}},
        {{"RECORD_TYPE \"ANY\" must be A, AAAA, CNAME, MX, NS, TXT, PTR, SRV or SOA",
-         "DNS_POD_SELECTOR needs Kubernetes and is not supported; use DNS_SERVER"},
+         "DNS_SERVER and DNS_POD_SELECTOR exclude each other: the selector picks the servers"},
         true}},
   };
   for (const Case& c : cases) {

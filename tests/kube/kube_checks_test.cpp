@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "kube/cluster_suite.hpp"
+#include "probe/test_dns.hpp"
 #include "server/test_server.hpp"
 #include "support/checks.hpp"
 #include "support/daemon_process.hpp"
@@ -28,7 +29,8 @@ namespace asio = boost::asio;
 using sonde::testing::Eventually;
 using sonde::testing::TempDir;
 
-const char* const kCheckUsers[] = {"pod-restarts", "pod-status", "namespace-pod", "resource-quota"};
+const char* const kCheckUsers[] = {"pod-restarts", "pod-status", "namespace-pod", "resource-quota",
+                                   "dns"};
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path);
@@ -79,7 +81,8 @@ class KubeChecks : public ClusterSuite<KubeChecks> {
         {"pod-restarts", "sonde-pod-restarts-check"},
         {"pod-status", "sonde-pod-status-check"},
         {"namespace-pod", "sonde-namespace-pod-check"},
-        {"resource-quota", "sonde-resource-quota-check"}};
+        {"resource-quota", "sonde-resource-quota-check"},
+        {"dns", "sonde-dns-check"}};
     for (auto [user, role] : bindings) {
       applied = cluster().Apply(std::string("apiVersion: rbac.authorization.k8s.io/v1\n") +
                                 "kind: ClusterRoleBinding\nmetadata: {name: " + role +
@@ -104,15 +107,17 @@ class KubeChecks : public ClusterSuite<KubeChecks> {
     return r.value().Json();
   }
 
-  // A namespace whose `default` service account exists (pods need it in 1.20).
+  // A namespace whose `default` service account has its token (pods are refused until then:
+  // "no API token found for service account", in 1.20).
   void CreateNamespace(const std::string& ns, json::object meta = {}) {
     meta["name"] = ns;
     Admin("POST", "/api/v1/namespaces", {{"metadata", meta}});
     EXPECT_TRUE(Eventually([&] {
       auto r =
           cluster().AdminRequest("GET", "/api/v1/namespaces/" + ns + "/serviceaccounts/default");
-      return r.ok() && r.value().status == 200;
-    })) << "no default service account in "
+      const json::value secrets = r.ok() ? At(r.value().Json(), {"secrets"}) : nullptr;
+      return secrets.is_array() && !secrets.as_array().empty();
+    })) << "no token for the default service account in "
         << ns;
   }
 
@@ -325,6 +330,53 @@ TEST_F(KubeChecks, ResourceQuotaReportsNamespacesAtTheThreshold) {
 
   // Full quotas would fail the namespace-pod-check too; deleted namespaces are skipped there.
   for (const Quota& q : quotas) Admin("DELETE", "/api/v1/namespaces/" + q.ns, json::object{});
+}
+
+// dns-status-internal's way: ask every Ready DNS pod that DNS_POD_SELECTOR picks (here one
+// dnsmasq on loopback, as a CoreDNS pod with its UDP port).
+TEST_F(KubeChecks, DnsAsksEachReadyDnsPodTheSelectorPicks) {
+  sonde::testing::Dnsmasq dns;
+  CreateNamespace("dns-sys");
+  // A DNS pod as the kubelet reports it: Running, Ready, its address on loopback.
+  for (const char* name : {"coredns-ready", "coredns-starting"}) {
+    Admin("POST", "/api/v1/namespaces/dns-sys/pods",
+          {{"metadata", {{"name", name}, {"labels", {{"k8s-app", "kube-dns"}}}}},
+           {"spec",
+            {{"containers",
+              {{{"name", "coredns"},
+                {"image", "coredns"},
+                {"ports",
+                 {{{"name", "dns-tcp"}, {"containerPort", 1}, {"protocol", "TCP"}},
+                  {{"name", "dns"}, {"containerPort", dns.port()}, {"protocol", "UDP"}}}}}}}}}});
+  }
+  SetPodStatus("dns-sys", "coredns-ready",
+               {{"phase", "Running"},
+                {"podIP", "127.0.0.1"},
+                {"conditions", {{{"type", "Ready"}, {"status", "True"}}}}});
+  // Not ready: its address (a closed port) must not be asked.
+  SetPodStatus("dns-sys", "coredns-starting",
+               {{"phase", "Running"},
+                {"podIP", "127.0.0.2"},
+                {"conditions", {{{"type", "Ready"}, {"status", "False"}}}}});
+  const std::vector<std::string> base = {"DNS_POD_SELECTOR=k8s-app=kube-dns", "NAMESPACE=dns-sys"};
+  auto with = [&](std::initializer_list<std::string> more) {
+    std::vector<std::string> env = base;
+    env.insert(env.end(), more);
+    return env;
+  };
+
+  Report r = RunCheck("dns", "dns", with({"HOSTNAME=ok.test", "EXPECTED_ANSWER=127.0.0.7"}));
+  EXPECT_EQ(r.body, Ok());
+  EXPECT_EQ(r.exit_code, 0) << r.stderr_text;
+
+  r = RunCheck("dns", "dns", with({"HOSTNAME=missing.test"}));
+  EXPECT_EQ(r.body, Failed({"DNS Status check determined that missing.test is DOWN: A "
+                            "missing.test @" +
+                            dns.server() + " answered NXDOMAIN"}));
+  EXPECT_EQ(r.exit_code, 1);
+
+  r = RunCheck("dns", "dns", {"DNS_POD_SELECTOR=k8s-app=nothing", "NAMESPACE=dns-sys"});
+  EXPECT_EQ(r.body, Failed({"No DNS pods found with label k8s-app=nothing in namespace dns-sys"}));
 }
 
 // Kuberhealthy's cmd/pod-status-check/pod-status-check.yaml, with TARGET_NAMESPACE's
