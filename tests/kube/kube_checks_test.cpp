@@ -421,10 +421,12 @@ spec:
   ASSERT_TRUE(Eventually(
       [&] {
         detail = sonde::testing::CheckDetail(d, "kuberhealthy/pod-status");
-        return detail.is_object() && detail.as_object().contains("failureCount");
+        return detail.is_object() && (detail.as_object().contains("failureCount") ||
+                                      detail.as_object().contains("successCount"));
       },
       std::chrono::seconds(30)))
       << d.log();
+  EXPECT_TRUE(detail.as_object().contains("failureCount")) << json::serialize(detail);
   EXPECT_EQ(sonde::testing::DetailErrors(detail),
             std::vector<std::string>{"local/stuck is in pod status phase Failed"});
 }
