@@ -50,9 +50,10 @@ TEST(DaemonProbe, ProbesRunInProcessAndReportWhatTheySaw) {
     up = CheckDetail(d, "probes/up");
     down = CheckDetail(d, "probes/down");
     closed_detail = CheckDetail(d, "probes/closed");
-    return up.is_object() && up.as_object().contains("lastRunUnix") && down.is_object() &&
-           down.as_object().contains("lastRunUnix") && closed_detail.is_object() &&
-           closed_detail.as_object().contains("lastRunUnix");
+    // A result, not just a start (lastRunUnix is set when a run starts).
+    return up.is_object() && up.as_object().contains("lastOKUnix") && down.is_object() &&
+           down.as_object().contains("lastFailureUnix") && closed_detail.is_object() &&
+           closed_detail.as_object().contains("lastFailureUnix");
   })) << d.log();
   EXPECT_TRUE(up.at("ok").as_bool()) << json::serialize(up);
   EXPECT_FALSE(down.at("ok").as_bool());

@@ -206,6 +206,11 @@ double ApiRequests(const std::string& metrics, const std::string& verb, const st
   return total;
 }
 
+// Whether a replica says it leads (kuberhealthy_controller_leader on its /metrics).
+bool Leads(const DaemonProcess& d) {
+  return d.Get("/metrics").body.find("\nkuberhealthy_controller_leader 1") != std::string::npos;
+}
+
 class OperatorTest;
 TestCluster& OperatorTestCluster();
 
@@ -271,6 +276,15 @@ contexts: [{name: sa, context: {cluster: test, user: kuberhealthy, namespace: ku
     return dir.path() + "/kubeconfig";
   }
 
+  // The kubelet stand-in's identity.
+  static ClusterConfig Admin() {
+    ClusterConfig admin;
+    admin.server = cluster().server();
+    admin.ca_pem = ReadFile(cluster().ca_file());
+    admin.token = cluster().admin_token();
+    return admin;
+  }
+
   static json::value Get(const std::string& path) {
     auto r = cluster().AdminRequest("GET", path);
     return r.ok() && r.value().status == 200 ? r.value().Json() : json::value(nullptr);
@@ -320,10 +334,7 @@ TEST_F(OperatorTest, TwoReplicasRunV2AndV3ChecksAndHandOverWithoutOverlap) {
   const std::string script = dir.path() + "/report-ok.sh";
   const std::string kubeconfig = Kubeconfig(dir, token);
 
-  ClusterConfig admin;
-  admin.server = cluster().server();
-  admin.ca_pem = ReadFile(cluster().ca_file());
-  admin.token = cluster().admin_token();
+  const ClusterConfig admin = Admin();
   testing::KubeletStandin kubelet({.cluster = admin});
 
   const uint16_t port_a = FreePort(), port_b = FreePort();
@@ -338,9 +349,7 @@ TEST_F(OperatorTest, TwoReplicasRunV2AndV3ChecksAndHandOverWithoutOverlap) {
                                     "--reporting-url", url_b, "--lease-duration", "8s",
                                     "--renew-deadline", "6s", "--retry-period", "500ms"};
   };
-  auto leads = [](const DaemonProcess& d) {
-    return d.Get("/metrics").body.find("\nkuberhealthy_controller_leader 1") != std::string::npos;
-  };
+  const auto leads = Leads;
   auto a = std::make_unique<DaemonProcess>(dir.path(), replica("sonde-a", port_a));
   ASSERT_TRUE(Eventually([&] { return leads(*a); }, seconds(20))) << a->log();
   DaemonProcess b(dir.path(), replica("sonde-b", port_b));
@@ -480,10 +489,7 @@ TEST_F(OperatorTest, KeepsRunningThroughAFlakyApiServer) {
   if (HasFatalFailure()) return;
   TempDir dir;
   dir.Write("report-ok.sh", kReportOk, true);
-  ClusterConfig admin;
-  admin.server = cluster().server();
-  admin.ca_pem = ReadFile(cluster().ca_file());
-  admin.token = cluster().admin_token();
+  const ClusterConfig admin = Admin();
   testing::KubeletStandin kubelet({.cluster = admin});
   ASSERT_TRUE(cluster().Apply(Checks(dir.path() + "/report-ok.sh", "/bin/false")).ok());
   testing::FaultProxy proxy({.upstream_port = cluster().port(),
@@ -507,9 +513,7 @@ contexts: [{name: sa, context: {cluster: test, user: kuberhealthy, namespace: ku
                    "--listen", "127.0.0.1:" + std::to_string(port), "--reporting-url",
                    "http://127.0.0.1:" + std::to_string(port), "--lease-name", "flaky-test",
                    "--lease-duration", "4s", "--renew-deadline", "3s", "--retry-period", "500ms"});
-  auto leads = [&] {
-    return d.Get("/metrics").body.find("\nkuberhealthy_controller_leader 1") != std::string::npos;
-  };
+  auto leads = [&] { return Leads(d); };
   ASSERT_TRUE(Eventually(leads, seconds(20))) << d.log();
   const std::string state =
       "/apis/comcast.github.io/v1/namespaces/kuberhealthy/khstates/fast-check";
@@ -562,10 +566,7 @@ curl -sS --fail-with-body -X POST "$KH_REPORTING_URL" -H 'Content-Type: applicat
   -d '{"OK": true}'
 )",
             true);
-  ClusterConfig admin;
-  admin.server = cluster().server();
-  admin.ca_pem = ReadFile(cluster().ca_file());
-  admin.token = cluster().admin_token();
+  const ClusterConfig admin = Admin();
   testing::KubeletStandin kubelet(
       {.cluster = admin, .label_selector = "kuberhealthy-check-name=slow"});
   const std::string kubeconfig = Kubeconfig(dir, ServiceAccountToken());
@@ -591,9 +592,7 @@ curl -sS --fail-with-body -X POST "$KH_REPORTING_URL" -H 'Content-Type: applicat
                                     "--retry-period",
                                     "300ms"};
   };
-  auto leads = [](const DaemonProcess& d) {
-    return d.Get("/metrics").body.find("\nkuberhealthy_controller_leader 1") != std::string::npos;
-  };
+  const auto leads = Leads;
   auto a = std::make_unique<DaemonProcess>(dir.path(), replica("sonde-a", port_a));
   ASSERT_TRUE(Eventually([&] { return leads(*a); }, seconds(20))) << a->log();
   DaemonProcess b(dir.path(), replica("sonde-b", port_b));
@@ -645,10 +644,7 @@ spec: {OK: true, Errors: [], RunDuration: 1s, Namespace: reap, AuthoritativePod:
                   .ok());
   TempDir dir;
   dir.Write("report-ok.sh", kReportOk, true);
-  ClusterConfig admin;
-  admin.server = cluster().server();
-  admin.ca_pem = ReadFile(cluster().ca_file());
-  admin.token = cluster().admin_token();
+  const ClusterConfig admin = Admin();
   testing::KubeletStandin kubelet(
       {.cluster = admin, .label_selector = "kuberhealthy-check-name=reaped"});
   const uint16_t port = FreePort();
@@ -716,9 +712,7 @@ TEST_F(OperatorTest, ALeaderWhoseLeaseIsStolenStepsDownAndContendsAgain) {
   DaemonProcess d(dir.path(), {"--kube", "--kubeconfig", Kubeconfig(dir, token), "--identity",
                                "sonde-c", "--lease-name", "steal-test", "--retry-period", "300ms",
                                "--lease-duration", "4s", "--renew-deadline", "3s"});
-  auto leads = [&] {
-    return d.Get("/metrics").body.find("\nkuberhealthy_controller_leader 1") != std::string::npos;
-  };
+  auto leads = [&] { return Leads(d); };
   ASSERT_TRUE(Eventually(leads, seconds(20))) << d.log();
   const std::string path = "/apis/coordination.k8s.io/v1/namespaces/kuberhealthy/leases/steal-test";
   auto lease = cluster().AdminRequest("GET", path);
