@@ -26,6 +26,14 @@ constexpr std::string_view kHandshakeImages[] = {"kuberhealthy/ssl-handshake-che
                                                  "sonde/ssl-handshake-check"};
 constexpr std::string_view kDnsImages[] = {"kuberhealthy/dns-resolution-check",
                                            "kuberhealthy/dns-status-check", "sonde/dns-check"};
+constexpr std::string_view kPodRestartsImages[] = {"kuberhealthy/pod-restarts-check",
+                                                   "sonde/pod-restarts-check"};
+constexpr std::string_view kPodStatusImages[] = {"kuberhealthy/pod-status-check",
+                                                 "sonde/pod-status-check"};
+constexpr std::string_view kNamespacePodImages[] = {"kuberhealthy/namespace-pod-check",
+                                                    "sonde/namespace-pod-check"};
+constexpr std::string_view kResourceQuotaImages[] = {"kuberhealthy/resource-quota-check",
+                                                     "sonde/resource-quota-check"};
 
 constexpr BundledCheck kChecks[] = {
     {"http", "COUNT requests to CHECK_URL; PASSING_PERCENT must get EXPECTED_STATUS_CODE",
@@ -40,6 +48,14 @@ constexpr BundledCheck kChecks[] = {
      kHandshakeImages, RunSslHandshakeCheck},
     {"dns", "HOSTNAME must resolve (RECORD_TYPE, DNS_SERVER, EXPECTED_ANSWER optional)", kDnsImages,
      RunDnsCheck},
+    {"pod-restarts", "pods with more than MAX_FAILURES_ALLOWED BackOff events (POD_NAMESPACE)",
+     kPodRestartsImages, RunPodRestartsCheck},
+    {"pod-status", "pods older than SKIP_DURATION that are Pending, Failed or Unknown",
+     kPodStatusImages, RunPodStatusCheck},
+    {"namespace-pod-check", "a pod can be created and deleted in every namespace",
+     kNamespacePodImages, RunNamespacePodCheck},
+    {"resource-quota", "namespaces whose quota usage is at or above THRESHOLD of the hard limit",
+     kResourceQuotaImages, RunResourceQuotaCheck},
 };
 
 // Kuberhealthy's checks stop this long before the run's deadline, to leave time to report.

@@ -1,5 +1,6 @@
-// Sonde's bundled checks: Kuberhealthy's non-Kubernetes checker images (http, http-content,
-// network-connection, ssl-expiry, ssl-handshake, dns) reimplemented on the probe module, with
+// Sonde's bundled checks: Kuberhealthy's checker images (http, http-content,
+// network-connection, ssl-expiry, ssl-handshake, dns on the probe module; pod-restarts,
+// pod-status, namespace-pod-check, resource-quota on the Kubernetes API) reimplemented with
 // their environment contracts. `sonde check KIND` runs one; the daemon runs one in local mode
 // when a khcheck names a Kuberhealthy image (see FindBundledCheckForImage).
 //

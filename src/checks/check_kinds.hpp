@@ -14,6 +14,11 @@ CheckOutcome RunNetworkConnectionCheck(const CheckEnv& env, Duration budget);
 CheckOutcome RunSslExpiryCheck(const CheckEnv& env, Duration budget);
 CheckOutcome RunSslHandshakeCheck(const CheckEnv& env, Duration budget);
 CheckOutcome RunDnsCheck(const CheckEnv& env, Duration budget);
+// Kubernetes checks: they read the cluster through KubeSession (kube_session.hpp).
+CheckOutcome RunPodRestartsCheck(const CheckEnv& env, Duration budget);
+CheckOutcome RunPodStatusCheck(const CheckEnv& env, Duration budget);
+CheckOutcome RunNamespacePodCheck(const CheckEnv& env, Duration budget);
+CheckOutcome RunResourceQuotaCheck(const CheckEnv& env, Duration budget);
 
 // Conditions parsed from fixed or validated text (a parse failure is a bug and aborts).
 std::vector<Condition> MustParse(std::initializer_list<std::string> texts);

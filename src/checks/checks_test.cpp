@@ -10,6 +10,7 @@
 #include <mutex>
 
 #include "checks/bundled_check.hpp"
+#include "checks/quantity.hpp"
 #include "probe/test_dns.hpp"
 #include "probe/test_tls.hpp"
 #include "server/test_server.hpp"
@@ -366,7 +367,7 @@ TEST(DnsCheck, Cases) {
       {"bad environment",
        {{"RECORD_TYPE", "ANY"}, {"DNS_POD_SELECTOR", "k8s-app=kube-dns"}},
        {{"RECORD_TYPE \"ANY\" must be A, AAAA, CNAME, MX, NS, TXT, PTR, SRV or SOA",
-         "DNS_POD_SELECTOR needs Kubernetes and is not supported; use DNS_SERVER"},
+         "DNS_SERVER and DNS_POD_SELECTOR exclude each other: the selector picks the servers"},
         true}},
   };
   for (const Case& c : cases) {
@@ -394,14 +395,20 @@ TEST(DnsCheck, SilentServerTimesOut) {
 TEST(BundledChecks, TableAndImages) {
   std::vector<std::string_view> kinds;
   for (const BundledCheck& c : BundledChecks()) kinds.push_back(c.kind);
-  EXPECT_EQ(kinds, (std::vector<std::string_view>{"http", "http-content", "network-connection",
-                                                  "ssl-expiry", "ssl-handshake", "dns"}));
+  EXPECT_EQ(kinds,
+            (std::vector<std::string_view>{"http", "http-content", "network-connection",
+                                           "ssl-expiry", "ssl-handshake", "dns", "pod-restarts",
+                                           "pod-status", "namespace-pod-check", "resource-quota"}));
   const std::pair<std::string_view, std::string_view> images[] = {
       {"kuberhealthy/http-check:v1.5.0", "http"},
       {"docker.io/kuberhealthy/ssl-expiry-check:sha-abc", "ssl-expiry"},
       {"kuberhealthy/network-connection-check@sha256:0123", "network-connection"},
       {"localhost:5000/kuberhealthy/dns-resolution-check:v1", "dns"},
       {"kuberhealthy/http-content-check", "http-content"},
+      {"kuberhealthy/pod-restarts-check:v2.3.0", "pod-restarts"},
+      {"docker.io/kuberhealthy/pod-status-check:v1.3.0", "pod-status"},
+      {"kuberhealthy/namespace-pod-check:v1.0.0", "namespace-pod-check"},
+      {"kuberhealthy/resource-quota-check:v1.3.0", "resource-quota"},
   };
   for (auto [image, kind] : images) {
     const BundledCheck* c = FindBundledCheckForImage(image);
@@ -410,6 +417,69 @@ TEST(BundledChecks, TableAndImages) {
   }
   EXPECT_EQ(FindBundledCheckForImage("kuberhealthy/daemonset-check:v3"), nullptr);
   EXPECT_EQ(FindBundledCheckForImage("example.com/http-check:v1"), nullptr);
+}
+
+// The Kubernetes checks' environment mistakes, found before any request (they run against a
+// real API server in tests/kube/kube_checks_test.cpp).
+TEST(KubeChecks, BadEnvironment) {
+  struct Case {
+    std::string kind;
+    Env env;
+    Want want;
+  };
+  const Case cases[] = {
+      {"pod-restarts",
+       {{"MAX_FAILURES_ALLOWED", "ten"}},
+       {{"MAX_FAILURES_ALLOWED \"ten\" is not a whole number"}, true}},
+      {"pod-restarts",
+       {{"MAX_FAILURES_ALLOWED", "-1"}},
+       {{"MAX_FAILURES_ALLOWED -1 must be 0 to 2147483647"}, true}},
+      {"pod-status",
+       {{"SKIP_DURATION", "10 minutes"}},
+       {{"failed to parse skip duration: SKIP_DURATION: *"}, true}},
+      {"resource-quota",
+       {{"THRESHOLD", "90%"}},
+       {{"THRESHOLD \"90%\" is not a number (e.g. 0.9 for 90%)"}, true}},
+      {"resource-quota",
+       {{"THRESHOLD", "1"}},
+       {{"THRESHOLD 1 must be greater than 0 and at most 0.99"}, true}},
+      // No KUBECONFIG, no service account, no HOME: nowhere to find the cluster.
+      {"namespace-pod-check", {}, {{"cannot find the Kubernetes API: *"}, true}},
+      {"pod-status",
+       {{"KUBECONFIG", "/nonexistent/kubeconfig"}},
+       {{"cannot find the Kubernetes API: *"}, true}},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.kind);
+    ExpectOutcome(RunCheck(c.kind, c.env), c.want, 0);
+  }
+}
+
+TEST(KubeChecks, Quantities) {
+  using checks_internal::ParseQuantity;
+  const std::pair<std::string_view, double> good[] = {{"1", 1},
+                                                      {"500m", 0.5},
+                                                      {"1.5", 1.5},
+                                                      {"2k", 2000},
+                                                      {"1Ki", 1024},
+                                                      {"1Gi", 0x1p30},
+                                                      {"100Mi", 100 * 0x1p20},
+                                                      {"1e3", 1000},
+                                                      {"5E-1", 0.5},
+                                                      {"250u", 250e-6},
+                                                      {"+3", 3},
+                                                      {"-2", -2},
+                                                      {"0", 0},
+                                                      {".5", 0.5},
+                                                      {"1M", 1e6}};
+  for (auto [text, want] : good) {
+    auto got = ParseQuantity(text);
+    ASSERT_TRUE(got.has_value()) << text;
+    EXPECT_DOUBLE_EQ(*got, want) << text;
+  }
+  for (std::string_view bad : {"", "m", "1x", "1Kb", "1..2", "e3", "1e", "--1", "1 Gi"}) {
+    EXPECT_FALSE(ParseQuantity(bad).has_value()) << bad;
+  }
 }
 
 TEST(BundledChecks, Budget) {
