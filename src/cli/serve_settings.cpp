@@ -91,6 +91,13 @@ void ApplyFile(const DaemonConfig& c, ServeSettings& s) {
   if (c.shutdown_timeout) s.shutdown_timeout = *c.shutdown_timeout;
   if (c.max_report_bytes) s.max_report_bytes = static_cast<size_t>(*c.max_report_bytes);
   s.state_metadata = c.state_metadata;
+  if (c.max_check_pod_age) s.kube.max_check_pod_age = *c.max_check_pod_age;
+  if (c.max_khjob_age) s.kube.max_khjob_age = *c.max_khjob_age;
+  if (c.max_completed_pod_count) {
+    s.kube.max_completed_pod_count = static_cast<size_t>(*c.max_completed_pod_count);
+  }
+  if (c.max_error_pod_count)
+    s.kube.max_error_pod_count = static_cast<size_t>(*c.max_error_pod_count);
   ApplyFileMetrics(c.metrics, s.metrics);
 }
 

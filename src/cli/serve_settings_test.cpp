@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 
 namespace sonde {
 
@@ -195,6 +196,86 @@ TEST(ServeMetricsSettings, BadConfigFileValueNamesTheFileAndKey) {
   EXPECT_EQ(r.error(), "invalid config file:\n  " + file.path() +
                            ":2:19: metrics.labelDenylist[0]: invalid label \"team\" (use "
                            "severity, category, run_uuid or label_<key>)");
+}
+
+// The reaper's settings: defaults, Kuberhealthy's environment variables, v2's config keys,
+// flags over both.
+struct ReaperCase {
+  std::string name;
+  std::string args;
+  std::vector<std::pair<std::string, std::string>> env;
+  std::string config;             // a config file's YAML, or "" for none
+  std::vector<std::string> want;  // interval, pod age, completed, errors, retention, job age
+};
+
+void PrintTo(const ReaperCase& c, std::ostream* os) { *os << c.name; }
+
+class ServeReaperSettingsTest : public testing::TestWithParam<ReaperCase> {};
+
+TEST_P(ServeReaperSettingsTest, Resolves) {
+  const ReaperCase& c = GetParam();
+  std::optional<ConfigFile> file;
+  std::string args = c.args;
+  if (!c.config.empty()) {
+    file.emplace(c.config);
+    args += " --config " + file->path();
+  }
+  const Result<ServeSettings> r = Resolve(args, c.env);
+  ASSERT_TRUE(r.ok()) << r.error();
+  const KubeSettings& k = r.value().kube;
+  EXPECT_EQ((std::vector<std::string>{
+                FormatGoDuration(k.reaper_interval), FormatGoDuration(k.max_check_pod_age),
+                std::to_string(k.max_completed_pod_count), std::to_string(k.max_error_pod_count),
+                FormatGoDuration(k.error_pod_retention), FormatGoDuration(k.max_khjob_age)}),
+            c.want);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Reaper, ServeReaperSettingsTest,
+    testing::Values(
+        ReaperCase{
+            "KuberhealthyDefaults", "", {}, "", {"30s", "72h0m0s", "4", "4", "36h0m0s", "15m0s"}},
+        ReaperCase{"Flags",
+                   "--reaper-interval 1m --max-check-pod-age 1h --max-completed-pod-count 0 "
+                   "--max-error-pod-count 2 --error-pod-retention 2h --max-khjob-age 5m",
+                   {},
+                   "",
+                   {"1m0s", "1h0m0s", "0", "2", "2h0m0s", "5m0s"}},
+        ReaperCase{"KuberhealthyEnvironment",
+                   "",
+                   {{"CHECK_REAPER_RUN_INTERVAL", "10s"},
+                    {"KH_MAX_CHECK_POD_AGE", "48h"},
+                    {"KH_MAX_COMPLETED_POD_COUNT", "1"},
+                    {"KH_MAX_ERROR_POD_COUNT", "3"},
+                    {"KH_ERROR_POD_RETENTION_TIME", "12h"},
+                    {"KH_MAX_KHJOB_AGE", "20m"}},
+                   "",
+                   {"10s", "48h0m0s", "1", "3", "12h0m0s", "20m0s"}},
+        ReaperCase{"KuberhealthyV2ConfigKeys",
+                   "",
+                   {},
+                   "maxCheckPodAge: 24h\nmaxCompletedPodCount: 1\nmaxErrorPodCount: 0\n"
+                   "maxKHJobAge: 1h\n",
+                   {"30s", "24h0m0s", "1", "0", "36h0m0s", "1h0m0s"}},
+        ReaperCase{"FlagsWinOverTheConfigFile",
+                   "--max-completed-pod-count 2 --max-khjob-age 6m",
+                   {},
+                   "maxCompletedPodCount: 1\nmaxKHJobAge: 1h\n",
+                   {"30s", "72h0m0s", "2", "4", "36h0m0s", "6m0s"}}),
+    [](const auto& param_info) { return param_info.param.name; });
+
+TEST(ServeReaperSettings, BadValuesNameTheFlag) {
+  const std::vector<std::pair<std::string, std::string>> rows = {
+      {"--max-completed-pod-count -1", "--max-completed-pod-count"},
+      {"--max-error-pod-count lots", "--max-error-pod-count"},
+      {"--max-check-pod-age 3", "--max-check-pod-age"},
+      {"--reaper-interval 0s", "--reaper-interval"},
+  };
+  for (const auto& [args, flag] : rows) {
+    const Result<ServeSettings> r = Resolve(args);
+    ASSERT_FALSE(r.ok()) << args;
+    EXPECT_NE(r.error().find(flag), std::string::npos) << args << ": " << r.error();
+  }
 }
 
 }  // namespace

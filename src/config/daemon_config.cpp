@@ -17,9 +17,11 @@ using config_internal::MapView;
 using config_internal::Quote;
 
 constexpr std::string_view kKeys[] = {
-    "listen",          "checks",         "stateDir",          "instanceName",    "logFormat",
-    "logLevel",        "reportingURL",   "maxConcurrentRuns", "killGracePeriod", "reloadInterval",
-    "shutdownTimeout", "maxReportBytes", "stateMetadata",     "metrics"};
+    "listen",           "checks",         "stateDir",        "instanceName",
+    "logFormat",        "logLevel",       "reportingURL",    "maxConcurrentRuns",
+    "killGracePeriod",  "reloadInterval", "shutdownTimeout", "maxReportBytes",
+    "stateMetadata",    "metrics",        "maxCheckPodAge",  "maxCompletedPodCount",
+    "maxErrorPodCount", "maxKHJobAge"};
 constexpr std::string_view kMetricsKeys[] = {"suppressErrorLabel", "errorLabelMaxLength",
                                              "labelAllowlist", "labelDenylist",
                                              "labelValueMaxLength"};
@@ -103,6 +105,13 @@ void ReadNumbers(const MapView& root, DaemonConfig& c) {
   Field(root, "maxReportBytes", c.max_report_bytes, [&](const YAML::Node& n, const std::string& p) {
     return config_internal::ReadInt(n, p, 1, sink);
   });
+  Field(root, "maxCheckPodAge", c.max_check_pod_age, duration);
+  Field(root, "maxKHJobAge", c.max_khjob_age, duration);
+  auto count = [&](const YAML::Node& n, const std::string& p) {
+    return config_internal::ReadInt(n, p, 0, sink);
+  };
+  Field(root, "maxCompletedPodCount", c.max_completed_pod_count, count);
+  Field(root, "maxErrorPodCount", c.max_error_pod_count, count);
   Field(root, "maxConcurrentRuns", c.max_concurrent_runs,
         [&](const YAML::Node& n, const std::string& p) -> std::optional<int64_t> {
           auto v = config_internal::ReadInt(n, p, 1, sink);

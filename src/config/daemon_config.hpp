@@ -47,7 +47,12 @@ struct DaemonConfig {
   std::optional<Duration> shutdown_timeout;   // shutdownTimeout: Go duration > 0
   std::optional<int64_t> max_report_bytes;    // maxReportBytes: >= 1
   std::map<std::string, std::string> state_metadata;  // stateMetadata: "Metadata" on status page
-  DaemonMetricsConfig metrics;                        // metrics: {...}
+  // The operator's reaper, under Kuberhealthy v2's names (kube/reaper_policy.hpp).
+  std::optional<Duration> max_check_pod_age;       // maxCheckPodAge: Go duration > 0
+  std::optional<int64_t> max_completed_pod_count;  // maxCompletedPodCount: >= 0
+  std::optional<int64_t> max_error_pod_count;      // maxErrorPodCount: >= 0
+  std::optional<Duration> max_khjob_age;           // maxKHJobAge: Go duration > 0
+  DaemonMetricsConfig metrics;                     // metrics: {...}
 
   bool operator==(const DaemonConfig&) const = default;
 };

@@ -31,6 +31,10 @@ reloadInterval: 1m
 shutdownTimeout: 1500ms
 maxReportBytes: 1048576
 stateMetadata: {site: paris}
+maxCheckPodAge: 24h
+maxCompletedPodCount: 0
+maxErrorPodCount: 2
+maxKHJobAge: 30m
 metrics:
   suppressErrorLabel: true
   errorLabelMaxLength: 512
@@ -54,6 +58,10 @@ metrics:
   EXPECT_EQ(c.shutdown_timeout, milliseconds(1500));
   EXPECT_EQ(c.max_report_bytes, 1048576);
   EXPECT_EQ(c.state_metadata, (std::map<std::string, std::string>{{"site", "paris"}}));
+  EXPECT_EQ(c.max_check_pod_age, std::chrono::hours(24));
+  EXPECT_EQ(c.max_completed_pod_count, 0);
+  EXPECT_EQ(c.max_error_pod_count, 2);
+  EXPECT_EQ(c.max_khjob_age, minutes(30));
   EXPECT_EQ(c.metrics.suppress_error_label, true);
   EXPECT_EQ(c.metrics.error_label_max_length, 512);
   EXPECT_EQ(c.metrics.label_allowlist, (std::vector<std::string>{"severity", "label_team"}));
@@ -118,7 +126,9 @@ INSTANTIATE_TEST_SUITE_P(
          "logfomat: json\n",
          {"s.yaml:1:1: logfomat: unknown field \"logfomat\" (allowed: listen, checks, stateDir, "
           "instanceName, logFormat, logLevel, reportingURL, maxConcurrentRuns, killGracePeriod, "
-          "reloadInterval, shutdownTimeout, maxReportBytes, stateMetadata or metrics)"}},
+          "reloadInterval, shutdownTimeout, maxReportBytes, stateMetadata, metrics, "
+          "maxCheckPodAge, "
+          "maxCompletedPodCount, maxErrorPodCount or maxKHJobAge)"}},
         {"UnknownKeyDidYouMean",
          "reportingUrl: http://x\n",
          {"s.yaml:1:1: reportingUrl: unknown field \"reportingUrl\" (did you mean "
@@ -158,6 +168,13 @@ INSTANTIATE_TEST_SUITE_P(
         {"MaxReportBytesQuoted",
          "maxReportBytes: \"1024\"\n",
          {"s.yaml:1:17: maxReportBytes: must be an integer >= 1 without quotes, found \"1024\""}},
+        {"MaxCompletedPodCountNegative",
+         "maxCompletedPodCount: -1\n",
+         {"s.yaml:1:23: maxCompletedPodCount: must be an integer >= 0, found \"-1\""}},
+        {"MaxKHJobAgeWithoutUnit",
+         "maxKHJobAge: 15\n",
+         {"s.yaml:1:14: maxKHJobAge: invalid duration \"15\": missing unit (use ns, us, ms, s, m "
+          "or h)"}},
         {"StateMetadataNotStrings",
          "stateMetadata: {a: {b: c}}\n",
          {"s.yaml:1:20: stateMetadata.a: must be a string, found a mapping"}},

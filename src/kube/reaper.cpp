@@ -4,10 +4,35 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/json.hpp>
 
 namespace sonde::kube {
 
 namespace asio = boost::asio;
+namespace json = boost::json;
+
+namespace {
+
+const json::object* FindIn(const std::vector<const Informer*>& informers, const std::string& key) {
+  for (const Informer* informer : informers) {
+    if (const auto* found = informer->Find(key)) return found;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+std::string ReapPath(const ReapAction& action) {
+  const std::string group = action.resource == "pods" ? "/api/v1" : "/apis/comcast.github.io/v1";
+  return group + "/namespaces/" + action.ns + "/" + action.resource + "/" + action.name;
+}
+
+std::string ReapDeleteBody(const ReapAction& action) {
+  json::object body{
+      {"kind", "DeleteOptions"}, {"apiVersion", "v1"}, {"propagationPolicy", "Background"}};
+  if (!action.uid.empty()) body["preconditions"] = {{"uid", action.uid}};
+  return json::serialize(body);
+}
 
 Reaper::Reaper(asio::any_io_executor executor, const Clock& clock, KubeClient& client,
                ReaperSources sources, ReaperOptions options)
@@ -26,7 +51,7 @@ Reaper::~Reaper() {
 void Reaper::Start() {
   if (running_) return;
   running_ = true;
-  Sweep();
+  if (!sweeping_) Spawn();  // else the sweep in progress arms the next one
 }
 
 void Reaper::Stop() {
@@ -34,14 +59,19 @@ void Reaper::Stop() {
   timer_.cancel();
 }
 
+void Reaper::Spawn() {
+  sweeping_ = true;
+  asio::co_spawn(executor_, Sweep(alive_), asio::detached);
+}
+
 void Reaper::Arm() {
   timer_.expires_after(options_.interval);
-  timer_.async_wait([this](boost::system::error_code ec) {
-    if (!ec && running_) Sweep();
+  timer_.async_wait([this, alive = alive_](boost::system::error_code ec) {
+    if (!ec && *alive && running_ && !sweeping_) Spawn();
   });
 }
 
-void Reaper::Sweep() {
+ReaperInput Reaper::Input() const {
   ReaperInput input;
   auto add = [](const std::vector<const Informer*>& from,
                 std::vector<const boost::json::object*>& to) {
@@ -49,42 +79,70 @@ void Reaper::Sweep() {
       for (const auto& [key, object] : informer->objects()) to.push_back(&object);
     }
   };
-  for (const Informer* informer : sources_.runner->pod_informers()) {
-    for (const auto& [key, pod] : informer->objects()) input.pods.push_back(&pod);
-  }
+  add(sources_.runner->pod_informers(), input.pods);
   input.active_runs = sources_.runner->active_run_uuids();
   add(sources_.khjobs, input.khjobs);
   // A khstate is an orphan only if the server serves both kinds it could belong to.
-  if (!sources_.khchecks.empty() && !sources_.khjobs.empty())
+  if (!sources_.khchecks.empty() && !sources_.khjobs.empty()) {
     add(sources_.khstates, input.khstates);
+  }
   for (const auto* list : {&sources_.khchecks, &sources_.khjobs}) {
     for (const Informer* informer : *list) {
       for (const auto& [key, object] : informer->objects()) input.checks.insert(key);
     }
   }
-  for (const ReapAction& action : DecideReaping(input, clock_.Now(), options_)) {
-    const std::string group = action.resource == "pods" ? "/api/v1" : "/apis/comcast.github.io/v1";
-    const std::string path =
-        group + "/namespaces/" + action.ns + "/" + action.resource + "/" + action.name;
-    spdlog::info("reaper: deleting {}/{}/{}: {}", action.resource, action.ns, action.name,
-                 action.reason);
-    asio::co_spawn(
-        executor_,
-        [this, alive = alive_, deleted = deleted_, path]() -> asio::awaitable<void> {
-          const std::string body = R"({"kind":"DeleteOptions","apiVersion":"v1",)"
-                                   R"("propagationPolicy":"Background"})";
-          auto answer = co_await client_.Call("DELETE", path, body);
-          if (!*alive) co_return;
-          if (answer.ok() && (answer.value().status < 300 || answer.value().status == 404)) {
-            ++*deleted;
-          } else {
-            spdlog::warn("reaper: DELETE {}: {}", path,
-                         answer.ok() ? DescribeStatus(answer.value()) : answer.error());
-          }
-        },
-        asio::detached);
+  return input;
+}
+
+bool Reaper::Due(const ReapAction& action) const {
+  const std::string key = action.ns + "/" + action.name;
+  const json::object* current = nullptr;
+  bool check_exists = false;
+  if (action.resource == "pods") {
+    current = FindIn(sources_.runner->pod_informers(), key);
+  } else if (action.resource == "khjobs") {
+    current = FindIn(sources_.khjobs, key);
+  } else {
+    current = FindIn(sources_.khstates, key);
+    check_exists = FindIn(sources_.khchecks, key) != nullptr || FindIn(sources_.khjobs, key);
   }
-  Arm();
+  return StillDue(action, current, sources_.runner->active_run_uuids(), check_exists);
+}
+
+asio::awaitable<void> Reaper::Sweep(std::shared_ptr<bool> alive) {
+  if (!*alive) co_return;  // destroyed before the spawn ran
+  const TimePoint started = clock_.Now();
+  const std::vector<ReapAction> actions = DecideReaping(Input(), started, options_);
+  size_t done = 0;
+  for (const ReapAction& action : actions) {
+    if (!running_) break;
+    if (clock_.Now() - started > options_.sweep_budget) {
+      spdlog::warn("reaper: sweep budget of {} spent; {} deletes left for the next sweep",
+                   FormatGoDuration(options_.sweep_budget), actions.size() - done);
+      break;
+    }
+    ++done;
+    if (!Due(action)) continue;
+    const std::string path = ReapPath(action);
+    spdlog::info("reaper: deleting {}/{}/{} ({}): {}", action.resource, action.ns, action.name,
+                 ReasonLabel(action.reason), action.detail);
+    auto answer = co_await client_.Call("DELETE", path, ReapDeleteBody(action));
+    if (!*alive) co_return;
+    const int status = answer.ok() ? answer.value().status : 0;
+    if (status == 409) {
+      spdlog::info("reaper: {} was re-created; left alone", path);
+    } else if ((status >= 200 && status < 300) || status == 404) {
+      ++stats_.deleted;
+    } else {
+      ++stats_.failed;
+      spdlog::warn("reaper: DELETE {}: {}", path,
+                   answer.ok() ? DescribeStatus(answer.value()) : answer.error());
+    }
+  }
+  ++stats_.sweeps;
+  stats_.last_sweep = clock_.Now() - started;
+  sweeping_ = false;
+  if (running_) Arm();
 }
 
 }  // namespace sonde::kube
