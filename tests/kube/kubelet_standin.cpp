@@ -72,6 +72,11 @@ std::vector<Proc> Procs(const json::array& containers) {
   return out;
 }
 
+std::string NodeName(const json::object& pod) {
+  const std::string node = Str(Obj(pod, "spec"), "nodeName");
+  return node.empty() ? "standin-node" : node;
+}
+
 // The container's environment with downward-API fields resolved.
 std::vector<std::string> Environment(const json::object& pod, const json::object& container,
                                      const std::string& pod_ip) {
@@ -87,15 +92,20 @@ std::vector<std::string> Environment(const json::object& pod, const json::object
     if (path == "metadata.name") value = Str(meta, "name");
     if (path == "metadata.uid") value = Str(meta, "uid");
     if (path == "status.podIP") value = pod_ip;
-    if (path == "spec.nodeName") value = "standin-node";
+    if (path == "spec.nodeName") value = NodeName(pod);
     env.push_back(Str(var, "name") + "=" + value);
   }
   return env;
 }
 
-pid_t Spawn(const json::object& pod, const json::object& container, const std::string& pod_ip) {
+pid_t Spawn(const json::object& pod, const json::object& container, const std::string& pod_ip,
+            const std::map<std::string, std::vector<std::string>>& image_commands) {
   std::vector<std::string> argv;
   for (const auto& a : Arr(container, "command")) argv.emplace_back(a.as_string());
+  if (argv.empty()) {
+    const auto it = image_commands.find(Str(container, "image"));
+    if (it != image_commands.end()) argv = it->second;
+  }
   for (const auto& a : Arr(container, "args")) argv.emplace_back(a.as_string());
   if (argv.empty()) return -1;
   const auto env = Environment(pod, container, pod_ip);
@@ -174,10 +184,24 @@ struct KubeletStandin::Impl {
   json::object Statuses(const PodRun& run, const char* phase) {
     json::array init, main;
     for (const auto& p : run.init) init.push_back(ContainerStatus(p, true));
-    for (const auto& p : run.main) main.push_back(ContainerStatus(p, false));
+    bool ready = std::string_view(phase) == "Running";
+    for (const auto& p : run.main) {
+      main.push_back(ContainerStatus(p, false));
+      ready = ready && p.pid > 0 && !p.exited;
+    }
+    const char* is_ready = ready ? "True" : "False";
+    json::array conditions;
+    for (const char* type : {"Initialized", "ContainersReady", "Ready", "PodScheduled"}) {
+      const bool always =
+          std::string_view(type) == "PodScheduled" ||
+          (std::string_view(type) == "Initialized" && run.next_init >= run.init.size());
+      conditions.push_back(json::object{
+          {"type", type}, {"status", always ? "True" : is_ready}, {"lastTransitionTime", Now()}});
+    }
     return {{"phase", phase},
             {"podIP", run.ip},
             {"hostIP", options.pod_ip},
+            {"conditions", std::move(conditions)},
             {"initContainerStatuses", std::move(init)},
             {"containerStatuses", std::move(main)}};
   }
@@ -262,7 +286,7 @@ struct KubeletStandin::Impl {
   }
 
   bool StartProc(PodRun& run, Proc& p, const json::object& container) {
-    p.pid = Spawn(run.pod, container, run.ip);
+    p.pid = Spawn(run.pod, container, run.ip, options.image_commands);
     p.started_at = Now();
     if (p.pid > 0) return true;
     p.exited = true;

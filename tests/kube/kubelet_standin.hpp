@@ -5,14 +5,19 @@
 // an end-to-end run is what a cluster does. Deleting a pod kills its processes.
 // An image that contains "invalid" does not "pull": the pod stays Pending with an
 // ErrImagePull waiting state, as a kubelet reports a bad image; one whose image contains
-// "never-starts" stays Pending without a status, as a pod no node can take.
+// "never-starts" stays Pending without a status, as a pod no node can take. A container with
+// no command runs what `image_commands` maps its image to (what the image would run), so
+// workload pods (a Deployment's web server, a DaemonSet's pause container) run too. A running
+// pod reports the Ready condition, so the endpoints controller lists it.
 //
 // Thread safety: runs on its own thread; the public methods may be called from any thread.
 #pragma once
 
 #include <atomic>
+#include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "kube/kube_config.hpp"
 
@@ -22,6 +27,8 @@ struct KubeletOptions {
   kube::ClusterConfig cluster;       // an identity allowed to watch pods and patch pods/status
   std::string label_selector;        // which pods to run; "" for all
   std::string pod_ip = "127.0.0.1";  // the node's (hostIP); each pod gets its own 127.0.1.x
+  // Image -> argv for containers without a command; the pod's env is set as for any container.
+  std::map<std::string, std::vector<std::string>> image_commands;
 };
 
 class KubeletStandin {
