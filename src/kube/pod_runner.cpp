@@ -30,6 +30,16 @@ std::string PodPath(const std::string& ns, const std::string& name) {
   return "/api/v1/namespaces/" + ns + "/pods" + (name.empty() ? "" : "/" + name);
 }
 
+// Built outside the coroutine: g++ 12 mishandles temporaries inside coroutine frames.
+std::string EvictionBody(const std::string& version, const std::string& ns,
+                         const std::string& name) {
+  return json::serialize(
+      json::object{{"apiVersion", version},
+                   {"kind", "Eviction"},
+                   {"metadata", json::object{{"name", name}, {"namespace", ns}}},
+                   {"deleteOptions", json::object{{"propagationPolicy", "Background"}}}});
+}
+
 }  // namespace
 
 PodRunner::PodRunner(asio::any_io_executor executor, const Clock& clock, KubeClient& client,
@@ -177,7 +187,13 @@ void PodRunner::SendDelete(const std::string& run_uuid) {
   Run& run = runs_.at(run_uuid);
   if (run.delete_sent) return;
   run.delete_sent = true;
-  DeletePod(run.ns, run.pod);
+  asio::co_spawn(
+      executor_,
+      [this, alive = alive_, ns = run.ns, name = run.pod]() -> asio::awaitable<void> {
+        const bool evicted = co_await EvictPod(ns, name);
+        if (!evicted && *alive) DeletePod(ns, name);
+      },
+      asio::detached);
   // The DELETED event ends the run; should it never come, the run still ends.
   run.delete_timer = std::make_unique<asio::steady_timer>(executor_, options_.delete_wait);
   run.delete_timer->async_wait([this, alive = alive_, run_uuid](boost::system::error_code ec) {
@@ -186,6 +202,34 @@ void PodRunner::SendDelete(const std::string& run_uuid) {
     exit.terminated = true;
     Finish(run_uuid, std::move(exit));
   });
+}
+
+// True when the pod is evicted or already gone; false when the server refused (a disruption
+// budget's 429, an error): then the caller deletes it.
+asio::awaitable<bool> PodRunner::EvictPod(std::string ns, std::string name) {
+  const std::string path = PodPath(ns, name) + "/eviction";
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    const std::string version = eviction_version_;
+    const std::string body = EvictionBody(version, ns, name);
+    auto response = co_await client_.Call("POST", path, body);
+    if (!response.ok()) {
+      spdlog::warn("evict {}: {}", path, response.error());
+      co_return false;
+    }
+    const int status = response.value().status;
+    // An older server names the version it does not know; try the older one once.
+    const bool unknown_version = (status == 400 || status == 404) &&
+                                 response.value().body.find(version) != std::string::npos;
+    if (unknown_version && version == "policy/v1") {
+      spdlog::info("evict: the server does not serve policy/v1 Eviction; using policy/v1beta1");
+      eviction_version_ = "policy/v1beta1";
+      continue;
+    }
+    if (status == 200 || status == 201 || status == 404) co_return true;
+    spdlog::info("evict {}: {}; deleting it", path, DescribeStatus(response.value()));
+    co_return false;
+  }
+  co_return false;
 }
 
 void PodRunner::DeletePod(const std::string& ns, const std::string& name) {

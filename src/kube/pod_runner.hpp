@@ -2,7 +2,9 @@
 // the check's podSpec (checker_pod.hpp), the pod's phase is followed by watch (two informers:
 // v2 pods carry `kuberhealthy-run-id`, v3 pods `kh-run-uuid`), and the run ends when the pod
 // succeeds, fails, cannot start (an image that does not pull ends the run at once, with the
-// kubelet's reason), or is deleted. Terminate() deletes the pod. The engine decides outcomes
+// kubelet's reason), or is deleted. Terminate() evicts the pod, as Kuberhealthy's cleanup
+// does (a PodDisruptionBudget or an admission hook gets its say), and deletes it when the
+// eviction is refused. The engine decides outcomes
 // exactly as in local mode; only this runner differs.
 //
 // Thread safety: not thread-safe; every method and callback runs on the executor.
@@ -12,6 +14,7 @@
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <map>
 #include <memory>
@@ -83,6 +86,7 @@ class PodRunner final : public Runner {
   void OnPod(const boost::json::object& pod, bool deleted);
   void Finish(const std::string& run_uuid, RunExit exit);
   void DeletePod(const std::string& ns, const std::string& name);
+  boost::asio::awaitable<bool> EvictPod(std::string ns, std::string name);
   void SendDelete(const std::string& run_uuid);
 
   boost::asio::any_io_executor executor_;
@@ -92,6 +96,8 @@ class PodRunner final : public Runner {
   std::vector<std::unique_ptr<Informer>> informers_;
   std::map<std::string, Run> runs_;  // by run uuid
   uint64_t pods_created_ = 0;
+  // policy/v1 Eviction is served from Kubernetes 1.22; older servers take v1beta1.
+  std::string eviction_version_ = "policy/v1";
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

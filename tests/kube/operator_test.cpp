@@ -414,6 +414,13 @@ TEST_F(OperatorTest, TwoReplicasRunV2AndV3ChecksAndHandOverWithoutOverlap) {
       },
       seconds(30)))
       << page;
+  // At the deadline the pod was evicted, as Kuberhealthy's cleanup does, not just deleted.
+  EXPECT_TRUE(Eventually(
+      [&] {
+        auto m = cluster().AdminRequest("GET", "/metrics");
+        return m.ok() && ApiRequests(m.value().body, "POST", "pods", "eviction") >= 1;
+      },
+      seconds(10)));
   EXPECT_TRUE(Eventually(
       [&] {
         const auto v3 = ParseOrNull(a->Get("/json").body);
