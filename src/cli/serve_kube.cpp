@@ -230,6 +230,9 @@ class KubeDaemon {
     o.instance_name = settings_.kube.identity.empty()
                           ? (settings_.instance_name.empty() ? HostName() : settings_.instance_name)
                           : settings_.kube.identity;
+    events_ = std::make_unique<kube::EventRecorder>(io_.get_executor(), clock_, *client_,
+                                                    o.instance_name);
+    store_->SetEvents(events_.get());
     o.node_name = EnvOr("NODE_NAME", HostName());
     o.reporting_base_url = reporting_base_;
     o.max_concurrent_runs = settings_.max_concurrent_runs;
@@ -374,6 +377,7 @@ class KubeDaemon {
   std::vector<std::unique_ptr<Informer>> check_informers_, job_informers_, health_informers_;
   std::vector<std::unique_ptr<Informer>> state_informers_;
   std::unique_ptr<kube::PodRunner> runner_;
+  std::unique_ptr<kube::EventRecorder> events_;  // before store_, which borrows it
   std::unique_ptr<kube::ClusterStore> store_;
   std::unique_ptr<Engine> engine_;
   std::unique_ptr<HttpApi> api_;

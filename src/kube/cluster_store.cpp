@@ -131,6 +131,14 @@ void ClusterStore::CommitRun(const RunRecord& run, const CheckState& state,
   Write(run.key, state,
         [this, alive = alive_, run, state, done = std::move(done)](Status st) mutable {
           if (!st.ok() || !*alive) return done(st);
+          if (events_ != nullptr) {
+            const auto kind = kinds_.find(run.key);
+            events_->Record({.key = run.key,
+                             .kind = kind == kinds_.end() ? CheckKind::kKhCheck : kind->second,
+                             .ok = run.ok,
+                             .errors = run.errors,
+                             .ended_by = run.ended_by});
+          }
           history_.CommitRun(run, state, [uuid = run.run_uuid](Status kept) {
             if (!kept.ok())
               spdlog::error("run {}: not kept in the history: {}", uuid, kept.message());

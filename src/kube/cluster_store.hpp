@@ -6,7 +6,8 @@
 //
 // Writes per run: the start (SaveState) and the result (CommitRun), one API write each, plus
 // a re-read and retry on 409 Conflict; a KuberhealthyJob's spec.phase (Running, Completed)
-// once each. Writes of one check are serialised and coalesced: a
+// once each; a Kubernetes Event for a failed run, and for the first OK one after (events_).
+// Writes of one check are serialised and coalesced: a
 // state superseded while a write is in flight is not written.
 //
 // Thread safety: unlike the other stores, call it on its executor only (the engine's); the
@@ -21,6 +22,7 @@
 #include <map>
 #include <memory>
 
+#include "kube/event_recorder.hpp"
 #include "kube/informer.hpp"
 #include "kube/kube_client.hpp"
 #include "store/store.hpp"
@@ -35,6 +37,8 @@ class ClusterStore final : public Store {
 
   // Which checks are v3 HealthChecks (status subresource); the rest keep a khstate.
   void SetKinds(std::map<CheckKey, CheckKind> kinds) { kinds_ = std::move(kinds); }
+  // Where the Events of runs the cluster has taken go (none: no events). Borrowed.
+  void SetEvents(EventRecorder* events) { events_ = events; }
 
   // The cluster's states (khstates and HealthCheck statuses in the informers' caches), over
   // the inner store's for checks the cluster has none of.
@@ -89,6 +93,7 @@ class ClusterStore final : public Store {
   std::vector<const Informer*> khstates_;
   std::vector<const Informer*> health_checks_;
   std::map<CheckKey, CheckKind> kinds_;
+  EventRecorder* events_ = nullptr;
   std::map<CheckKey, Pending> pending_;       // the next write of each check
   std::map<CheckKey, bool> writing_;          // a Writer runs for the check
   std::map<CheckKey, std::string> versions_;  // resourceVersion our last write returned

@@ -414,6 +414,26 @@ TEST_F(OperatorTest, TwoReplicasRunV2AndV3ChecksAndHandOverWithoutOverlap) {
       },
       seconds(30)))
       << page;
+  // Failed runs are Events on their check, as `kubectl describe` shows them.
+  auto event_of = [&](const char* check) {
+    const auto list =
+        Get("/api/v1/namespaces/kuberhealthy/events?fieldSelector=involvedObject.name%3D" +
+            std::string(check));
+    const auto items = At(list, {"items"});
+    return items.is_array() && !items.as_array().empty() ? items.as_array().back() : json::value();
+  };
+  EXPECT_TRUE(Eventually([&] { return !event_of("never-runs").is_null(); }, seconds(10)));
+  const auto timed_out = event_of("never-runs");
+  EXPECT_EQ(At(timed_out, {"reason"}), "CheckRunTimedOut") << timed_out;
+  EXPECT_EQ(At(timed_out, {"type"}), "Warning");
+  EXPECT_EQ(At(timed_out, {"involvedObject", "kind"}), "KuberhealthyCheck");
+  EXPECT_NE(std::string(At(timed_out, {"message"}).as_string()).find("failed to see pod running"),
+            std::string::npos)
+      << timed_out;
+  const auto bad_image = event_of("bad-image");
+  EXPECT_EQ(At(bad_image, {"reason"}), "CheckReported") << bad_image;
+  EXPECT_NE(json::serialize(At(bad_image, {"message"})).find("ErrImagePull"), std::string::npos);
+  EXPECT_TRUE(event_of("openbayes-gear-check").is_null()) << "an OK check records no event";
   // At the deadline the pod was evicted, as Kuberhealthy's cleanup does, not just deleted.
   EXPECT_TRUE(Eventually(
       [&] {
