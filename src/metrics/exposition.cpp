@@ -52,8 +52,9 @@ MediaRange ParseMediaRange(std::string_view item) {
   return r;
 }
 
-// Sonde's per-check families fed by the store; only checks still in the snapshot.
-void AddUptimeFamilies(std::vector<Family>& out, const std::set<CheckKey>& live,
+// Sonde's per-check families fed by the store; only checks still in the snapshot. `checks`
+// are in exposition order (see RenderMetrics).
+void AddUptimeFamilies(std::vector<Family>& out, const std::vector<const CheckView*>& checks,
                        const UptimeByCheck& uptime) {
   Family ratio{"sonde_check_uptime_ratio",
                MetricType::kGauge,
@@ -63,8 +64,11 @@ void AddUptimeFamilies(std::vector<Family>& out, const std::set<CheckKey>& live,
               MetricType::kGauge,
               "Open downtime events of the check: 1 while it is failing, else 0",
               {}};
-  for (const auto& [key, u] : uptime) {
-    if (live.count(key) == 0) continue;
+  for (const CheckView* c : checks) {
+    const CheckKey& key = c->spec->key;
+    const auto found = uptime.find(key);
+    if (found == uptime.end()) continue;
+    const CheckUptime& u = found->second;
     const Labels base = {{"check", key.str()}, {"namespace", key.ns}};
     for (const auto& [window, value] : u.ratio_by_window) {
       Labels labels = base;
@@ -94,6 +98,7 @@ void AddScheduleFamilies(std::vector<Family>& out, const std::vector<const Check
                  MetricType::kGauge,
                  "How long a run of the check may take before it times out",
                  {}};
+  for (Family* f : {&last, &interval, &timeout}) f->series.reserve(checks.size());
   for (const CheckView* c : checks) {
     const CheckKey& key = c->spec->key;
     const Labels labels = {{"check", key.str()}, {"namespace", key.ns}};
@@ -137,25 +142,34 @@ ExpositionFormat ChooseFormat(std::string_view accept_header) {
 std::string RenderMetrics(const StatusSnapshot& snap, const SondeMetrics& own,
                           const MetricsOptions& opts, ExpositionFormat format, TimePoint now,
                           const UptimeByCheck& uptime) {
+  // In the order of their `check` label ("ns/name", which is not CheckKey's order): every
+  // per-check family is then built sorted, and WriteFamily need not sort it.
+  std::vector<std::pair<std::string, const CheckView*>> named;
+  named.reserve(snap.checks.size());
+  for (const CheckView& c : snap.checks) named.emplace_back(c.spec->key.str(), &c);
+  std::sort(named.begin(), named.end());
   std::vector<const CheckView*> all;
   std::vector<const CheckView*> with_result;
-  std::set<CheckKey> live;
   std::set<std::string> live_names;
-  for (const CheckView& c : snap.checks) all.push_back(&c);
-  std::sort(all.begin(), all.end(),
-            [](const CheckView* a, const CheckView* b) { return a->spec->key < b->spec->key; });
-  for (const CheckView* c : all) {
-    live.insert(c->spec->key);
-    live_names.insert(c->spec->key.str());
+  all.reserve(named.size());
+  for (auto& [name, c] : named) {
+    all.push_back(c);
     if (c->state.HasResult()) with_result.push_back(c);
+    live_names.insert(live_names.end(), std::move(name));
   }
 
   std::vector<Family> families = KuberhealthyFamilies(snap, with_result, own, opts, now);
   for (Family& f : own.Collect(live_names)) families.push_back(std::move(f));
   AddScheduleFamilies(families, all);
-  AddUptimeFamilies(families, live, uptime);
+  AddUptimeFamilies(families, all, uptime);
 
+  // About 120 bytes a sample: growing the string by doubling would copy it several times.
+  size_t samples = 0;
+  for (const Family& f : families) {
+    for (const Series& s : f.series) samples += 1 + s.histogram.bounds.size() + 2;
+  }
   std::string out;
+  out.reserve(samples * 128);
   for (const Family& f : families) WriteFamily(f, format, out);
   WriteEnd(format, out);
   return out;

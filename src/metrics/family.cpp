@@ -106,6 +106,12 @@ void AppendSample(std::string& out, std::string_view name, const Labels& labels,
   out += '\n';
 }
 
+void AppendUnsigned(std::string& out, uint64_t v) {
+  char buf[24];
+  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, end);
+}
+
 // OpenMetrics wants bucket bounds in canonical form ("1.0"); text 0.0.4 clients write Go's
 // shortest form ("1"), which is what existing Kuberhealthy series carry.
 std::string FormatBound(double bound, ExpositionFormat format) {
@@ -118,18 +124,46 @@ std::string FormatBound(double bound, ExpositionFormat format) {
   return FormatSampleValue(bound);
 }
 
+// The labels are escaped once per series, not once per bucket line: a histogram per check is
+// most of a large scrape.
 void AppendHistogram(std::string& out, const std::string& name, const Series& s,
-                     ExpositionFormat format) {
+                     const std::vector<std::string>& bounds) {
   const HistogramValue& h = s.histogram;
-  const std::string bucket = name + "_bucket";
-  for (size_t i = 0; i < h.bounds.size() && i < h.counts.size(); ++i) {
-    const Label le{"le", FormatBound(h.bounds[i], format)};
-    AppendSample(out, bucket, s.labels, std::to_string(h.counts[i]), &le);
+  std::string labels;  // `a="x",b="y",`
+  for (const Label& l : s.labels) {
+    labels += l.name;
+    labels += "=\"";
+    AppendEscapedLabelValue(labels, l.value);
+    labels += "\",";
   }
-  const Label inf{"le", "+Inf"};
-  AppendSample(out, bucket, s.labels, std::to_string(h.count), &inf);
-  AppendSample(out, name + "_sum", s.labels, FormatSampleValue(h.sum));
-  AppendSample(out, name + "_count", s.labels, std::to_string(h.count));
+  auto bucket = [&](std::string_view bound, uint64_t count) {
+    out += name;
+    out += "_bucket{";
+    out += labels;
+    out += "le=\"";
+    out += bound;
+    out += "\"} ";
+    AppendUnsigned(out, count);
+    out += '\n';
+  };
+  for (size_t i = 0; i < bounds.size() && i < h.counts.size(); ++i) bucket(bounds[i], h.counts[i]);
+  bucket("+Inf", h.count);
+  auto total = [&](std::string_view suffix) {
+    out += name;
+    out += suffix;
+    if (!labels.empty()) {
+      out += '{';
+      out.append(labels, 0, labels.size() - 1);
+      out += '}';
+    }
+    out += ' ';
+  };
+  total("_sum");
+  out += FormatSampleValue(h.sum);
+  out += '\n';
+  total("_count");
+  AppendUnsigned(out, h.count);
+  out += '\n';
 }
 
 bool LabelsLess(const Series* a, const Series* b) {
@@ -164,10 +198,21 @@ void WriteFamily(const Family& family, ExpositionFormat format, std::string& out
   std::vector<const Series*> sorted;
   sorted.reserve(family.series.size());
   for (const Series& s : family.series) sorted.push_back(&s);
-  std::stable_sort(sorted.begin(), sorted.end(), LabelsLess);
+  // Renderers mostly hand series over in order already: checking is n comparisons, sorting
+  // n log n (a third of a 10k-check /metrics when it was unconditional).
+  if (!std::is_sorted(sorted.begin(), sorted.end(), LabelsLess)) {
+    std::stable_sort(sorted.begin(), sorted.end(), LabelsLess);
+  }
+  std::vector<double> bounds;  // of the last histogram series, and their text in `format`
+  std::vector<std::string> bound_texts;
   for (const Series* s : sorted) {
     if (family.type == MetricType::kHistogram) {
-      AppendHistogram(out, family.name, *s, format);
+      if (s->histogram.bounds != bounds) {  // the same for every series of a family, usually
+        bounds = s->histogram.bounds;
+        bound_texts.clear();
+        for (double b : bounds) bound_texts.push_back(FormatBound(b, format));
+      }
+      AppendHistogram(out, family.name, *s, bound_texts);
     } else {
       AppendSample(out, family.name, s->labels,
                    s->value_text.empty() ? FormatSampleValue(s->value) : s->value_text);
@@ -180,6 +225,14 @@ void WriteEnd(ExpositionFormat format, std::string& out) {
 }
 
 void AppendEscapedLabelValue(std::string& out, std::string_view value) {
+  // Most values are plain ASCII with nothing to escape: one append.
+  const bool plain = std::all_of(value.begin(), value.end(), [](char c) {
+    return static_cast<unsigned char>(c) < 0x80 && c != '\\' && c != '"' && c != '\n';
+  });
+  if (plain) {
+    out.append(value);
+    return;
+  }
   for (size_t i = 0; i < value.size();) {
     const size_t n = Utf8SequenceLength(value, i);
     if (n == 0) {
@@ -233,6 +286,13 @@ std::string FormatSampleValue(double v) {
   if (std::isnan(v)) return "NaN";
   if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
   char buf[64];
+  // Most samples are small whole numbers (states, bucket counts): the integer conversion is
+  // several times faster and, below 10000, writes what the shortest form would (from 5 digits
+  // on, the shortest form of 10000 is "1e+04").
+  if (v == std::trunc(v) && std::fabs(v) < 10000) {
+    const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, static_cast<int64_t>(v));
+    return std::string(buf, end);
+  }
   const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
   if (ec != std::errc()) return "NaN";  // cannot happen: 64 bytes hold any double
   return std::string(buf, end);

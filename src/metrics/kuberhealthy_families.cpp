@@ -1,6 +1,7 @@
 #include "metrics/kuberhealthy_families.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <map>
@@ -10,11 +11,12 @@ namespace {
 
 double Seconds(Duration d) { return std::chrono::duration<double>(d).count(); }
 
-// v2 prints durations with Go's %f.
+// v2 prints durations with Go's %f (what to_chars writes with fixed precision 6, without
+// printf's format parsing).
 std::string SixDecimals(double seconds) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%f", seconds);
-  return buf;
+  char buf[400];  // %f of the largest double is 316 characters
+  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, seconds, std::chars_format::fixed, 6);
+  return ec == std::errc() ? std::string(buf, end) : "0.000000";
 }
 
 std::string LabelNameFor(std::string_view key) {
@@ -81,6 +83,8 @@ void AddStatusFamilies(std::vector<Family>& out, const std::vector<CheckLabels>&
                   MetricType::kGauge,
                   std::string("Shows the ") + kind + " run duration of a Kuberhealthy " + kind,
                   {}};
+  status.series.reserve(checks.size());
+  duration.series.reserve(checks.size());
   for (const CheckLabels& cl : checks) {
     if (cl.check->spec->IsJob() != jobs) continue;
     const CheckState& s = cl.check->state;
@@ -112,14 +116,15 @@ void AddV3CheckFamilies(std::vector<Family>& out, const std::vector<CheckLabels>
                MetricType::kGauge,
                "Shows time since the last OK report for a check",
                {}};
+  for (Family* f : {&consecutive, &successes, &failures, &since}) f->series.reserve(checks.size());
   for (const CheckLabels& cl : checks) {
     const CheckState& s = cl.check->state;
-    const Labels labels = cl.With();
+    Labels labels = cl.With();
     consecutive.series.push_back({labels, static_cast<double>(s.consecutive_failures), {}, {}});
     successes.series.push_back({labels, static_cast<double>(s.success_count), {}, {}});
     failures.series.push_back({labels, static_cast<double>(s.failure_count), {}, {}});
     const double ago = s.last_ok ? std::max(0.0, Seconds(now - *s.last_ok)) : -1.0;
-    since.series.push_back({labels, ago, {}, {}});
+    since.series.push_back({std::move(labels), ago, {}, {}});
   }
   for (Family* f : {&consecutive, &successes, &failures, &since}) out.push_back(std::move(*f));
 }
