@@ -44,9 +44,22 @@ void AppendU(std::string& out, unsigned v) {
 
 }  // namespace
 
+// Printable ASCII that encoding/json writes unescaped (it escapes <, > and & for HTML).
+bool IsPlainJsonByte(unsigned char c) {
+  return c >= 0x20 && c < 0x80 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&';
+}
+
 void AppendGoJsonString(std::string& out, std::string_view s) {
   out += '"';
   for (size_t i = 0; i < s.size();) {
+    // Runs of printable ASCII that Go writes as they are go out in one append.
+    size_t plain = i;
+    while (plain < s.size() && IsPlainJsonByte(static_cast<unsigned char>(s[plain]))) ++plain;
+    if (plain > i) {
+      out.append(s.data() + i, plain - i);
+      i = plain;
+      continue;
+    }
     const unsigned char c = static_cast<unsigned char>(s[i]);
     if (c < 0x80) {
       switch (c) {

@@ -194,6 +194,20 @@ std::string FormatGoDuration(Duration d) {
   return std::string(buf + w, sizeof(buf) - w);
 }
 
+namespace {
+
+// Writes `v` as exactly `width` digits (v fits), at p; returns the end.
+char* PutDigits(char* p, int64_t v, int width) {
+  for (int i = width - 1; i >= 0; --i) {
+    p[i] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  }
+  return p + width;
+}
+
+}  // namespace
+
+// By hand rather than with snprintf: status pages write two of these per check.
 std::string FormatRfc3339Nano(TimePoint t) {
   const auto since = t.time_since_epoch();
   auto secs = std::chrono::floor<std::chrono::seconds>(since);
@@ -201,19 +215,42 @@ std::string FormatRfc3339Nano(TimePoint t) {
   const std::time_t tt = static_cast<std::time_t>(secs.count());
   std::tm tm{};
   gmtime_r(&tt, &tm);
-  char head[80];
-  std::snprintf(head, sizeof(head), "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
-  std::string out(head);
-  if (nanos != 0) {
-    char frac[16];
-    std::snprintf(frac, sizeof(frac), ".%09lld", static_cast<long long>(nanos));
-    std::string f(frac);
-    while (f.back() == '0') f.pop_back();
-    out += f;
+  const int64_t year = tm.tm_year + 1900;
+  if (year < 0 || year > 9999) {  // as %04d writes such years, which is what Go does too
+    char head[80];
+    std::snprintf(head, sizeof(head), "%04lld-%02d-%02dT%02d:%02d:%02d",
+                  static_cast<long long>(year), tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+                  tm.tm_sec);
+    std::string out(head);
+    if (nanos != 0) {
+      char frac[16];
+      std::snprintf(frac, sizeof(frac), ".%09lld", static_cast<long long>(nanos));
+      std::string f(frac);
+      while (f.back() == '0') f.pop_back();
+      out += f;
+    }
+    return out + 'Z';
   }
-  out += 'Z';
-  return out;
+  char buf[40];
+  char* p = PutDigits(buf, year, 4);
+  *p++ = '-';
+  p = PutDigits(p, tm.tm_mon + 1, 2);
+  *p++ = '-';
+  p = PutDigits(p, tm.tm_mday, 2);
+  *p++ = 'T';
+  p = PutDigits(p, tm.tm_hour, 2);
+  *p++ = ':';
+  p = PutDigits(p, tm.tm_min, 2);
+  *p++ = ':';
+  p = PutDigits(p, tm.tm_sec, 2);
+  if (nanos != 0) {
+    *p++ = '.';
+    char* end = PutDigits(p, nanos, 9);
+    while (end[-1] == '0') --end;
+    p = end;
+  }
+  *p++ = 'Z';
+  return std::string(buf, p);
 }
 
 namespace {
@@ -281,7 +318,8 @@ Result<TimePoint> ParseRfc3339(std::string_view s) {
     return bad();
   }
   if (pos != s.size()) return bad();
-  const int64_t secs = DaysFromCivil(year, mon, day) * 86400 + hour * 3600 + min * 60 + sec - offset;
+  const int64_t secs =
+      DaysFromCivil(year, mon, day) * 86400 + hour * 3600 + min * 60 + sec - offset;
   return TimePoint{std::chrono::seconds{secs} + std::chrono::nanoseconds{nanos}};
 }
 
