@@ -10,6 +10,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <set>
 
+#include "cli/operator_metrics.hpp"
 #include "cli/serve_internal.hpp"
 #include "engine/engine.hpp"
 #include "engine/http_api.hpp"
@@ -248,6 +249,7 @@ class KubeDaemon {
     });
     reaper_ = std::make_unique<kube::Reaper>(io_.get_executor(), clock_, *client_, ReaperSources(),
                                              ReaperOptions());
+    api_->AddMetrics([this] { return OperatorFamilies(Counters()); });
     elector_ = std::make_unique<kube::LeaderElector>(
         io_.get_executor(), clock_, *client_, lease_, o.instance_name, advertise_url_,
         kube::LeaderCallbacks{
@@ -270,6 +272,31 @@ class KubeDaemon {
         spdlog::error("{}", st.message());
       }
     }
+  }
+
+  OperatorCounters Counters() const {
+    OperatorCounters c;
+    c.api_requests = client_->requests_sent();
+    std::vector<const Informer*> all = runner_->pod_informers();
+    for (const auto* list :
+         {&check_informers_, &job_informers_, &health_informers_, &state_informers_}) {
+      for (const auto& informer : *list) all.push_back(informer.get());
+    }
+    for (const Informer* informer : all) {
+      InformerCounters& to = c.informers[informer->resource()];
+      const kube::InformerStats& from = informer->stats();
+      to.lists += from.lists;
+      to.watches += from.watches;
+      to.gone += from.gone;
+      to.errors += from.errors;
+    }
+    if (reaper_->stats().sweeps > 0) {
+      c.reaper_last_sweep = reaper_->stats().last_sweep;
+      c.reaper_deleted_pods = reaper_->stats().deleted_pods;
+    }
+    c.events_recorded = events_->recorded();
+    c.events_dropped = events_->dropped();
+    return c;
   }
 
   kube::ReaperSources ReaperSources() const {

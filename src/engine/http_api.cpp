@@ -243,7 +243,8 @@ HttpResponse HttpApi::Metrics(const HttpRequest& request) {
   const ExpositionFormat format = ChooseFormat(request.Header("accept"));
   HttpResponse r;
   r.content_type = ContentTypeOf(format);
-  r.body = RenderMetrics(snap, metrics_, metrics_options_, format, now, uptime);
+  r.body = RenderMetrics(snap, metrics_, metrics_options_, format, now, uptime,
+                         extra_metrics_ ? extra_metrics_() : std::vector<Family>{});
   return r;
 }
 

@@ -45,6 +45,10 @@ class HttpApi {
   void FindRunByPodIp(std::function<std::string(const std::string& ip)> lookup) {
     run_by_pod_ip_ = std::move(lookup);
   }
+  // Families /metrics adds after Sonde's own (the operator's: API client, reaper, events).
+  void AddMetrics(std::function<std::vector<Family>()> collect) {
+    extra_metrics_ = std::move(collect);
+  }
   // Every endpoint but the report paths, which must wait for the store.
   HttpResponse HandleNow(const HttpRequest& request);
 
@@ -76,6 +80,7 @@ class HttpApi {
   ui::UiRoutes ui_;  // the web dashboard (src/ui)
   std::function<std::string()> leader_url_;
   std::function<std::string(const std::string&)> run_by_pod_ip_;
+  std::function<std::vector<Family>()> extra_metrics_;
   // The report's run: its header or query, else (operator mode) its pod's IP.
   boost::asio::awaitable<std::string> RunUuidOf(const HttpRequest& request) const;
   static constexpr Duration kPodIpWait = std::chrono::seconds(2);

@@ -238,5 +238,9 @@ const json::object* Informer::Find(const std::string& key) const {
 }
 const InformerStats& Informer::stats() const { return state_->stats; }
 const std::string& Informer::last_error() const { return state_->last_error; }
+std::string Informer::resource() const {
+  const std::string& path = state_->options.path;
+  return path.substr(path.rfind('/') + 1);
+}
 
 }  // namespace sonde::kube

@@ -61,6 +61,8 @@ class Informer {
   const boost::json::object* Find(const std::string& key) const;
   const InformerStats& stats() const;
   const std::string& last_error() const;  // "" after a success
+  // The collection's resource: the last segment of the path ("pods", "khchecks").
+  std::string resource() const;
 
  private:
   struct State;

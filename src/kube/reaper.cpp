@@ -133,6 +133,7 @@ asio::awaitable<void> Reaper::Sweep(std::shared_ptr<bool> alive) {
       spdlog::info("reaper: {} was re-created; left alone", path);
     } else if ((status >= 200 && status < 300) || status == 404) {
       ++stats_.deleted;
+      if (action.resource == "pods") ++stats_.deleted_pods[std::string(ReasonLabel(action.reason))];
     } else {
       ++stats_.failed;
       spdlog::warn("reaper: DELETE {}: {}", path,

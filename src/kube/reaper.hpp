@@ -16,7 +16,9 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <map>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "core/clock.hpp"
@@ -39,6 +41,9 @@ struct ReaperStats {
   uint64_t deleted = 0;  // accepted DELETEs, and 404s
   uint64_t failed = 0;   // DELETEs that failed (retried by a later sweep)
   Duration last_sweep{};
+  // Deleted checker pods by ReasonLabel ("expired", "completed", "failed", "timeout"), for
+  // kuberhealthy_reaper_deleted_pods_total.
+  std::map<std::string, uint64_t> deleted_pods;
 };
 
 class Reaper {

@@ -141,7 +141,7 @@ ExpositionFormat ChooseFormat(std::string_view accept_header) {
 
 std::string RenderMetrics(const StatusSnapshot& snap, const SondeMetrics& own,
                           const MetricsOptions& opts, ExpositionFormat format, TimePoint now,
-                          const UptimeByCheck& uptime) {
+                          const UptimeByCheck& uptime, std::vector<Family> extra) {
   // In the order of their `check` label ("ns/name", which is not CheckKey's order): every
   // per-check family is then built sorted, and WriteFamily need not sort it.
   std::vector<std::pair<std::string, const CheckView*>> named;
@@ -162,6 +162,7 @@ std::string RenderMetrics(const StatusSnapshot& snap, const SondeMetrics& own,
   for (Family& f : own.Collect(live_names)) families.push_back(std::move(f));
   AddScheduleFamilies(families, all);
   AddUptimeFamilies(families, all, uptime);
+  for (Family& f : extra) families.push_back(std::move(f));
 
   // About 120 bytes a sample: growing the string by doubling would copy it several times.
   size_t samples = 0;

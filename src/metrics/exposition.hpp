@@ -45,10 +45,11 @@ ExpositionFormat ChooseFormat(std::string_view accept_header);
 
 // The whole /metrics body; serve it with ContentTypeOf(format). Checks without a result yet
 // are left out of the per-check families (as v2 leaves out khstates nobody wrote), and so are
-// checks no longer in `snap`, whatever `own` and `uptime` still hold.
+// checks no longer in `snap`, whatever `own` and `uptime` still hold. `extra` families (the
+// operator's) come last.
 std::string RenderMetrics(const StatusSnapshot& snap, const SondeMetrics& own,
                           const MetricsOptions& opts, ExpositionFormat format, TimePoint now,
-                          const UptimeByCheck& uptime = {});
+                          const UptimeByCheck& uptime = {}, std::vector<Family> extra = {});
 
 // Kuberhealthy's bucket bounds for kuberhealthy_check_run_duration_seconds.
 inline constexpr double kKuberhealthyRunBounds[] = {1, 5, 10, 30, 60, 120, 300};

@@ -730,6 +730,14 @@ spec:
   count();
   EXPECT_LE(settled, 1u) << succeeded << " succeeded pods kept\n" << d.log();
   EXPECT_GE(succeeded, 1u) << "the newest succeeded pod was reaped";
+  // The deletions are on the leader's /metrics under Kuberhealthy v3's family.
+  const std::string metrics = d.Get("/metrics").body;
+  const std::string completed = "kuberhealthy_reaper_deleted_pods_total{reason=\"completed\"} ";
+  const auto at = metrics.find(completed);
+  ASSERT_NE(at, std::string::npos) << metrics;
+  EXPECT_GE(std::stod(metrics.substr(at + completed.size())), 1) << metrics;
+  EXPECT_NE(metrics.find("\nsonde_kube_informer_lists_total{resource=\"pods\"} "),
+            std::string::npos);
   EXPECT_FALSE(Get("/apis/comcast.github.io/v1/namespaces/reap/khstates/reaped").is_null())
       << "a live check's state was reaped";
 }
