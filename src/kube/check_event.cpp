@@ -23,12 +23,16 @@ std::string Joined(const std::vector<std::string>& errors) {
   return out;
 }
 
-// Unique per object and instant, as client-go names events: <object>.<nanoseconds in hex>.
+// Unique per object and instant, as client-go names events: <object>.<nanoseconds in hex>,
+// the object's part cut so that the name stays within the 253 characters a name may have.
 std::string EventName(const std::string& object, TimePoint now) {
   char hex[32];
-  std::snprintf(hex, sizeof hex, "%llx",
+  std::snprintf(hex, sizeof hex, ".%llx",
                 static_cast<unsigned long long>(now.time_since_epoch().count()));
-  return object + "." + hex;
+  const std::string suffix = hex;
+  std::string head = object.substr(0, 253 - suffix.size());
+  while (!head.empty() && (head.back() == '.' || head.back() == '-')) head.pop_back();
+  return head + suffix;
 }
 
 }  // namespace

@@ -58,6 +58,18 @@ TEST(CheckEventTest, WhichRunsRecordWhat) {
   }
 }
 
+TEST(CheckEventTest, NamesStayWithinTheLimit) {
+  RunOutcome run = Outcome(false, {"x"});
+  // 253 characters, the most a name may have; cut before the suffix, the '-' would end it.
+  run.key.name = std::string(235, 'a') + "-" + std::string(17, 'b');
+  const auto event = CheckEvent(run, true, kNow, "sonde-a");
+  ASSERT_TRUE(event.has_value());
+  const std::string name(event->at("metadata").at("name").as_string());
+  EXPECT_LE(name.size(), 253u);
+  EXPECT_EQ(name.substr(0, 236), std::string(235, 'a') + ".") << name;
+  EXPECT_EQ(event->at("involvedObject").at("name"), run.key.name.c_str());
+}
+
 TEST(CheckEventTest, EventObjectsAsTheApiTakesThem) {
   ExpectGolden("event_khcheck_failed.json",
                *CheckEvent(Outcome(false, {"pod not ready"}), true, kNow, "sonde-a"));
