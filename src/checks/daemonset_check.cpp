@@ -126,7 +126,7 @@ class DaemonsetRun {
   bool OurRun(const std::string& ds) const;
   void RemoveLeftovers();
   std::optional<std::vector<std::string>> PlanNodesOrFail();
-  bool Create(const std::string& ds, const std::vector<std::string>& nodes);
+  bool Create(const std::string& ds, int64_t run_time, const std::vector<std::string>& nodes);
   void WaitForReadyPods(const std::string& ds, const std::vector<std::string>& nodes,
                         Steady::time_point until);
   void Teardown(const std::string& ds, Steady::time_point until);
@@ -189,9 +189,10 @@ std::optional<std::vector<std::string>> DaemonsetRun::PlanNodesOrFail() {
   return plan.expected;
 }
 
-bool DaemonsetRun::Create(const std::string& ds, const std::vector<std::string>& nodes) {
-  const json::object manifest = DaemonsetManifest(
-      config_, ds, RunLabels(ds, Instance(), UnixSeconds(SystemClock().Now())), nodes);
+bool DaemonsetRun::Create(const std::string& ds, int64_t run_time,
+                          const std::vector<std::string>& nodes) {
+  const json::object manifest =
+      DaemonsetManifest(config_, ds, RunLabels(ds, Instance(), run_time), nodes);
   auto created = api_.Call("POST", DsPath(), json::serialize(manifest));
   if (!created.ok()) {
     Fail(Named(ds) + created.error());
@@ -287,10 +288,11 @@ std::vector<std::string> DaemonsetRun::Run() {
   RemoveLeftovers();
   const auto nodes = PlanNodesOrFail();
   if (!nodes) return errors_;
-  const std::string ds = config_.name + "-" + std::to_string(UnixSeconds(SystemClock().Now()));
-  if (!Create(ds, *nodes)) return errors_;
+  const int64_t run_time = UnixSeconds(SystemClock().Now());
+  const std::string ds = config_.name + "-" + std::to_string(run_time);
+  if (!Create(ds, run_time, *nodes)) return errors_;
   // The teardown keeps SHUTDOWN_GRACE_PERIOD, but at most half of what is left.
-  const auto left = end_ - Steady::now();
+  const auto left = std::max(end_ - Steady::now(), Steady::duration::zero());
   const auto reserve =
       std::min(std::chrono::duration_cast<Steady::duration>(config_.grace), left / 2);
   WaitForReadyPods(ds, *nodes, end_ - reserve);
