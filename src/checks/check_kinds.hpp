@@ -2,6 +2,8 @@
 // table in bundled_check.cpp is the only list of them.
 #pragma once
 
+#include <boost/json/object.hpp>
+
 #include "checks/bundled_check.hpp"
 #include "probe/condition.hpp"
 #include "probe/probe.hpp"
@@ -19,6 +21,10 @@ CheckOutcome RunPodRestartsCheck(const CheckEnv& env, Duration budget);
 CheckOutcome RunPodStatusCheck(const CheckEnv& env, Duration budget);
 CheckOutcome RunNamespacePodCheck(const CheckEnv& env, Duration budget);
 CheckOutcome RunResourceQuotaCheck(const CheckEnv& env, Duration budget);
+CheckOutcome RunDaemonsetCheck(const CheckEnv& env, Duration budget);
+
+// "web: ErrImagePull, sidecar: CrashLoopBackOff" from a pod status's container waiting states.
+std::string WaitingReasons(const boost::json::object& status);
 
 // Conditions parsed from fixed or validated text (a parse failure is a bug and aborts).
 std::vector<Condition> MustParse(std::initializer_list<std::string> texts);

@@ -20,7 +20,8 @@ using kube::internal::ObjectAt;
 using kube::internal::StringAt;
 namespace json = boost::json;
 
-// "web: ErrImagePull, sidecar: CrashLoopBackOff" from the containers' waiting states.
+}  // namespace
+
 std::string WaitingReasons(const json::object& status) {
   std::string out;
   for (const char* key : {"initContainerStatuses", "containerStatuses"}) {
@@ -37,8 +38,6 @@ std::string WaitingReasons(const json::object& status) {
   }
   return out;
 }
-
-}  // namespace
 
 CheckOutcome RunPodStatusCheck(const CheckEnv& env, Duration budget) {
   EnvReader in(env);

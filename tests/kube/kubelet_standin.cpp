@@ -215,7 +215,9 @@ struct KubeletStandin::Impl {
   void OnPod(const json::object& pod) {
     const auto& meta = Obj(pod, "metadata");
     const std::string uid = Str(meta, "uid");
-    if (runs.count(uid) || meta.contains("deletionTimestamp")) return;
+    if (meta.contains("deletionTimestamp")) return Terminate(pod);
+    if (runs.count(uid)) return;
+    if (options.bound_only && Str(Obj(pod, "spec"), "nodeName").empty()) return;
     const std::string phase = Str(Obj(pod, "status"), "phase");
     if (phase == "Succeeded" || phase == "Failed" || phase == "Running") return;
     const auto& spec = Obj(pod, "spec");
@@ -259,6 +261,24 @@ struct KubeletStandin::Impl {
     if (now_running > max_per_check) max_per_check = now_running;
     auto& stored = runs.emplace(uid, std::move(run)).first->second;
     Advance(stored);
+  }
+
+  // A graceful deletion: stop the containers, then delete the pod at once (the kubelet's part).
+  void Terminate(const json::object& pod) {
+    const auto& meta = Obj(pod, "metadata");
+    const auto it = runs.find(Str(meta, "uid"));
+    if (it == runs.end() && Str(Obj(pod, "spec"), "nodeName").empty()) return;
+    if (it != runs.end()) Kill(it->second);
+    const std::string path =
+        "/api/v1/namespaces/" + Str(meta, "namespace") + "/pods/" + Str(meta, "name");
+    const std::string body = json::serialize(
+        json::object{{"gracePeriodSeconds", 0}, {"preconditions", {{"uid", Str(meta, "uid")}}}});
+    asio::co_spawn(
+        io,
+        [this, path, body]() -> asio::awaitable<void> {
+          co_await client.Call("DELETE", path, body);
+        },
+        asio::detached);
   }
 
   void OnGone(const json::object& pod) {

@@ -8,7 +8,8 @@
 // "never-starts" stays Pending without a status, as a pod no node can take. A container with
 // no command runs what `image_commands` maps its image to (what the image would run), so
 // workload pods (a Deployment's web server, a DaemonSet's pause container) run too. A running
-// pod reports the Ready condition, so the endpoints controller lists it.
+// pod reports the Ready condition, so the endpoints controller lists it. A pod deleted with a
+// grace period has its processes killed and is then deleted for good, as a kubelet confirms.
 //
 // Thread safety: runs on its own thread; the public methods may be called from any thread.
 #pragma once
@@ -29,6 +30,9 @@ struct KubeletOptions {
   std::string pod_ip = "127.0.0.1";  // the node's (hostIP); each pod gets its own 127.0.1.x
   // Image -> argv for containers without a command; the pod's env is set as for any container.
   std::map<std::string, std::vector<std::string>> image_commands;
+  // Only pods bound to a node (spec.nodeName set), as a kubelet runs only its node's pods: for
+  // pods a scheduler stand-in binds (tests/kube/node_standin.hpp).
+  bool bound_only = false;
 };
 
 class KubeletStandin {
