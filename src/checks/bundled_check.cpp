@@ -34,6 +34,8 @@ constexpr std::string_view kNamespacePodImages[] = {"kuberhealthy/namespace-pod-
                                                     "sonde/namespace-pod-check"};
 constexpr std::string_view kResourceQuotaImages[] = {"kuberhealthy/resource-quota-check",
                                                      "sonde/resource-quota-check"};
+constexpr std::string_view kDeploymentImages[] = {"kuberhealthy/deployment-check",
+                                                  "sonde/deployment-check"};
 
 constexpr BundledCheck kChecks[] = {
     {"http", "COUNT requests to CHECK_URL; PASSING_PERCENT must get EXPECTED_STATUS_CODE",
@@ -56,6 +58,8 @@ constexpr BundledCheck kChecks[] = {
      kNamespacePodImages, RunNamespacePodCheck},
     {"resource-quota", "namespaces whose quota usage is at or above THRESHOLD of the hard limit",
      kResourceQuotaImages, RunResourceQuotaCheck},
+    {"deployment", "a Deployment and its Service answer 200 (and after a rolling update), then go",
+     kDeploymentImages, RunDeploymentCheck},
 };
 
 // Kuberhealthy's checks stop this long before the run's deadline, to leave time to report.

@@ -19,6 +19,7 @@ CheckOutcome RunPodRestartsCheck(const CheckEnv& env, Duration budget);
 CheckOutcome RunPodStatusCheck(const CheckEnv& env, Duration budget);
 CheckOutcome RunNamespacePodCheck(const CheckEnv& env, Duration budget);
 CheckOutcome RunResourceQuotaCheck(const CheckEnv& env, Duration budget);
+CheckOutcome RunDeploymentCheck(const CheckEnv& env, Duration budget);
 
 // Conditions parsed from fixed or validated text (a parse failure is a bug and aborts).
 std::vector<Condition> MustParse(std::initializer_list<std::string> texts);
