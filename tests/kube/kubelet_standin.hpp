@@ -8,7 +8,8 @@
 // "never-starts" stays Pending without a status, as a pod no node can take. A container with
 // no command runs what `image_commands` maps its image to (what the image would run), so
 // workload pods (a Deployment's web server, a DaemonSet's pause container) run too. A running
-// pod reports the Ready condition, so the endpoints controller lists it.
+// pod reports the Ready condition, so the endpoints controller lists it. Every container gets
+// SONDE_STANDIN_POD_IP, the pod's own loopback address, to listen on.
 //
 // Thread safety: runs on its own thread; the public methods may be called from any thread.
 #pragma once
