@@ -36,7 +36,7 @@ std::string Resource(const CheckEnv& env, EnvReader& in, const char* name, int64
   const auto text = env.Get(name);
   int64_t n = fallback;
   if (!text || IsWholeNumber(*text, n)) return std::to_string(n) + unit;
-  if (!ParseQuantity(*text)) {
+  if (const auto q = ParseQuantity(*text); !q || *q < 0) {
     in.Problem(std::string(name) + " \"" + *text + "\" is neither a whole number (" +
                (std::string_view(unit) == "m" ? "millicores" : "MiB") +
                ") nor a quantity such as 100m or 64Mi");

@@ -5,11 +5,11 @@
 // and closes at once. The cluster IPs are on loopback (TestCluster's service CIDR is
 // 127.0.2.0/24), and so are the pods' (KubeletStandin's 127.0.1.x), so nothing leaves the host.
 //
-// Why pods and not Endpoints or EndpointSlices: the API server refuses loopback addresses in
-// Endpoints ("may not be in the loopback range"), and 1.20's EndpointSlice controller skips
-// pods whose node does not exist (the test cluster has no Node objects). So the stand-in does
-// the endpoints controller's selection itself: same namespace, labels matching the selector,
-// the Ready condition True, a pod IP, not being deleted.
+// Why pods and not Endpoints or EndpointSlices: 1.20's controllers cannot publish these pods.
+// The API server refuses their Endpoints (a loopback IP, and no nodeName: "Invalid value"), and
+// the EndpointSlice controller fails on them (`node "" not found`: no scheduler, no Node
+// objects). So the stand-in does the endpoints controller's selection itself: same namespace,
+// labels matching the selector, the Ready condition True, a pod IP, not being deleted.
 //
 // Thread safety: runs on its own thread; the public methods may be called from any thread.
 // Every relayed connection has a 2s connect timeout, 16 KiB buffers and a 60s lifetime.
