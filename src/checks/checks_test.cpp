@@ -395,10 +395,10 @@ TEST(DnsCheck, SilentServerTimesOut) {
 TEST(BundledChecks, TableAndImages) {
   std::vector<std::string_view> kinds;
   for (const BundledCheck& c : BundledChecks()) kinds.push_back(c.kind);
-  EXPECT_EQ(kinds,
-            (std::vector<std::string_view>{"http", "http-content", "network-connection",
-                                           "ssl-expiry", "ssl-handshake", "dns", "pod-restarts",
-                                           "pod-status", "namespace-pod-check", "resource-quota"}));
+  EXPECT_EQ(kinds, (std::vector<std::string_view>{
+                       "http", "http-content", "network-connection", "ssl-expiry", "ssl-handshake",
+                       "dns", "pod-restarts", "pod-status", "namespace-pod-check", "resource-quota",
+                       "deployment"}));
   const std::pair<std::string_view, std::string_view> images[] = {
       {"kuberhealthy/http-check:v1.5.0", "http"},
       {"docker.io/kuberhealthy/ssl-expiry-check:sha-abc", "ssl-expiry"},
@@ -409,6 +409,7 @@ TEST(BundledChecks, TableAndImages) {
       {"docker.io/kuberhealthy/pod-status-check:v1.3.0", "pod-status"},
       {"kuberhealthy/namespace-pod-check:v1.0.0", "namespace-pod-check"},
       {"kuberhealthy/resource-quota-check:v1.3.0", "resource-quota"},
+      {"quay.io/kuberhealthy/deployment-check:v1.9.0", "deployment"},
   };
   for (auto [image, kind] : images) {
     const BundledCheck* c = FindBundledCheckForImage(image);
