@@ -11,6 +11,7 @@ packages=(
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   libabsl-dev
   curl procps prometheus openssl dnsmasq-base
+  python3  # the web server that tests/kube runs as the deployment check's pods
   chromium  # the dashboard's browser tests (tests/e2e)
 )
 # The dashboard's build (web/) needs node and npm; any install of them will do (Debian's

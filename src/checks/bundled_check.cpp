@@ -36,6 +36,8 @@ constexpr std::string_view kResourceQuotaImages[] = {"kuberhealthy/resource-quot
                                                      "sonde/resource-quota-check"};
 constexpr std::string_view kDaemonsetImages[] = {"kuberhealthy/daemonset-check",
                                                  "sonde/daemonset-check"};
+constexpr std::string_view kDeploymentImages[] = {"kuberhealthy/deployment-check",
+                                                  "sonde/deployment-check"};
 
 constexpr BundledCheck kChecks[] = {
     {"http", "COUNT requests to CHECK_URL; PASSING_PERCENT must get EXPECTED_STATUS_CODE",
@@ -60,6 +62,8 @@ constexpr BundledCheck kChecks[] = {
      kResourceQuotaImages, RunResourceQuotaCheck},
     {"daemonset", "a DaemonSet gets a Ready pod on every node that should run it, then goes away",
      kDaemonsetImages, RunDaemonsetCheck},
+    {"deployment", "a Deployment and its Service answer 200 (and after a rolling update), then go",
+     kDeploymentImages, RunDeploymentCheck},
 };
 
 // Kuberhealthy's checks stop this long before the run's deadline, to leave time to report.

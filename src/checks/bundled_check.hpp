@@ -1,7 +1,7 @@
 // Sonde's bundled checks: Kuberhealthy's checker images (http, http-content,
 // network-connection, ssl-expiry, ssl-handshake, dns on the probe module; pod-restarts,
-// pod-status, namespace-pod-check, resource-quota, daemonset on the Kubernetes API) reimplemented
-// with their environment contracts. `sonde check KIND` runs one; the daemon runs one in local mode
+// pod-status, namespace-pod-check, resource-quota, daemonset, deployment on the Kubernetes API)
+// reimplemented with their environment contracts. `sonde check KIND` runs one; the daemon runs one in local mode
 // when a khcheck names a Kuberhealthy image (see FindBundledCheckForImage).
 //
 // A check reads its configuration from a CheckEnv, runs the same Probe objects as the

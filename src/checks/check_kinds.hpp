@@ -22,6 +22,7 @@ CheckOutcome RunPodStatusCheck(const CheckEnv& env, Duration budget);
 CheckOutcome RunNamespacePodCheck(const CheckEnv& env, Duration budget);
 CheckOutcome RunResourceQuotaCheck(const CheckEnv& env, Duration budget);
 CheckOutcome RunDaemonsetCheck(const CheckEnv& env, Duration budget);
+CheckOutcome RunDeploymentCheck(const CheckEnv& env, Duration budget);
 
 // "web: ErrImagePull, sidecar: CrashLoopBackOff" from a pod status's container waiting states.
 std::string WaitingReasons(const boost::json::object& status);

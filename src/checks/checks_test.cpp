@@ -398,7 +398,7 @@ TEST(BundledChecks, TableAndImages) {
   EXPECT_EQ(kinds, (std::vector<std::string_view>{
                        "http", "http-content", "network-connection", "ssl-expiry", "ssl-handshake",
                        "dns", "pod-restarts", "pod-status", "namespace-pod-check", "resource-quota",
-                       "daemonset"}));
+                       "daemonset", "deployment"}));
   const std::pair<std::string_view, std::string_view> images[] = {
       {"kuberhealthy/http-check:v1.5.0", "http"},
       {"docker.io/kuberhealthy/ssl-expiry-check:sha-abc", "ssl-expiry"},
@@ -410,6 +410,7 @@ TEST(BundledChecks, TableAndImages) {
       {"kuberhealthy/namespace-pod-check:v1.0.0", "namespace-pod-check"},
       {"kuberhealthy/resource-quota-check:v1.3.0", "resource-quota"},
       {"docker.io/kuberhealthy/daemonset-check:v3.0.0", "daemonset"},
+      {"quay.io/kuberhealthy/deployment-check:v1.9.0", "deployment"},
   };
   for (auto [image, kind] : images) {
     const BundledCheck* c = FindBundledCheckForImage(image);

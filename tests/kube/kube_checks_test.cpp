@@ -12,10 +12,13 @@
 #include <ctime>
 #include <fstream>
 #include <mutex>
+#include <regex>
 #include <sstream>
 #include <thread>
 
 #include "kube/cluster_suite.hpp"
+#include "kube/kubelet_standin.hpp"
+#include "kube/proxy_standin.hpp"
 #include "probe/test_dns.hpp"
 #include "server/test_server.hpp"
 #include "support/checks.hpp"
@@ -29,8 +32,8 @@ namespace asio = boost::asio;
 using sonde::testing::Eventually;
 using sonde::testing::TempDir;
 
-const char* const kCheckUsers[] = {"pod-restarts", "pod-status", "namespace-pod", "resource-quota",
-                                   "dns"};
+const char* const kCheckUsers[] = {"pod-restarts",   "pod-status", "namespace-pod",
+                                   "resource-quota", "dns",        "deployment"};
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path);
@@ -82,7 +85,8 @@ class KubeChecks : public ClusterSuite<KubeChecks> {
         {"pod-status", "sonde-pod-status-check"},
         {"namespace-pod", "sonde-namespace-pod-check"},
         {"resource-quota", "sonde-resource-quota-check"},
-        {"dns", "sonde-dns-check"}};
+        {"dns", "sonde-dns-check"},
+        {"deployment", "sonde-deployment-check"}};
     for (auto [user, role] : bindings) {
       applied = cluster().Apply(std::string("apiVersion: rbac.authorization.k8s.io/v1\n") +
                                 "kind: ClusterRoleBinding\nmetadata: {name: " + role +
@@ -161,7 +165,7 @@ class KubeChecks : public ClusterSuite<KubeChecks> {
 
   // Runs `sonde check kind` as `user` with exactly `env` (and the Kuberhealthy variables).
   Report RunCheck(const std::string& kind, const std::string& user,
-                  const std::vector<std::string>& env) {
+                  const std::vector<std::string>& env, int deadline_seconds = 60) {
     std::mutex mu;
     std::vector<std::string> bodies;
     sonde::testing::TestServer sink([&](HttpRequest r) -> asio::awaitable<HttpResponse> {
@@ -179,10 +183,10 @@ class KubeChecks : public ClusterSuite<KubeChecks> {
         "KUBECONFIG=" + kubeconfig,
         "KH_REPORTING_URL=http://127.0.0.1:" + std::to_string(sink.port()) + "/check",
         "KH_RUN_UUID=run-" + kind,
-        "KH_CHECK_RUN_DEADLINE=" + std::to_string(std::time(nullptr) + 60)};
+        "KH_CHECK_RUN_DEADLINE=" + std::to_string(std::time(nullptr) + deadline_seconds)};
     argv.insert(argv.end(), env.begin(), env.end());
     argv.insert(argv.end(), {sonde::testing::SondeBinary(), "check", kind});
-    auto ran = RunCommand(argv, "", std::chrono::seconds(90));
+    auto ran = RunCommand(argv, "", std::chrono::seconds(deadline_seconds + 30));
     Report report;
     EXPECT_TRUE(ran.ok()) << (ran.ok() ? "" : ran.error());
     if (!ran.ok()) return report;
@@ -192,6 +196,35 @@ class KubeChecks : public ClusterSuite<KubeChecks> {
     EXPECT_EQ(bodies.size(), 1u) << "reports received; stderr: " << ran.value().err;
     if (!bodies.empty()) report.body = json::parse(bodies.back());
     return report;
+  }
+
+  // The stand-ins' identity.
+  static ClusterConfig AdminConfig() {
+    ClusterConfig admin;
+    admin.server = cluster().server();
+    admin.ca_pem = ReadFile(cluster().ca_file());
+    admin.token = cluster().admin_token();
+    return admin;
+  }
+
+  static uint16_t FreePort() {
+    asio::io_context io;
+    asio::ip::tcp::acceptor a(io, {asio::ip::make_address("127.0.0.1"), 0});
+    return a.local_endpoint().port();
+  }
+
+  // No Deployment, ReplicaSet, Service or pod is left in `ns`.
+  void ExpectNothingLeft(const std::string& ns) {
+    for (const std::string& path :
+         {"/apis/apps/v1/namespaces/" + ns + "/deployments",
+          "/apis/apps/v1/namespaces/" + ns + "/replicasets",
+          "/api/v1/namespaces/" + ns + "/services", "/api/v1/namespaces/" + ns + "/pods"}) {
+      auto r = cluster().AdminRequest("GET", path);
+      ASSERT_TRUE(r.ok()) << r.error();
+      const json::value items = At(r.value().Json(), {"items"});
+      ASSERT_TRUE(items.is_array()) << path << ": " << r.value().body;
+      EXPECT_EQ(items.as_array().size(), 0u) << path << ": " << r.value().body;
+    }
   }
 
   static json::value Ok() { return json::parse(R"({"OK":true,"Errors":[]})"); }
@@ -429,6 +462,74 @@ spec:
   EXPECT_TRUE(detail.as_object().contains("failureCount")) << json::serialize(detail);
   EXPECT_EQ(sonde::testing::DetailErrors(detail),
             std::vector<std::string>{"local/stuck is in pod status phase Failed"});
+}
+
+// What the kubelet stand-in runs for the deployment check's images: python3's http.server on
+// the pod's own loopback address and the container port.
+std::vector<std::string> WebServer(uint16_t port, const std::string& dir) {
+  return {"/bin/sh", "-c",
+          "exec /usr/bin/python3 -m http.server --bind \"$SONDE_STANDIN_POD_IP\" --directory '" +
+              dir + "' " + std::to_string(port)};
+}
+
+// Kuberhealthy's Helm settings (rolling update on) with images the kubelet stand-in runs: the
+// Deployment's pods come up, the Service's cluster IP (127.0.2.x, relayed by the kube-proxy
+// stand-in) answers 200 before and after the roll, and everything is gone afterwards. A Service
+// an earlier run left is removed first.
+TEST_F(KubeChecks, DeploymentComesUpRollsAndIsTornDown) {
+  CreateNamespace("kuberhealthy");
+  const uint16_t container_port = FreePort(), service_port = FreePort();
+  TempDir site;
+  site.Write("index.html", "hello from a pod\n");
+  sonde::testing::KubeletStandin kubelet(
+      {.cluster = AdminConfig(),
+       .label_selector = "kh-deployment-timestamp",
+       .image_commands = {{"sonde-test/web:1", WebServer(container_port, site.path())},
+                          {"sonde-test/web:2", WebServer(container_port, site.path())}}});
+  sonde::testing::ProxyStandin proxy({.cluster = AdminConfig()});
+  Admin("POST", "/api/v1/namespaces/kuberhealthy/services",
+        {{"metadata", {{"name", "deployment-svc"}}},
+         {"spec", {{"selector", {{"app", "old"}}}, {"ports", {{{"port", service_port}}}}}}});
+
+  Report r = RunCheck("deployment", "deployment",
+                      {"CHECK_IMAGE=sonde-test/web:1", "CHECK_IMAGE_ROLL_TO=sonde-test/web:2",
+                       "CHECK_DEPLOYMENT_ROLLING_UPDATE=true",
+                       "CHECK_CONTAINER_PORT=" + std::to_string(container_port),
+                       "CHECK_LOAD_BALANCER_PORT=" + std::to_string(service_port)});
+  EXPECT_EQ(r.body, Ok()) << r.stderr_text;
+  EXPECT_EQ(r.exit_code, 0) << r.stderr_text;
+  // Two pods of each image ran, and both GETs went through the Service to one of them.
+  EXPECT_EQ(kubelet.pods_started(), 4u);
+  EXPECT_GE(proxy.relayed(), 2u);
+  ExpectNothingLeft("kuberhealthy");
+}
+
+// An image that never pulls: the wait for the replicas ends at the steps' deadline (the run's
+// budget less a quarter kept for the teardown) with what the pods wait for, and the teardown
+// still removes everything.
+TEST_F(KubeChecks, DeploymentWhoseImageNeverPullsFailsAndIsTornDown) {
+  CreateNamespace("deploy-fail");
+  sonde::testing::KubeletStandin kubelet(
+      {.cluster = AdminConfig(), .label_selector = "kh-deployment-timestamp"});
+
+  Report r = RunCheck("deployment", "deployment",
+                      {"CHECK_NAMESPACE=deploy-fail", "CHECK_IMAGE=sonde-test/invalid:1"}, 30);
+  ASSERT_TRUE(r.body.is_object()) << r.stderr_text;
+  EXPECT_EQ(r.body.at("OK"), false);
+  const json::array& errors = r.body.at("Errors").as_array();
+  ASSERT_EQ(errors.size(), 1u) << r.body;
+  std::smatch waited;
+  const std::string e(errors[0].as_string());
+  ASSERT_TRUE(std::regex_search(e, waited, std::regex("after ([0-9]+)s"))) << e;
+  // 30s less the 5s report margin is 25s, of which a quarter is the teardown's.
+  EXPECT_GE(std::stoi(waited[1]), 15) << e;
+  EXPECT_LE(std::stoi(waited[1]), 19) << e;
+  EXPECT_EQ(std::regex_replace(e, std::regex("after [0-9]+s"), "after Ns"),
+            "deployment deploy-fail/deployment-deployment: 0 of 2 replicas available after Ns (2 "
+            "pods Pending: ErrImagePull: rpc error: pull access denied for sonde-test/invalid:1, "
+            "repository does not exist)");
+  EXPECT_EQ(r.exit_code, 1) << r.stderr_text;
+  ExpectNothingLeft("deploy-fail");
 }
 
 // Last in the file: it creates a pod in every namespace the other tests made.

@@ -80,7 +80,10 @@ std::string NodeName(const json::object& pod) {
 // The container's environment with downward-API fields resolved.
 std::vector<std::string> Environment(const json::object& pod, const json::object& container,
                                      const std::string& pod_ip) {
-  std::vector<std::string> env = {"PATH=/usr/local/bin:/usr/bin:/bin"};
+  // SONDE_STANDIN_POD_IP: the pod's address for any container (a workload's server binds it;
+  // the downward API's status.podIP reaches only containers that ask for it).
+  std::vector<std::string> env = {"PATH=/usr/local/bin:/usr/bin:/bin",
+                                  "SONDE_STANDIN_POD_IP=" + pod_ip};
   if (const char* home = std::getenv("HOME")) env.push_back(std::string("HOME=") + home);
   const auto& meta = Obj(pod, "metadata");
   for (const auto& e : Arr(container, "env")) {

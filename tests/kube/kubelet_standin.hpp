@@ -10,6 +10,7 @@
 // workload pods (a Deployment's web server, a DaemonSet's pause container) run too. A running
 // pod reports the Ready condition, so the endpoints controller lists it. A pod deleted with a
 // grace period has its processes killed and is then deleted for good, as a kubelet confirms.
+// Every container gets SONDE_STANDIN_POD_IP, the pod's own loopback address, to listen on.
 //
 // Thread safety: runs on its own thread; the public methods may be called from any thread.
 #pragma once

@@ -75,7 +75,7 @@ Result<ClusterPki> MakeClusterPki(const std::string& dir) {
                             "basicConstraints=CA:FALSE\n"
                             "keyUsage=critical,digitalSignature,keyEncipherment\n"
                             "extendedKeyUsage=serverAuth\n"
-                            "subjectAltName=IP:127.0.0.1,IP:10.0.0.1,DNS:localhost,"
+                            "subjectAltName=IP:127.0.0.1,IP:127.0.2.1,DNS:localhost,"
                             "DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,"
                             "DNS:kubernetes.default.svc.cluster.local\n");
       !s.ok()) {

@@ -234,7 +234,9 @@ Status TestCluster::StartApiServer(int port, int etcd_port) {
       "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
       "--service-account-key-file=" + pki_.service_account_pub,
       "--service-account-signing-key-file=" + pki_.service_account_key,
-      "--service-cluster-ip-range=10.0.0.0/24",
+      // Cluster IPs on loopback, so that tests reach Services (through the kube-proxy
+      // stand-in) without traffic leaving the host. The `kubernetes` Service is 127.0.2.1.
+      "--service-cluster-ip-range=127.0.2.0/24",
       // With a loopback advertise address the default reconciler complains every 10 s.
       "--endpoint-reconciler-type=none", "--allow-privileged=true",
       "--cert-dir=" + dir_ + "/apiserver-certs", "--profiling=false"};
