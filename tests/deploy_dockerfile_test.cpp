@@ -104,7 +104,7 @@ TEST(Dockerfile, BuildStageInstallsSetupShsBuildPackages) {
   // Only the tests, benchmarks and developer tools need these.
   const std::set<std::string> test_only = {"ccache",       "libbenchmark-dev", "curl",
                                            "procps",       "prometheus",       "openssl",
-                                           "dnsmasq-base", "chromium"};
+                                           "dnsmasq-base", "chromium",         "python3"};
   const auto stages = Stages();
   ASSERT_FALSE(stages.empty());
   const std::set<std::string> setup = SetupPackages();
