@@ -24,7 +24,7 @@
 #   BENCH_IDLE_WINDOW    idle window (every check at 1h) after the burst [20]
 #   BENCH_LARGE_WINDOW   window over which the large set's start-up burst is measured [60]
 #   BENCH_READ_CHECKS    heartbeat checks of the read-path scenario (one report each) [10000]
-#   BENCH_READ_SECONDS   duration of each wrk -c1 run of scenarios 5 and 7 [5]
+#   BENCH_READ_REQUESTS  sequential GETs per endpoint in scenarios 5 and 7 [100]
 #   BENCH_MEM_LEVELS     check counts of the memory scenario; bytes per check from the first and
 #                        last ["0 1000 100000"]
 #   BENCH_HIST_RUNS      runs of the year of history (scenario 7) [500000]
@@ -67,7 +67,7 @@ IDLE_WINDOW=${BENCH_IDLE_WINDOW:-20}
 LARGE_WINDOW=${BENCH_LARGE_WINDOW:-60}
 QUIET_WAIT=${BENCH_QUIET_WAIT:-0}
 READ_CHECKS=${BENCH_READ_CHECKS:-10000}
-READ_SECONDS=${BENCH_READ_SECONDS:-5}
+READ_REQUESTS=${BENCH_READ_REQUESTS:-100}
 MEM_LEVELS=${BENCH_MEM_LEVELS:-0 1000 100000}
 HIST_RUNS=${BENCH_HIST_RUNS:-500000}
 HIST_CHECKS=${BENCH_HIST_CHECKS:-50}
@@ -633,15 +633,21 @@ gen_heartbeats() {
   }' >"$2"
 }
 
-# read_wrk URL: one connection, READ_SECONDS of back-to-back GETs; one key=value line.
-read_wrk() {
-  wrk -t1 -c1 -d"${READ_SECONDS}s" --timeout 30s -s "$HERE/wrk/request.lua" "$1" | grep '^requests='
+# seq_get URL N OUT: N sequential GETs over one keep-alive connection (one curl, a config of N
+# URLs); each transfer's time in ms to OUT. Fails unless every answer is a 200.
+seq_get() {
+  local i
+  for ((i = 0; i < $2; i++)); do printf 'url = "%s"\noutput = "/dev/null"\n' "$1"; done >"$3.cfg"
+  curl -sS --max-time 120 -K "$3.cfg" -w '%{http_code} %{time_total}\n' >"$3.raw" || return 1
+  [ "$(wc -l <"$3.raw")" = "$2" ] || return 1
+  awk -v out="$3" '$1 != 200 { bad = 1 } { printf "%.3f\n", $2 * 1000 > out } END { exit bad }' "$3.raw"
 }
 
-# measure_read ID_P50 ID_P99 WHAT URL NOTES: the first GET (cold: caches empty) saves the answer
-# for nginx to serve; then wrk -c1 against Sonde and against nginx's copy; two rows.
+# measure_read ID_P50 ID_P99 WHAT URL NOTES: the first GET (cold: caches empty, new connection)
+# saves the answer for nginx to serve; then READ_REQUESTS sequential GETs of Sonde and of
+# nginx's copy; two rows.
 measure_read() {
-  local id50=$1 id99=$2 what=$3 url=$4 notes=$5 file first size s n
+  local id50=$1 id99=$2 what=$3 url=$4 notes=$5 file first size s50 s99 smax n50 n99 nmax
   file=$(tr . _ <<<"$id50").out
   first=$(curl -fsS --max-time 120 -o "$WORK/nginx/static/$file" -w '%{time_total}' "$url") ||
     die "GET $url failed"
@@ -649,17 +655,16 @@ measure_read() {
   size=$(stat -c %s "$WORK/nginx/static/$file")
   [ "$(curl -fsS -o /dev/null -w '%{size_download}' "$NGINX_URL/static/$file")" = "$size" ] ||
     die "nginx does not serve the $size bytes of $file"
-  s=$(read_wrk "$url")
-  log "sonde GET $url: $s"
-  [ "$(kv "$s" non2xx)" = 0 ] && [ "$(kv "$s" errors)" = 0 ] || die "GET $url: errors: $s"
-  n=$(read_wrk "$NGINX_URL/static/$file")
-  log "nginx, the same $size bytes: $n"
-  [ "$(kv "$n" non2xx)" = 0 ] || die "nginx static: errors: $n"
-  row "$id50" "$what: p50 latency" "$(calc "$(kv "$s" p50_us) / 1000")" \
-    "nginx serving the same bytes from a file (limit)" "$(calc "$(kv "$n" p50_us) / 1000")" "ms" \
-    "Answer: $size bytes ($(fmt "$(calc "$size / 1048576")") MiB). wrk -t1 -c1 ${READ_SECONDS}s, keep-alive: $(kv "$s" requests) requests (nginx $(kv "$n" requests)). First request (cold, new connection, curl): $(fmt "$(calc "$first * 1000")") ms. $notes"
-  row "$id99" "$what: p99 latency" "$(calc "$(kv "$s" p99_us) / 1000")" "nginx p99" \
-    "$(calc "$(kv "$n" p99_us) / 1000")" "ms" "Max $(fmt "$(calc "$(kv "$s" max_us) / 1000")") ms (nginx $(fmt "$(calc "$(kv "$n" max_us) / 1000")") ms)."
+  seq_get "$url" "$READ_REQUESTS" "$WORK/$file.sonde" || die "GET $url: not every answer was a 200"
+  read -r s50 s99 smax <<<"$(pctl "$WORK/$file.sonde" 50 99 100)"
+  log "sonde GET $url: $READ_REQUESTS requests, p50 $s50 p99 $s99 max $smax ms"
+  seq_get "$NGINX_URL/static/$file" "$READ_REQUESTS" "$WORK/$file.nginx" || die "nginx static: errors"
+  read -r n50 n99 nmax <<<"$(pctl "$WORK/$file.nginx" 50 99 100)"
+  log "nginx, the same $size bytes: p50 $n50 p99 $n99 max $nmax ms"
+  row "$id50" "$what: p50 latency" "$s50" "nginx serving the same bytes from a file (limit)" "$n50" \
+    "ms" "Answer: $size bytes ($(fmt "$(calc "$size / 1048576")") MiB). $READ_REQUESTS sequential GETs over one keep-alive connection (curl, time to the last byte). First request (cold, new connection): $(fmt "$(calc "$first * 1000")") ms. $notes"
+  row "$id99" "$what: p99 latency" "$s99" "nginx p99" "$n99" "ms" \
+    "Max $(fmt "$smax") ms (nginx $(fmt "$nmax") ms)."
 }
 
 # wait_idle PID SECONDS: until the process used at most one clock tick of CPU in a second.
