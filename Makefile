@@ -44,7 +44,7 @@ clean:
 bench: build
 	@bench/setup.sh
 	@cmake -S . -B $(BUILD) -DSONDE_MICROBENCH=ON >/dev/null
-	@cmake --build $(BUILD) -j $(JOBS) --target sonde_microbench
+	@cmake --build $(BUILD) -j $(JOBS) --target sonde_microbench sonde_histfill
 	@$(BUILD)/bench/micro/sonde_microbench --benchmark_min_time=0.2 \
 	  --benchmark_out=bench/results/micro.json --benchmark_out_format=json | tee bench/results/micro.txt
 	@SONDE_BIN=$(CURDIR)/$(BUILD)/sonde bench/run.sh

@@ -23,7 +23,16 @@
 #   BENCH_STEADY_WINDOW  steady-state window after the burst [30]
 #   BENCH_IDLE_WINDOW    idle window (every check at 1h) after the burst [20]
 #   BENCH_LARGE_WINDOW   window over which the large set's start-up burst is measured [60]
-#   BENCH_SCENARIOS      which scenarios to run [ingest probes process scale_small scale_large]
+#   BENCH_READ_CHECKS    heartbeat checks of the read-path scenario (one report each) [10000]
+#   BENCH_READ_REQUESTS  sequential GETs per endpoint in scenarios 5 and 7 [100]
+#   BENCH_MEM_LEVELS     check counts of the memory scenario; bytes per check from the first and
+#                        last ["0 1000 100000"]
+#   BENCH_HIST_RUNS      runs of the year of history (scenario 7) [500000]
+#   BENCH_HIST_CHECKS    checks those runs belong to [50: each reports about every 53 min]
+#   BENCH_HIST_MAX_SECONDS  bound on filling (and pruning) the year [420]
+#   BENCH_HISTFILL       the fill tool [sonde_histfill beside SONDE_BIN, in bench/tools/]
+#   BENCH_SCENARIOS      which scenarios to run
+#                        [ingest probes process scale_small scale_large reads memory history]
 #   BENCH_QUIET_WAIT     wait up to this many seconds for the 1-minute load average to drop
 #                        below 1 before starting (a shared machine) [0: do not wait]
 set -euo pipefail
@@ -57,7 +66,14 @@ STEADY_WINDOW=${BENCH_STEADY_WINDOW:-30}
 IDLE_WINDOW=${BENCH_IDLE_WINDOW:-20}
 LARGE_WINDOW=${BENCH_LARGE_WINDOW:-60}
 QUIET_WAIT=${BENCH_QUIET_WAIT:-0}
-SCENARIOS=${BENCH_SCENARIOS:-ingest probes process scale_small scale_large}
+READ_CHECKS=${BENCH_READ_CHECKS:-10000}
+READ_REQUESTS=${BENCH_READ_REQUESTS:-100}
+MEM_LEVELS=${BENCH_MEM_LEVELS:-0 1000 100000}
+HIST_RUNS=${BENCH_HIST_RUNS:-500000}
+HIST_CHECKS=${BENCH_HIST_CHECKS:-50}
+HIST_MAX_SECONDS=${BENCH_HIST_MAX_SECONDS:-420}
+HISTFILL_BIN=${BENCH_HISTFILL:-$(dirname "$SONDE_BIN")/bench/tools/sonde_histfill}
+SCENARIOS=${BENCH_SCENARIOS:-ingest probes process scale_small scale_large reads memory history}
 
 [ -x "$SONDE_BIN" ] || die "no daemon at $SONDE_BIN (run make build, or set SONDE_BIN)"
 [ "$INGEST_ROUNDS" -ge 2 ] || die "BENCH_INGEST_ROUNDS must be at least 2"
@@ -119,7 +135,10 @@ build_tools() {
 
 start_nginx() {
   local d=$WORK/nginx
-  mkdir -p "$d"
+  mkdir -p "$d/static"
+  # nginx's workers run as nobody when the suite runs as root: let them reach the static files.
+  chmod 711 "$WORK" "$d"
+  chmod 755 "$d/static"
   NGINX_PORT=$(free_port)
   cat >"$d/nginx.conf" <<EOF
 # The fixed-answer yardstick: every request gets 200 "ok". Workers: one per core.
@@ -138,6 +157,8 @@ http {
   server {
     listen 127.0.0.1:$NGINX_PORT;
     location / { return 200 "ok\n"; }
+    # Scenarios 5 and 7: Sonde's own answers, saved to files (the read-path limit).
+    location /static/ { alias $d/static/; default_type application/json; }
   }
 }
 EOF
@@ -597,6 +618,206 @@ scenario_scale_large() {
     "% of a core" "Runs/s as in 4.9."
   row 4.12 "Scheduler, $n checks: RSS after ${LARGE_WINDOW}s of the burst" "$s_rss" "minisched RSS" "$m_rss" \
     "MiB" "GET /json at this size: $json."
+}
+
+# ---------------------------------------------------------------------------------------------
+# Scenarios 5–7 share these: heartbeat checks (nothing runs unless a report comes) and GETs
+# measured against nginx serving the very same bytes from a file.
+
+# gen_heartbeats N FILE PREFIX: N heartbeat checks bench/PREFIX0.. every 1h, grace 1h, no rate
+# limit and no coalescing (every report is a run).
+gen_heartbeats() {
+  awk -v n="$1" -v p="$3" 'BEGIN {
+    for (i = 0; i < n; i++)
+      printf "---\napiVersion: comcast.github.io/v1\nkind: KuberhealthyCheck\nmetadata:\n  name: %s%d\n  namespace: bench\nspec:\n  runInterval: 1h\n  heartbeat: {grace: 1h, reportsPerMinute: 1000000, minRecordInterval: 0s}\n", p, i
+  }' >"$2"
+}
+
+# seq_get URL N OUT: N sequential GETs over one keep-alive connection (one curl, a config of N
+# URLs); each transfer's time in ms to OUT. Fails unless every answer is a 200.
+seq_get() {
+  local i
+  for ((i = 0; i < $2; i++)); do printf 'url = "%s"\noutput = "/dev/null"\n' "$1"; done >"$3.cfg"
+  curl -sS --max-time 120 -K "$3.cfg" -w '%{http_code} %{time_total}\n' >"$3.raw" || return 1
+  [ "$(wc -l <"$3.raw")" = "$2" ] || return 1
+  awk -v out="$3" '$1 != 200 { bad = 1 } { printf "%.3f\n", $2 * 1000 > out } END { exit bad }' "$3.raw"
+}
+
+# measure_read ID_P50 ID_P99 WHAT URL NOTES: the first GET (cold: caches empty, new connection)
+# saves the answer for nginx to serve; then READ_REQUESTS sequential GETs of Sonde and of
+# nginx's copy; two rows.
+measure_read() {
+  local id50=$1 id99=$2 what=$3 url=$4 notes=$5 file first size s50 s99 smax n50 n99 nmax
+  file=$(tr . _ <<<"$id50").out
+  first=$(curl -fsS --max-time 120 -o "$WORK/nginx/static/$file" -w '%{time_total}' "$url") ||
+    die "GET $url failed"
+  chmod 644 "$WORK/nginx/static/$file"
+  size=$(stat -c %s "$WORK/nginx/static/$file")
+  [ "$(curl -fsS -o /dev/null -w '%{size_download}' "$NGINX_URL/static/$file")" = "$size" ] ||
+    die "nginx does not serve the $size bytes of $file"
+  seq_get "$url" "$READ_REQUESTS" "$WORK/$file.sonde" || die "GET $url: not every answer was a 200"
+  read -r s50 s99 smax <<<"$(pctl "$WORK/$file.sonde" 50 99 100)"
+  log "sonde GET $url: $READ_REQUESTS requests, p50 $s50 p99 $s99 max $smax ms"
+  seq_get "$NGINX_URL/static/$file" "$READ_REQUESTS" "$WORK/$file.nginx" || die "nginx static: errors"
+  read -r n50 n99 nmax <<<"$(pctl "$WORK/$file.nginx" 50 99 100)"
+  log "nginx, the same $size bytes: p50 $n50 p99 $n99 max $nmax ms"
+  row "$id50" "$what: p50 latency" "$s50" "nginx serving the same bytes from a file (limit)" "$n50" \
+    "ms" "Answer: $size bytes ($(fmt "$(calc "$size / 1048576")") MiB). $READ_REQUESTS sequential GETs over one keep-alive connection (curl, time to the last byte). First request (cold, new connection): $(fmt "$(calc "$first * 1000")") ms. $notes"
+  row "$id99" "$what: p99 latency" "$s99" "nginx p99" "$n99" "ms" \
+    "Max $(fmt "$smax") ms (nginx $(fmt "$nmax") ms)."
+}
+
+# wait_idle PID SECONDS: until the process used at most one clock tick of CPU in a second.
+wait_idle() {
+  local end=$((SECONDS + $2)) a b
+  b=$(cpu_ticks "$1")
+  while [ $SECONDS -lt $end ]; do
+    sleep 1
+    a=$b; b=$(cpu_ticks "$1")
+    [ $((b - a)) -gt 1 ] || return 0
+  done
+  log "pid $1 still busy after $2 s"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Scenario 5: read paths with READ_CHECKS heartbeat checks, each with one report (a tenth of
+# them failing with two errors), so every check has a state with a last run and nothing runs
+# while the pages are read.
+
+scenario_reads() {
+  local d=$WORK/reads n=$READ_CHECKS load line
+  load=$(loadavg)
+  log "scenario 5: read paths with $n heartbeat checks, one report each"
+  mkdir -p "$d/checks"
+  gen_heartbeats "$n" "$d/checks/heartbeats.yaml" r
+  start_sonde reads "$d/checks" 32
+  wait_loaded 120
+  wait_for "$n heartbeat URLs" 120 urls_ready "$d" "$n"
+  local cached_at=$SECONDS  # /api/checks just filled the uptime cache, before any report
+  awk -v ok="$d/ok.txt" -v fail="$d/fail.txt" 'NR % 10 == 0 { print $0 "/fail" > fail; next } { print > ok }' "$d/urls.txt"
+  line=$("$BIN/httpload" --requests "$d/ok.txt" --connections "$CONNS" --expect 200) ||
+    die "OK reports: $line"
+  line=$("$BIN/httpload" --requests "$d/fail.txt" --connections "$CONNS" --expect 200 \
+    --body '{"OK":false,"Errors":["backup of db-7 failed: disk quota exceeded (used 512.0 GiB of 512.0 GiB)","upload to s3://backups/db-7/2026-11-27.tar.zst timed out after 30s"]}') ||
+    die "failure reports: $line"
+  local runs fails
+  runs=$(runs_done); fails=$(failures_done)
+  [ "$runs" = "$n" ] && [ "$fails" = "$(wc -l <"$d/fail.txt")" ] ||
+    die "expected $n runs with $(wc -l <"$d/fail.txt") failures, /json shows $runs and $fails"
+  wait_idle "$SONDE_PID" 30
+  local what="$n heartbeat checks (nothing runs during the reads), each with one report ($fails failing with two errors)"
+  measure_read 5.1 5.2 "GET / (v2 status JSON), $n checks" "$SONDE_URL/" \
+    "$what. Target (issue #7): under 20 ms. Load average at start: $load."
+  measure_read 5.3 5.4 "GET /json (v3 status JSON), $n checks" "$SONDE_URL/json" "Target: under 20 ms."
+  # The uptime cache's entries (30–60 s) were computed before the reports: let them expire, so
+  # that /metrics carries every check's uptime series and its first request recomputes them all.
+  [ $((SECONDS - cached_at)) -ge 61 ] || sleep $((61 - (SECONDS - cached_at)))
+  measure_read 5.5 5.6 "GET /metrics (Prometheus text), $n checks" "$SONDE_URL/metrics" \
+    "Target: under 20 ms. With five uptime windows per check from the uptime cache: the first request computed every entry (about ten indexed store queries per check); entries live 30–60 s, so later requests refresh slices of it."
+  grep -q '^sonde_check_uptime_ratio{' "$WORK/nginx/static/5_5.out" ||
+    die "/metrics has no uptime series: the measurement would leave out the uptime cache"
+  READS_RSS_MIB=$(calc "$(rss_kib "$SONDE_PID") / 1024")
+  log "RSS after the reads, $n checks with one run each: $READS_RSS_MIB MiB"
+  stop_sonde
+}
+
+# ---------------------------------------------------------------------------------------------
+# Scenario 6: memory at idle. Heartbeat checks without reports: loaded, scheduled (each waits
+# for its first report), nothing runs.
+
+scenario_memory() {
+  local d=$WORK/memory n load first="" last="" rss_first rss_last
+  load=$(loadavg)
+  local id=1
+  for n in $MEM_LEVELS; do
+    log "scenario 6: memory at idle, $n heartbeat checks"
+    mkdir -p "$d/$n/checks"
+    gen_heartbeats "$n" "$d/$n/checks/heartbeats.yaml" m
+    start_sonde "memory_$n" "$d/$n/checks" 32
+    wait_loaded 300
+    local load_s rss hwm
+    load_s=$(calc "$LOADED_S - $LAUNCH_S")
+    # The start-up work (parsing, every check's URL token written to the store) ends; then idle.
+    wait_idle "$SONDE_PID" 60
+    sleep 2
+    rss=$(rss_kib "$SONDE_PID"); hwm=$(hwm_kib "$SONDE_PID")
+    stop_sonde
+    log "$n checks: RSS $rss KiB (peak $hwm KiB), loaded in $load_s s"
+    local target=""
+    [ "$n" = 1000 ] && target=" Target (issue #7): under 20 MiB."
+    [ "$n" = 100000 ] && target=" Target (issue #7): under 200 MiB."
+    row "6.$id" "Memory: RSS at idle, $n checks" "$(calc "$rss / 1024")" "—" "—" "MiB" \
+      "$n heartbeat checks (spec.heartbeat, every 1h), loaded and waiting for their first report: nothing runs. Measured once the daemon's CPU use fell below one tick a second after loading, plus 2 s. Peak RSS (VmHWM, while loading): $(fmt "$(calc "$hwm / 1024")") MiB; start to loaded: $(fmt "$load_s") s; YAML $(du -h "$d/$n/checks/heartbeats.yaml" | cut -f1).$target$( [ "$id" = 1 ] && echo " Load average at start: $load.")"
+    [ -n "$first" ] || { first=$n; rss_first=$rss; }
+    last=$n; rss_last=$rss
+    id=$((id + 1))
+  done
+  if [ "$last" != "$first" ]; then
+    local extra=""
+    [ -n "${READS_RSS_MIB:-}" ] && extra=" For comparison, scenario 5's daemon ($READ_CHECKS checks, one run each, after serving the reads): $(fmt "$READS_RSS_MIB") MiB."
+    row "6.$id" "Memory: bytes per check" "$(calc "($rss_last - $rss_first) * 1024 / ($last - $first)")" \
+      "—" "—" "bytes" "(RSS with $last checks − RSS with $first) ÷ $((last - first)), at idle (rows above): the daemon's whole memory per loaded check (spec, state, schedule entry, heartbeat entry and token, status-page caches), not a heap profile.$extra"
+  fi
+}
+
+# ---------------------------------------------------------------------------------------------
+# Scenario 7: a year of history. sonde_histfill commits HIST_RUNS runs of HIST_CHECKS checks,
+# spread over 365 days, through SqliteStore::CommitRun (the daemon's own write path), with the
+# store's clock following the runs so that the default retention prunes what a daemon running
+# through that year would have pruned. Then the daemon serves that state directory.
+
+scenario_history() {
+  local d=$WORK/history load line
+  load=$(loadavg)
+  [ -x "$HISTFILL_BIN" ] || die "no $HISTFILL_BIN: configure with -DSONDE_MICROBENCH=ON and build the sonde_histfill target (make bench does)"
+  log "scenario 7: a year of history, $HIST_RUNS runs of $HIST_CHECKS checks (at most ${HIST_MAX_SECONDS}s)"
+  mkdir -p "$d/checks"
+  line=$("$HISTFILL_BIN" --state-dir "$d/state" --checks "$HIST_CHECKS" --runs "$HIST_RUNS" \
+    --days 365 --prefix y --plain "$d/plain.db" --max-seconds "$HIST_MAX_SECONDS") ||
+    die "sonde_histfill failed: $line"
+  log "histfill: $line"
+  rm -f "$d/plain.db" "$d/plain.db-wal" "$d/plain.db-shm"
+  local runs kept used file
+  runs=$(kv "$line" runs); kept=$(kv "$line" runs_kept)
+  file=$(kv "$line" db_bytes)
+  used=$(calc "$file - $(kv "$line" free_pages) * $(kv "$line" page_size)")
+  awk -v n="$HIST_CHECKS" 'BEGIN {
+    for (i = 0; i < n; i++)
+      printf "---\napiVersion: comcast.github.io/v1\nkind: KuberhealthyCheck\nmetadata:\n  name: y%d\n  namespace: bench\nspec:\n  runInterval: 1h\n  heartbeat: {grace: 1h}\n", i
+  }' >"$d/checks/year.yaml"
+  local spacing
+  spacing=$(calc "365 * 24 * 60 / ($runs / $HIST_CHECKS)")
+  row 7.1 "History: runs committed per second (a year of runs through the store)" \
+    "$(kv "$line" runs_per_s)" "bare SQLite table, same rows, one index, same batch and sync (limit)" \
+    "$(kv "$line" plain_runs_per_s)" "runs/s" \
+    "sonde_histfill: $runs runs of $HIST_CHECKS checks (each reports every $(fmt "$spacing") min; outages of 1–20 runs start at 0.5 % of OK runs; every tenth check ends failing) over 365 days, in time order, through SqliteStore::CommitRun (run row, state, downtime event, hourly and daily roll-ups; group commit of up to 512, fsync'd; retention pruning interleaved), at most 20 000 queued: $(fmt "$(kv "$line" seconds)") s. Yardstick: the same rows INSERTed into one table with an index on (check, finished), WAL, synchronous=FULL, 512 per transaction. Load average at start: $load."
+  row 7.2 "History: database size per million raw runs" "$(calc "$(kv "$line" bytes_per_kept_run) * 1000000 / 1048576")" \
+    "bare SQLite table (as in 7.1), per million runs" "$(calc "$(kv "$line" plain_bytes_per_run) * 1000000 / 1048576")" "MiB" \
+    "Sonde: pages of the runs table and its three indexes (dbstat) ÷ the runs it holds ($kept after retention) = $(kv "$line" bytes_per_kept_run) bytes per run (after pruning, pages are not full); the yardstick's file ÷ its $runs runs = $(kv "$line" plain_bytes_per_run) bytes. Roll-ups and events are counted in 7.3, not here."
+  row 7.3 "History: database after a year ($runs runs, default retention)" "$(calc "$used / 1048576")" "—" "—" "MiB" \
+    "Used pages (file $(fmt "$(calc "$file / 1048576")") MiB, of which free pages $(fmt "$(calc "$(kv "$line" free_pages) * $(kv "$line" page_size) / 1048576")") MiB). Retention kept $kept raw runs (90 days), $(kv "$line" rollup_hourly) hourly roll-ups (90 days), $(kv "$line" rollup_daily) daily roll-ups, $(kv "$line" events) downtime events; runs table and indexes $(fmt "$(calc "$(kv "$line" run_table_bytes) / 1048576")") MiB, everything else $(fmt "$(calc "$(kv "$line" other_bytes) / 1048576")") MiB. Waiting for the last pruning pass after the fill: $(fmt "$(kv "$line" prune_seconds)") s."
+
+  start_sonde history "$d/checks" 32
+  wait_loaded 120
+  wait_idle "$SONDE_PID" 30
+  local q="namespace=bench&healthcheck=y1" u
+  u=$(curl -fsS --max-time 60 "$SONDE_URL/api/uptime?$q&window=365d")
+  grep -qE '"runs": *[1-9]' <<<"$u" && grep -qE '"uptime": *[0-9]' <<<"$u" ||
+    die "the 365-day uptime of bench/y1 has no runs or no uptime: $u"
+  [ "$(curl -fsS --max-time 60 "$SONDE_URL/api/history?$q&limit=100" | grep -c '"runUuid"')" = 100 ] ||
+    die "/api/history did not return a page of 100 runs"
+  local deep all
+  deep=$(curl -fsS --max-time 60 -o /dev/null -w '%{time_total}' "$SONDE_URL/api/history?$q&limit=100&offset=2000")
+  all=$(curl -fsS --max-time 60 -o /dev/null -w '%{time_total}' "$SONDE_URL/api/uptime?$q")
+  local what
+  what="bench/y1 in the year of 7.1–7.3 ($(fmt "$(calc "$runs / $HIST_CHECKS")") runs a year, $(fmt "$(calc "$kept / $HIST_CHECKS")") still raw), the daemon serving that state directory with nothing running"
+  measure_read 7.4 7.5 "GET /api/uptime window=365d, a year of history" \
+    "$SONDE_URL/api/uptime?$q&window=365d" \
+    "$what. Answered from daily and hourly roll-ups plus the events and raw runs at the window's edges. All five windows in one request: $(fmt "$(calc "$all * 1000")") ms (curl, one request)."
+  measure_read 7.6 7.7 "GET /api/history, a page of 100 runs, a year of history" \
+    "$SONDE_URL/api/history?$q&limit=100" \
+    "$what. The newest 100 runs; a page 2000 runs deep (offset=2000) took $(fmt "$(calc "$deep * 1000")") ms (curl, one request)."
+  stop_sonde
 }
 
 # ---------------------------------------------------------------------------------------------
