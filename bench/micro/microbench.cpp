@@ -85,6 +85,11 @@ void BM_SchedulerTakeAndFinish(benchmark::State& state) {
     s.Upsert({"ns", "c" + std::to_string(i)}, std::chrono::seconds(1 + i % 3600), false,
              std::nullopt, kNow);
   }
+  // Every check is due at load: run that burst before timing, or its one pass of n checks is
+  // averaged into however many iterations the run happens to make.
+  for (auto due = s.TakeDue(kNow); !due.empty(); due = s.TakeDue(kNow)) {
+    for (const auto& d : due) s.Finished(d.key, kNow);
+  }
   TimePoint now = kNow;
   for (auto _ : state) {
     auto due = s.TakeDue(now);
