@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "kube/cluster_suite.hpp"
+#include "kube/helpers.hpp"
 #include "kube/kubelet_standin.hpp"
 #include "kube/node_standin.hpp"
 #include "server/test_server.hpp"
@@ -28,6 +29,7 @@ namespace asio = boost::asio;
 using sonde::testing::Eventually;
 using sonde::testing::NodeStandin;
 using sonde::testing::NodeTaint;
+using sonde::testing::ReadFile;
 using sonde::testing::StandinNode;
 using sonde::testing::TempDir;
 
@@ -36,21 +38,7 @@ constexpr const char* kPause = "gcr.io/google-containers/pause:3.1";
 const NodeTaint kGpu{"dedicated", "gpu", "NoSchedule"};
 const NodeTaint kFargate{"eks.amazonaws.com/compute-type", "fargate", "NoSchedule"};
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
-
-// The ClusterRoles' YAML block in the docs (the one that starts with the marker comment).
-std::string DocumentedRoles() {
-  const std::string doc = ReadFile(std::string(SONDE_SOURCE_DIR) + "/docs/probes-and-checks.md");
-  const size_t start = doc.find("```yaml\n# ClusterRoles of the Kubernetes checks");
-  if (start == std::string::npos) return "";
-  const size_t body = doc.find('\n', start) + 1;
-  return doc.substr(body, doc.find("```", body) - body);
-}
+std::string DocumentedRoles() { return testing::DocumentedRoles(SONDE_SOURCE_DIR); }
 
 struct Report {
   int exit_code = -1;

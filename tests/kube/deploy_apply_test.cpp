@@ -24,6 +24,7 @@
 #include "cli/http_client.hpp"
 #include "deploy/helm_render.hpp"
 #include "kube/cluster_suite.hpp"
+#include "kube/helpers.hpp"
 #include "kube/manifest.hpp"
 #include "kube/permissions.hpp"
 #include "kube/subprocess.hpp"
@@ -34,18 +35,13 @@ namespace {
 namespace fs = std::filesystem;
 namespace json = boost::json;
 using Clock = std::chrono::steady_clock;
+using sonde::testing::Base64Decode;
+using sonde::testing::ReadFile;
 
 constexpr std::string_view kOperatorNamespace = "kuberhealthy";
 constexpr std::string_view kServiceAccountUser = "system:serviceaccount:kuberhealthy:kuberhealthy";
 
 std::string DeployDir() { return std::string(SONDE_SOURCE_DIR) + "/deploy/kubernetes/"; }
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
 
 template <class Pred>
 bool Eventually(Pred pred, std::chrono::milliseconds limit) {
@@ -72,18 +68,6 @@ const json::value* At(json::value&& v, std::initializer_list<std::string_view> k
 std::string StringAt(const json::value& v, std::initializer_list<std::string_view> keys) {
   const json::value* s = At(v, keys);
   return s != nullptr && s->is_string() ? std::string(s->get_string()) : "";
-}
-
-std::string Base64Decode(const std::string& in) {
-  std::string out(in.size() / 4 * 3, '\0');
-  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(in.data()),
-                                static_cast<int>(in.size()));
-  if (n < 0) return "";
-  size_t pad = 0;
-  while (pad < in.size() && pad < 2 && in[in.size() - 1 - pad] == '=') ++pad;
-  out.resize(static_cast<size_t>(n) - pad);
-  return out;
 }
 
 // kustomization.yaml's resources, in order.

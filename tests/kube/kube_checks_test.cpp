@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "kube/cluster_suite.hpp"
+#include "kube/helpers.hpp"
 #include "kube/kubelet_standin.hpp"
 #include "kube/proxy_standin.hpp"
 #include "probe/test_dns.hpp"
@@ -30,36 +31,16 @@ namespace {
 namespace json = boost::json;
 namespace asio = boost::asio;
 using sonde::testing::Eventually;
+using sonde::testing::ReadFile;
 using sonde::testing::TempDir;
+json::value At(const json::value& v, std::initializer_list<std::string_view> keys) {
+  return sonde::testing::JsonAt(v, keys);
+}
 
 const char* const kCheckUsers[] = {"pod-restarts",   "pod-status", "namespace-pod",
                                    "resource-quota", "dns",        "deployment"};
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
-
-// v's member at the path of keys, or null.
-json::value At(const json::value& v, std::initializer_list<std::string_view> keys) {
-  const json::value* cur = &v;
-  for (auto k : keys) {
-    cur = cur->is_object() ? cur->get_object().if_contains(k) : nullptr;
-    if (cur == nullptr) return nullptr;
-  }
-  return *cur;
-}
-
-// The ClusterRoles' YAML block in the docs (the one that starts with the marker comment).
-std::string DocumentedRoles() {
-  const std::string doc = ReadFile(std::string(SONDE_SOURCE_DIR) + "/docs/probes-and-checks.md");
-  const size_t start = doc.find("```yaml\n# ClusterRoles of the Kubernetes checks");
-  if (start == std::string::npos) return "";
-  const size_t body = doc.find('\n', start) + 1;
-  return doc.substr(body, doc.find("```", body) - body);
-}
+std::string DocumentedRoles() { return testing::DocumentedRoles(SONDE_SOURCE_DIR); }
 
 class KubeChecks : public ClusterSuite<KubeChecks> {
  public:

@@ -24,6 +24,7 @@
 #include "core/time.hpp"
 #include "kube/cluster_suite.hpp"
 #include "kube/fault_proxy.hpp"
+#include "kube/helpers.hpp"
 #include "kube/kubelet_standin.hpp"
 #include "support/daemon_process.hpp"
 
@@ -31,28 +32,14 @@ namespace sonde::kube {
 namespace {
 
 namespace json = boost::json;
+using sonde::testing::Base64Decode;
 using sonde::testing::DaemonProcess;
 using sonde::testing::Eventually;
+using sonde::testing::ReadFile;
 using sonde::testing::TempDir;
 using std::chrono::seconds;
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
-
-std::string Base64Decode(const std::string& in) {
-  std::string out(in.size() / 4 * 3, '\0');
-  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(in.data()),
-                                static_cast<int>(in.size()));
-  if (n < 0) return "";
-  size_t pad = 0;
-  while (pad < in.size() && pad < 2 && in[in.size() - 1 - pad] == '=') ++pad;
-  out.resize(static_cast<size_t>(n) - pad);
-  return out;
+json::value At(const json::value& v, std::initializer_list<std::string_view> keys) {
+  return sonde::testing::JsonAt(v, keys);
 }
 
 uint16_t FreePort() {
@@ -65,15 +52,6 @@ uint16_t FreePort() {
   getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
   close(fd);
   return ntohs(addr.sin_port);
-}
-
-json::value At(const json::value& v, std::initializer_list<std::string_view> keys) {
-  const json::value* cur = &v;
-  for (auto k : keys) {
-    cur = cur->is_object() ? cur->get_object().if_contains(k) : nullptr;
-    if (cur == nullptr) return nullptr;
-  }
-  return *cur;
 }
 
 json::value ParseOrNull(const std::string& text) {

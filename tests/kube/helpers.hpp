@@ -1,0 +1,27 @@
+// Small helpers the Kubernetes test binaries share: files, JSON paths, base64, and the
+// ClusterRoles block the docs give for the Kubernetes checks.
+// Thread safety: pure functions, except that the file readers read the file system.
+#pragma once
+
+#include <boost/json.hpp>
+#include <initializer_list>
+#include <string>
+#include <string_view>
+
+namespace sonde::testing {
+
+// The whole file; "" when it cannot be read.
+std::string ReadFile(const std::string& path);
+
+// A copy of v's member at the path of keys, or null.
+boost::json::value JsonAt(const boost::json::value& v,
+                          std::initializer_list<std::string_view> keys);
+
+// Standard base64 (a Secret's data); "" when it is not base64.
+std::string Base64Decode(const std::string& in);
+
+// The YAML block of docs/probes-and-checks.md that starts with
+// "# ClusterRoles of the Kubernetes checks", under the source tree `source_dir`; "" if absent.
+std::string DocumentedRoles(const std::string& source_dir);
+
+}  // namespace sonde::testing
