@@ -208,10 +208,12 @@ void PodRunner::SendDelete(const std::string& run_uuid) {
 // budget's 429, an error): then the caller deletes it.
 asio::awaitable<bool> PodRunner::EvictPod(std::string ns, std::string name) {
   const std::string path = PodPath(ns, name) + "/eviction";
+  const auto alive = alive_;
   for (int attempt = 0; attempt < 2; ++attempt) {
     const std::string version = eviction_version_;
     const std::string body = EvictionBody(version, ns, name);
     auto response = co_await client_.Call("POST", path, body);
+    if (!*alive) co_return true;  // the runner is gone: nothing to delete with
     if (!response.ok()) {
       spdlog::warn("evict {}: {}", path, response.error());
       co_return false;

@@ -86,6 +86,7 @@ class PodRunner final : public Runner {
   void OnPod(const boost::json::object& pod, bool deleted);
   void Finish(const std::string& run_uuid, RunExit exit);
   void DeletePod(const std::string& ns, const std::string& name);
+  // True when evicted or gone (or the runner was destroyed meanwhile); false when refused.
   boost::asio::awaitable<bool> EvictPod(std::string ns, std::string name);
   void SendDelete(const std::string& run_uuid);
 
