@@ -14,6 +14,23 @@ std::string ReadFile(const std::string& path) {
   return out.str();
 }
 
+const boost::json::object& Obj(const boost::json::object& o, const char* key) {
+  static const boost::json::object kEmpty;
+  const auto* v = o.if_contains(key);
+  return v != nullptr && v->is_object() ? v->as_object() : kEmpty;
+}
+
+std::string Str(const boost::json::object& o, const char* key) {
+  const auto* v = o.if_contains(key);
+  return v != nullptr && v->is_string() ? std::string(v->as_string()) : "";
+}
+
+const boost::json::array& Arr(const boost::json::object& o, const char* key) {
+  static const boost::json::array kEmpty;
+  const auto* v = o.if_contains(key);
+  return v != nullptr && v->is_array() ? v->as_array() : kEmpty;
+}
+
 boost::json::value JsonAt(const boost::json::value& v,
                           std::initializer_list<std::string_view> keys) {
   const boost::json::value* cur = &v;

@@ -13,6 +13,11 @@ namespace sonde::testing {
 // The whole file; "" when it cannot be read.
 std::string ReadFile(const std::string& path);
 
+// An object's member of that type, or an empty one (a missing or mistyped field reads as empty).
+const boost::json::object& Obj(const boost::json::object& o, const char* key);
+std::string Str(const boost::json::object& o, const char* key);
+const boost::json::array& Arr(const boost::json::object& o, const char* key);
+
 // A copy of v's member at the path of keys, or null.
 boost::json::value JsonAt(const boost::json::value& v,
                           std::initializer_list<std::string_view> keys);

@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "core/clock.hpp"
+#include "kube/helpers.hpp"
 #include "kube/informer.hpp"
 #include "kube/kube_client.hpp"
 
@@ -49,20 +50,9 @@ struct PodRun {
 
 std::string Now() { return FormatRfc3339Nano(SystemClock().Now()); }
 
-const json::object& Obj(const json::object& o, const char* key) {
-  static const json::object kEmpty;
-  const auto* v = o.if_contains(key);
-  return v != nullptr && v->is_object() ? v->as_object() : kEmpty;
-}
-std::string Str(const json::object& o, const char* key) {
-  const auto* v = o.if_contains(key);
-  return v != nullptr && v->is_string() ? std::string(v->as_string()) : "";
-}
-const json::array& Arr(const json::object& o, const char* key) {
-  static const json::array kEmpty;
-  const auto* v = o.if_contains(key);
-  return v != nullptr && v->is_array() ? v->as_array() : kEmpty;
-}
+using sonde::testing::Arr;
+using sonde::testing::Obj;
+using sonde::testing::Str;
 
 std::vector<Proc> Procs(const json::array& containers) {
   std::vector<Proc> out;

@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "core/clock.hpp"
+#include "kube/helpers.hpp"
 #include "kube/informer.hpp"
 #include "kube/kube_client.hpp"
 
@@ -33,20 +34,9 @@ constexpr auto kConnectTimeout = std::chrono::seconds(2);
 constexpr auto kLifetime = std::chrono::seconds(60);
 constexpr size_t kChunk = 16 * 1024;
 
-const json::object& Obj(const json::object& o, const char* key) {
-  static const json::object kEmpty;
-  const auto* v = o.if_contains(key);
-  return v != nullptr && v->is_object() ? v->as_object() : kEmpty;
-}
-std::string Str(const json::object& o, const char* key) {
-  const auto* v = o.if_contains(key);
-  return v != nullptr && v->is_string() ? std::string(v->as_string()) : "";
-}
-const json::array& Arr(const json::object& o, const char* key) {
-  static const json::array kEmpty;
-  const auto* v = o.if_contains(key);
-  return v != nullptr && v->is_array() ? v->as_array() : kEmpty;
-}
+using sonde::testing::Arr;
+using sonde::testing::Obj;
+using sonde::testing::Str;
 
 // One service port: where it listens and how it picks a pod.
 struct Listener {
