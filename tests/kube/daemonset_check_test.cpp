@@ -67,21 +67,10 @@ class DaemonsetCheck : public ClusterSuite<DaemonsetCheck> {
         << "no sonde-daemonset-check ClusterRole in docs/probes-and-checks.md";
     Status s = cluster().Apply(roles);
     ASSERT_TRUE(s.ok()) << s.message();
-    s = cluster().Apply(
-        "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\n"
-        "metadata: {name: sonde-daemonset-check}\nroleRef: {apiGroup: rbac.authorization.k8s.io, "
-        "kind: ClusterRole, name: sonde-daemonset-check}\nsubjects: [{apiGroup: "
-        "rbac.authorization.k8s.io, kind: User, name: daemonset}]\n"
-        "---\napiVersion: v1\nkind: Namespace\nmetadata: {name: kuberhealthy}\n");
+    s = cluster().Apply(testing::ClusterRoleBindingYaml("sonde-daemonset-check", "daemonset") +
+                        "---\napiVersion: v1\nkind: Namespace\nmetadata: {name: kuberhealthy}\n");
     ASSERT_TRUE(s.ok()) << s.message();
-    // 1.20 admits no pod until the namespace's default service account has its token.
-    ASSERT_TRUE(Eventually([] {
-      auto r = cluster().AdminRequest(
-          "GET", std::string("/api/v1/namespaces/") + kNs + "/serviceaccounts/default");
-      const json::value v = r.ok() ? r.value().Json() : nullptr;
-      const json::value* secrets = v.is_object() ? v.as_object().if_contains("secrets") : nullptr;
-      return secrets && secrets->is_array() && !secrets->as_array().empty();
-    }));
+    ASSERT_TRUE(Eventually([] { return testing::DefaultServiceAccountHasToken(cluster(), kNs); }));
     prepared = true;
   }
 

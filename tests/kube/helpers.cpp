@@ -5,6 +5,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "kube/test_cluster.hpp"
+
 namespace sonde::testing {
 
 std::string ReadFile(const std::string& path) {
@@ -59,6 +61,20 @@ std::string DocumentedRoles(const std::string& source_dir) {
   if (start == std::string::npos) return "";
   const size_t body = doc.find('\n', start) + 1;
   return doc.substr(body, doc.find("```", body) - body);
+}
+
+std::string ClusterRoleBindingYaml(const std::string& role, const std::string& user) {
+  return "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {name: " +
+         role +
+         "}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: " + role +
+         "}\nsubjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: " + user + "}]\n";
+}
+
+bool DefaultServiceAccountHasToken(kube::TestCluster& cluster, const std::string& ns) {
+  auto r = cluster.AdminRequest("GET", "/api/v1/namespaces/" + ns + "/serviceaccounts/default");
+  const boost::json::value v = r.ok() ? r.value().Json() : nullptr;
+  const boost::json::value secrets = JsonAt(v, {"secrets"});
+  return secrets.is_array() && !secrets.as_array().empty();
 }
 
 }  // namespace sonde::testing

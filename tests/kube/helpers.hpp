@@ -8,6 +8,10 @@
 #include <string>
 #include <string_view>
 
+namespace sonde::kube {
+class TestCluster;
+}  // namespace sonde::kube
+
 namespace sonde::testing {
 
 // The whole file; "" when it cannot be read.
@@ -28,5 +32,12 @@ std::string Base64Decode(const std::string& in);
 // The YAML block of docs/probes-and-checks.md that starts with
 // "# ClusterRoles of the Kubernetes checks", under the source tree `source_dir`; "" if absent.
 std::string DocumentedRoles(const std::string& source_dir);
+
+// A ClusterRoleBinding named after `role` that grants it to the user `user`, as YAML.
+std::string ClusterRoleBindingYaml(const std::string& role, const std::string& user);
+
+// Whether the namespace's `default` service account has its token yet: 1.20 admits no pod
+// before ("no API token found for service account").
+bool DefaultServiceAccountHasToken(kube::TestCluster& cluster, const std::string& ns);
 
 }  // namespace sonde::testing

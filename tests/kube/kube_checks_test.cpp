@@ -69,14 +69,7 @@ class KubeChecks : public ClusterSuite<KubeChecks> {
         {"dns", "sonde-dns-check"},
         {"deployment", "sonde-deployment-check"}};
     for (auto [user, role] : bindings) {
-      applied = cluster().Apply(std::string("apiVersion: rbac.authorization.k8s.io/v1\n") +
-                                "kind: ClusterRoleBinding\nmetadata: {name: " + role +
-                                "}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: "
-                                "ClusterRole, name: " +
-                                role +
-                                "}\nsubjects: [{apiGroup: rbac.authorization.k8s.io, "
-                                "kind: User, name: " +
-                                user + "}]\n");
+      applied = cluster().Apply(testing::ClusterRoleBindingYaml(role, user));
       ASSERT_TRUE(applied.ok()) << applied.message();
     }
     roles_bound = true;
@@ -97,13 +90,8 @@ class KubeChecks : public ClusterSuite<KubeChecks> {
   void CreateNamespace(const std::string& ns, json::object meta = {}) {
     meta["name"] = ns;
     Admin("POST", "/api/v1/namespaces", {{"metadata", meta}});
-    EXPECT_TRUE(Eventually([&] {
-      auto r =
-          cluster().AdminRequest("GET", "/api/v1/namespaces/" + ns + "/serviceaccounts/default");
-      const json::value secrets = r.ok() ? At(r.value().Json(), {"secrets"}) : nullptr;
-      return secrets.is_array() && !secrets.as_array().empty();
-    })) << "no token for the default service account in "
-        << ns;
+    EXPECT_TRUE(Eventually([&] { return testing::DefaultServiceAccountHasToken(cluster(), ns); }))
+        << "no token for the default service account in " << ns;
   }
 
   void CreatePod(const std::string& ns, const std::string& name, json::object resources = {},
