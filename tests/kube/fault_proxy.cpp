@@ -203,7 +203,7 @@ struct FaultProxy::Impl {
       parser.body_limit(64u << 20);
       beast::get_lowest_layer(up).expires_after(kIoDeadline);
       auto [ec, n] = co_await http::async_read(up, buffer, parser, kToken);
-      if (ec) co_return false;
+      if (ec || Down()) co_return false;
       auto response = parser.release();
       beast::get_lowest_layer(down_stream).expires_after(kIoDeadline);
       std::tie(ec, n) = co_await http::async_write(down_stream, response, kToken);
@@ -213,7 +213,9 @@ struct FaultProxy::Impl {
     for (;;) {
       beast::get_lowest_layer(up).expires_after(kIoDeadline);
       auto [ec, n] = co_await up.async_read_some(asio::buffer(chunk), kToken);
-      if (ec || n == 0) co_return false;
+      // A watch opened just before SetDown may not be registered yet when DropWatches runs,
+      // so a down proxy also refuses to pass on what arrives afterwards.
+      if (ec || n == 0 || Down()) co_return false;
       beast::get_lowest_layer(down_stream).expires_after(kIoDeadline);
       std::tie(ec, n) = co_await asio::async_write(down_stream, asio::buffer(chunk, n), kToken);
       if (ec) co_return false;
