@@ -1,7 +1,6 @@
 // LocalProcessRunner: public methods, reaping and the run's progress through its containers.
 // Output pipes and the end of a run are in run_finish.cpp.
 #include "runner/local_process_runner.hpp"
-#include "contract/checker_env.hpp"
 
 #include <spdlog/spdlog.h>
 #include <sys/prctl.h>
@@ -13,6 +12,7 @@
 #include <system_error>
 #include <thread>
 
+#include "contract/checker_env.hpp"
 #include "core/clock.hpp"
 #include "runner/local_process_runner_internal.hpp"
 #include "runner/process_sweep.hpp"
@@ -36,7 +36,9 @@ void AddRestartFlags() {
   ::sigaction(SIGCHLD, &sa, nullptr);
 }
 
-std::string EnvEntry(const std::string& run_uuid) { return std::string(kEnvRunUuid) + "=" + run_uuid; }
+std::string EnvEntry(const std::string& run_uuid) {
+  return std::string(kEnvRunUuid) + "=" + run_uuid;
+}
 
 }  // namespace
 
@@ -44,7 +46,8 @@ LocalProcessRunner::LocalProcessRunner(asio::any_io_executor executor, LocalRunn
     : executor_(std::move(executor)),
       options_(options),
       sigchld_(executor_),
-      logs_(options.logs_kept, options.log_bytes_per_run) {
+      logs_(options.logs_kept, options.log_bytes_per_run),
+      sweep_scan_timer_(executor_) {
   // Orphaned grandchildren then become our children, so the reaper below collects them.
   if (::prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) {
     spdlog::warn("runner: PR_SET_CHILD_SUBREAPER failed ({}); orphans go to init",
@@ -104,17 +107,17 @@ void LocalProcessRunner::StopLeftovers(const std::string& run_uuid) {
 }
 
 void LocalProcessRunner::KillAll() {
-  ++epoch_;  // drops done callbacks already posted
+  ++epoch_;              // drops done callbacks already posted
+  sweep_queue_.clear();  // swept below, with every other run
   std::vector<UniqueFd> strays;
+  std::map<std::string, StraySweep, std::less<>> sweeps;
   for (auto& [uuid, run] : runs_) {
     run->halted = true;
     Signal(*run, SIGKILL);
     for (UniqueFd& fd : run->strays) strays.push_back(std::move(fd));  // a sweep in progress
-    if (uuid.empty()) continue;
-    for (UniqueFd& fd : KillProcessesWithEnvEntry(EnvEntry(uuid), run->swept)) {
-      strays.push_back(std::move(fd));
-    }
+    if (!uuid.empty()) sweeps.emplace(uuid, StraySweep{&run->swept, &strays});
   }
+  KillProcessesWithEnvValues(kEnvRunUuid, sweeps);
   // Synchronous on purpose: this is for shutdown, when the event loop may not run again.
   const auto deadline = std::chrono::steady_clock::now() + kKillAllWait;
   pid_t pid;

@@ -18,6 +18,7 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstddef>
 #include <map>
@@ -81,6 +82,7 @@ class LocalProcessRunner final : public Runner {
   // erase the run from runs_.
   void BeginFinish(RunPtr run);
   void SweepStrays(RunPtr run);
+  void ScanForStrays();
   void OnSweepTick(RunPtr run);
   void CompleteRun(RunPtr run);
   void PostDone(RunDone done, RunExit exit);
@@ -91,6 +93,9 @@ class LocalProcessRunner final : public Runner {
   LogHistory logs_;
   std::map<std::string, RunPtr> runs_;                         // by run uuid; active runs only
   std::unordered_map<pid_t, std::pair<RunPtr, size_t>> pids_;  // live pid -> run, proc index
+  std::vector<RunPtr> sweep_queue_;  // finished runs waiting for the next shared /proc scan
+  boost::asio::steady_timer sweep_scan_timer_;
+  std::chrono::steady_clock::time_point last_sweep_scan_{};
   uint64_t epoch_ = 0;  // bumped by KillAll; posted done callbacks of older epochs are dropped
   // Handlers hold a weak_ptr to this: expired means the runner is gone, whatever the
   // executor still has queued.

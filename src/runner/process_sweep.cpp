@@ -62,29 +62,59 @@ UniqueFd KillIfMatches(pid_t pid, std::string_view entry) {
   return pidfd;
 }
 
+// Calls `visit(pid, environ)` for every process other than the caller.
+template <typename Visit>
+void ForEachProcess(Visit visit) {
+  std::unique_ptr<DIR, int (*)(DIR*)> proc(::opendir("/proc"), &::closedir);
+  if (!proc) return;
+  const pid_t self = ::getpid();
+  while (const dirent* d = ::readdir(proc.get())) {
+    const pid_t pid = ParsePid(d->d_name);
+    if (pid != 0 && pid != self) visit(pid, ReadEnviron(pid));
+  }
+}
+
 }  // namespace
 
 std::vector<pid_t> FindProcessesWithEnvEntry(std::string_view entry) {
   std::vector<pid_t> found;
-  std::unique_ptr<DIR, int (*)(DIR*)> proc(::opendir("/proc"), &::closedir);
-  if (!proc) return found;
-  const pid_t self = ::getpid();
-  while (const dirent* d = ::readdir(proc.get())) {
-    const pid_t pid = ParsePid(d->d_name);
-    if (pid != 0 && pid != self && HasEntry(ReadEnviron(pid), entry)) found.push_back(pid);
-  }
+  ForEachProcess([&](pid_t pid, std::string_view environ) {
+    if (HasEntry(environ, entry)) found.push_back(pid);
+  });
   return found;
+}
+
+void KillProcessesWithEnvValues(std::string_view name,
+                                const std::map<std::string, StraySweep, std::less<>>& sweeps) {
+  if (sweeps.empty()) return;
+  const std::string prefix = std::string(name) + "=";
+  ForEachProcess([&](pid_t pid, std::string_view environ) {
+    size_t begin = 0;
+    while (begin < environ.size()) {
+      size_t end = environ.find('\0', begin);
+      if (end == std::string_view::npos) end = environ.size();
+      const std::string_view entry = environ.substr(begin, end - begin);
+      begin = end + 1;
+      if (!entry.starts_with(prefix)) continue;
+      // One run per process: its first such entry decides, as getenv would.
+      const auto it = sweeps.find(entry.substr(prefix.size()));
+      if (it == sweeps.end() || it->second.seen->count(pid) > 0) return;
+      if (UniqueFd fd = KillIfMatches(pid, entry); fd.Valid()) {
+        it->second.seen->insert(pid);
+        it->second.killed->push_back(std::move(fd));
+      }
+      return;
+    }
+  });
 }
 
 std::vector<UniqueFd> KillProcessesWithEnvEntry(std::string_view entry, std::set<pid_t>& seen) {
   std::vector<UniqueFd> killed;
-  for (const pid_t pid : FindProcessesWithEnvEntry(entry)) {
-    if (seen.count(pid) > 0) continue;
-    if (UniqueFd fd = KillIfMatches(pid, entry); fd.Valid()) {
-      seen.insert(pid);
-      killed.push_back(std::move(fd));
-    }
-  }
+  const size_t eq = entry.find('=');
+  if (eq == std::string_view::npos) return killed;
+  std::map<std::string, StraySweep, std::less<>> sweeps;
+  sweeps.emplace(std::string(entry.substr(eq + 1)), StraySweep{&seen, &killed});
+  KillProcessesWithEnvValues(entry.substr(0, eq), sweeps);
   return killed;
 }
 

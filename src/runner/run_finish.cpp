@@ -4,6 +4,8 @@
 #include <array>
 #include <boost/asio/error.hpp>
 #include <chrono>
+#include <map>
+#include <utility>
 
 #include "contract/checker_env.hpp"
 #include "runner/local_process_runner.hpp"
@@ -24,6 +26,9 @@ constexpr auto kSweepPoll = milliseconds(5);
 constexpr auto kSweepWait = std::chrono::seconds(2);
 // A stray may fork between our /proc scan and its death; a few rescans catch its children.
 constexpr int kMaxSweepRounds = 5;
+constexpr auto kSweepScanGap = milliseconds(2);
+
+std::chrono::steady_clock::time_point SteadyNow() { return std::chrono::steady_clock::now(); }
 
 }  // namespace
 
@@ -95,6 +100,8 @@ void LocalProcessRunner::BeginFinish(RunPtr run) {
 
 // Container process groups are already SIGKILLed (at each leader's exit); what is left are
 // processes that left their group, found by the KH_RUN_UUID their environment inherited.
+// Runs ending close together share one /proc scan (ScanForStrays), at most one per
+// kSweepScanGap: under load a scan per run was a fifth of the daemon's CPU per run.
 void LocalProcessRunner::SweepStrays(RunPtr run) {
   const std::string& uuid = run->request.run_uuid;
   if (uuid.empty()) return CompleteRun(std::move(run));  // "KH_RUN_UUID=" would match others
@@ -102,17 +109,40 @@ void LocalProcessRunner::SweepStrays(RunPtr run) {
     spdlog::warn("run {}: strays keep appearing; giving up after {} sweeps", uuid, kMaxSweepRounds);
     return CompleteRun(std::move(run));
   }
-  run->strays = KillProcessesWithEnvEntry(std::string(kEnvRunUuid) + "=" + uuid, run->swept);
-  if (run->strays.empty()) return CompleteRun(std::move(run));
-  spdlog::debug("run {}: killed {} leftover process(es)", uuid, run->strays.size());
-  run->sweep_deadline = std::chrono::steady_clock::now() + kSweepWait;
-  OnSweepTick(std::move(run));
+  sweep_queue_.push_back(std::move(run));
+  if (sweep_queue_.size() > 1) return;  // a scan is already due
+  sweep_scan_timer_.expires_at(std::max(last_sweep_scan_ + kSweepScanGap, SteadyNow()));
+  sweep_scan_timer_.async_wait(
+      [this, alive = std::weak_ptr<char>(alive_)](const boost::system::error_code& ec) {
+        if (!alive.expired() && !ec) ScanForStrays();
+      });
+}
+
+void LocalProcessRunner::ScanForStrays() {
+  std::vector<RunPtr> batch = std::exchange(sweep_queue_, {});
+  last_sweep_scan_ = SteadyNow();
+  std::map<std::string, StraySweep, std::less<>> sweeps;
+  for (const RunPtr& run : batch) {
+    run->strays.clear();
+    sweeps.emplace(run->request.run_uuid, StraySweep{&run->swept, &run->strays});
+  }
+  KillProcessesWithEnvValues(kEnvRunUuid, sweeps);
+  for (RunPtr& run : batch) {
+    if (run->strays.empty()) {
+      CompleteRun(std::move(run));
+      continue;
+    }
+    spdlog::debug("run {}: killed {} leftover process(es)", run->request.run_uuid,
+                  run->strays.size());
+    run->sweep_deadline = SteadyNow() + kSweepWait;
+    OnSweepTick(std::move(run));
+  }
 }
 
 // `done` promises the run's processes have exited, so wait for the SIGKILLed strays to die.
 void LocalProcessRunner::OnSweepTick(RunPtr run) {
   if (AllExited(run->strays, milliseconds(0))) return SweepStrays(std::move(run));
-  if (std::chrono::steady_clock::now() >= run->sweep_deadline) {
+  if (SteadyNow() >= run->sweep_deadline) {
     spdlog::warn("run {}: {} leftover process(es) did not die within {}s", run->request.run_uuid,
                  run->strays.size(), kSweepWait.count());
     return CompleteRun(std::move(run));

@@ -88,6 +88,37 @@ TEST(RunnerLifecycleTest, BackgroundChildrenAreKilled) {
   }
 }
 
+// Runs ending together share one /proc scan: each must still get exactly its own strays
+// killed, and its `done` only once they are gone; a run without strays is not held back.
+TEST(RunnerLifecycleTest, RunsEndingTogetherShareASweepAndEachLosesItsStrays) {
+  Harness h;
+  constexpr int kRuns = 8;
+  std::vector<RunRequest> requests;
+  std::vector<std::shared_ptr<std::optional<RunExit>>> slots;
+  for (int i = 0; i < kRuns; ++i) {
+    // Odd runs leave a stray that left the process group; even runs leave nothing.
+    const char* script = i % 2 == 1 ? "setsid sleep 300 & sleep 0.2" : "sleep 0.2";
+    auto spec = MakeSpec({MakeContainer("c", {"sh", "-c", script})});
+    spec->key.name = "check" + std::to_string(i);
+    requests.push_back(MakeRequest(spec));
+    slots.push_back(h.Start(requests.back()));
+  }
+  ASSERT_TRUE(h.RunUntil(
+      [&] {
+        for (auto& s : slots) {
+          if (!s->has_value()) return false;
+        }
+        return true;
+      },
+      std::chrono::seconds(10)));
+  for (int i = 0; i < kRuns; ++i) {
+    SCOPED_TRACE(i);
+    EXPECT_EQ((*slots[i])->containers.at(0).exit_code, 0);
+    EXPECT_EQ(CountProcesses(requests[i].run_uuid), 0u);
+  }
+  EXPECT_EQ(h.runner().ActiveRuns(), 0u);
+}
+
 TEST(RunnerLifecycleTest, LogsArePrefixedBoundedAndKept) {
   LocalRunnerOptions o;
   o.logs_kept = 2;
