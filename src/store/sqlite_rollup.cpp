@@ -1,5 +1,6 @@
 // SqliteWriter's roll-up maintenance and retention pruning.
 #include <algorithm>
+#include <array>
 
 #include "store/sqlite_writer.hpp"
 #include "store/uptime.hpp"
@@ -15,8 +16,34 @@ struct RollupTable {
   Duration retention;
 };
 
-std::vector<RollupTable> Tables(const Retention& r) {
-  return {{"rollup_hourly", kHour, r.hourly}, {"rollup_daily", kDay, r.daily}};
+// The statements each run repeats, spelled out per table so that no SQL text is built per run.
+struct RollupSql {
+  const char* add_time;
+  const char* get_histogram;
+  const char* add_run;
+};
+
+// In the order of Tables().
+constexpr RollupSql kRollupSql[2] = {
+    {"INSERT INTO rollup_hourly(check_id, bucket_ns, ok_ns, observed_ns) VALUES(?, ?, ?, ?)"
+     " ON CONFLICT(check_id, bucket_ns) DO UPDATE SET ok_ns = ok_ns + excluded.ok_ns,"
+     " observed_ns = observed_ns + excluded.observed_ns",
+     "SELECT histogram FROM rollup_hourly WHERE check_id = ? AND bucket_ns = ?",
+     "INSERT INTO rollup_hourly(check_id, bucket_ns, runs, duration_sum_ns, histogram)"
+     " VALUES(?, ?, 1, ?, ?) ON CONFLICT(check_id, bucket_ns) DO UPDATE SET runs = runs + 1,"
+     " duration_sum_ns = duration_sum_ns + excluded.duration_sum_ns,"
+     " histogram = excluded.histogram"},
+    {"INSERT INTO rollup_daily(check_id, bucket_ns, ok_ns, observed_ns) VALUES(?, ?, ?, ?)"
+     " ON CONFLICT(check_id, bucket_ns) DO UPDATE SET ok_ns = ok_ns + excluded.ok_ns,"
+     " observed_ns = observed_ns + excluded.observed_ns",
+     "SELECT histogram FROM rollup_daily WHERE check_id = ? AND bucket_ns = ?",
+     "INSERT INTO rollup_daily(check_id, bucket_ns, runs, duration_sum_ns, histogram)"
+     " VALUES(?, ?, 1, ?, ?) ON CONFLICT(check_id, bucket_ns) DO UPDATE SET runs = runs + 1,"
+     " duration_sum_ns = duration_sum_ns + excluded.duration_sum_ns,"
+     " histogram = excluded.histogram"}};
+
+std::array<RollupTable, 2> Tables(const Retention& r) {
+  return {{{"rollup_hourly", kHour, r.hourly}, {"rollup_daily", kDay, r.daily}}};
 }
 
 // Buckets wholly older than the retention horizon would be pruned unread: skip writing them.
@@ -40,14 +67,11 @@ DbStatus Delete(Db& db, const std::string& sql, int64_t check_id, int64_t cutoff
 
 DbStatus SqliteWriter::AddTime(int64_t check_id, TimePoint from, TimePoint to, bool ok,
                                TimePoint now) {
-  for (const RollupTable& t : Tables(retention_)) {
+  const auto tables = Tables(retention_);
+  for (size_t i = 0; i < tables.size(); ++i) {
+    const RollupTable& t = tables[i];
     DbStatus err;
-    Stmt* s = db_->Prepare(std::string("INSERT INTO ") + t.name +
-                               "(check_id, bucket_ns, ok_ns, observed_ns) VALUES(?, ?, ?, ?)"
-                               " ON CONFLICT(check_id, bucket_ns) DO UPDATE SET"
-                               " ok_ns = ok_ns + excluded.ok_ns,"
-                               " observed_ns = observed_ns + excluded.observed_ns",
-                           &err);
+    Stmt* s = db_->Prepare(kRollupSql[i].add_time, &err);
     if (!s) return err;
     ForEachBucket(std::max(from, KeepFrom(now, t)), to, t.bucket,
                   [&](TimePoint bucket, Duration part) {
@@ -63,13 +87,13 @@ DbStatus SqliteWriter::AddTime(int64_t check_id, TimePoint from, TimePoint to, b
 
 DbStatus SqliteWriter::AddRunToRollups(int64_t check_id, TimePoint at, Duration duration,
                                        TimePoint now) {
-  for (const RollupTable& t : Tables(retention_)) {
+  const auto tables = Tables(retention_);
+  for (size_t i = 0; i < tables.size(); ++i) {
+    const RollupTable& t = tables[i];
     const TimePoint bucket = BucketStart(at, t.bucket);
     if (bucket < KeepFrom(now, t)) continue;
     DbStatus err;
-    Stmt* get = db_->Prepare(
-        std::string("SELECT histogram FROM ") + t.name + " WHERE check_id = ? AND bucket_ns = ?",
-        &err);
+    Stmt* get = db_->Prepare(kRollupSql[i].get_histogram, &err);
     if (!get) return err;
     get->Bind(1, check_id).Bind(2, ToNs(bucket));
     DurationHistogram histogram;
@@ -83,13 +107,7 @@ DbStatus SqliteWriter::AddRunToRollups(int64_t check_id, TimePoint at, Duration 
     get->Reset();
     if (!err.ok()) return err;
     histogram.Add(duration);
-    Stmt* put = db_->Prepare(std::string("INSERT INTO ") + t.name +
-                                 "(check_id, bucket_ns, runs, duration_sum_ns, histogram)"
-                                 " VALUES(?, ?, 1, ?, ?) ON CONFLICT(check_id, bucket_ns) DO"
-                                 " UPDATE SET runs = runs + 1,"
-                                 " duration_sum_ns = duration_sum_ns + excluded.duration_sum_ns,"
-                                 " histogram = excluded.histogram",
-                             &err);
+    Stmt* put = db_->Prepare(kRollupSql[i].add_run, &err);
     if (!put) return err;
     put->Bind(1, check_id).Bind(2, ToNs(bucket)).Bind(3, static_cast<int64_t>(duration.count()));
     put->BindBlob(4, histogram.Encode());
@@ -102,9 +120,9 @@ void SqliteWriter::BeginPrunePass() { prune_ = PrunePass{clock_.Now()}; }
 
 bool SqliteWriter::PruneStep() {
   if (!prune_) return false;
-  DbStatus s = db_->Exec("BEGIN IMMEDIATE");
+  DbStatus s = db_->Run("BEGIN IMMEDIATE");
   if (s.ok()) s = prune_->checks_done ? PruneEvents() : PruneNextCheck();
-  if (s.ok()) s = db_->Exec("COMMIT");
+  if (s.ok()) s = db_->Run("COMMIT");
   if (!s.ok()) {
     Abort();
     prune_.reset();  // e.g. a full disk: the next pass tries again

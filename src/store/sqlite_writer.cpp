@@ -118,14 +118,14 @@ SqliteWriter::BatchResult SqliteWriter::Apply(const std::map<CheckKey, StateWrit
     result.ops.assign(ops.size(), Describe(s, nullptr));
     return result;
   };
-  if (DbStatus s = db_->Exec("BEGIN IMMEDIATE"); !s.ok()) return fail_all(s);
+  if (DbStatus s = db_->Run("BEGIN IMMEDIATE"); !s.ok()) return fail_all(s);
   for (const auto& [key, write] : retries) {
     if (DbStatus s = ApplyState(key, write.state); !s.ok()) return fail_all(s);
   }
   for (const WriteOp& op : ops) {
-    if (DbStatus s = db_->Exec("SAVEPOINT op"); !s.ok()) return fail_all(s);
+    if (DbStatus s = db_->Run("SAVEPOINT op"); !s.ok()) return fail_all(s);
     DbStatus s = ApplyOp(op, now);
-    if (s.ok()) s = db_->Exec("RELEASE op");
+    if (s.ok()) s = db_->Run("RELEASE op");
     if (s.ok()) {
       result.ops.push_back(Status::Ok());
       continue;
@@ -138,7 +138,7 @@ SqliteWriter::BatchResult SqliteWriter::Apply(const std::map<CheckKey, StateWrit
     check_ids_.clear();  // ids inserted inside the rolled-back savepoint are gone
     result.ops.push_back(Describe(s, &op));
   }
-  if (DbStatus s = db_->Exec("COMMIT"); !s.ok()) return fail_all(s);
+  if (DbStatus s = db_->Run("COMMIT"); !s.ok()) return fail_all(s);
   result.committed = true;
   return result;
 }
