@@ -178,13 +178,12 @@ DbStatus SqliteWriter::ApplyRun(const RunRecord& run, const CheckState& state, T
   if (DbStatus s = LoadTimeline(*db_, id, &timeline); !s.ok()) return s;
   const TimePoint at = TimelinePoint(
       timeline ? std::optional<TimePoint>(FromNs(timeline->last_at)) : std::nullopt, run.finished);
-  if (timeline) {
-    // The check was in the previous run's state from that run's point until this one's.
-    if (DbStatus s = AddTime(id, FromNs(timeline->last_at), at, timeline->last_ok, now); !s.ok()) {
-      return s;
-    }
+  if (DbStatus s = AddToRollups(
+          id, timeline ? std::optional<TimePoint>(FromNs(timeline->last_at)) : std::nullopt,
+          timeline && timeline->last_ok, at, run.finished - run.started, now);
+      !s.ok()) {
+    return s;
   }
-  if (DbStatus s = AddRunToRollups(id, at, run.finished - run.started, now); !s.ok()) return s;
   std::optional<DowntimeEvent> open;
   if (timeline && timeline->open_event) {
     if (DbStatus s = LoadEvent(*db_, *timeline->open_event, run.key, &open); !s.ok()) return s;
