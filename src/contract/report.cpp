@@ -1,5 +1,6 @@
 #include "contract/report.hpp"
 
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 
@@ -28,7 +29,11 @@ Result<Report> ParseReport(std::string_view body) {
   boost::system::error_code ec;
   boost::json::parse_options opts;
   opts.max_depth = 16;
-  const boost::json::value doc = boost::json::parse(body, ec, {}, opts);
+  // A report is small: its tree fits on the stack, so parsing it allocates nothing (a bigger
+  // one spills to the heap).
+  unsigned char scratch[2048];
+  boost::json::monotonic_resource arena(scratch, sizeof scratch);
+  const boost::json::value doc = boost::json::parse(body, ec, &arena, opts);
   if (ec) return Reject("malformed JSON: " + ec.message());
   if (!doc.is_object()) return Reject("expected a JSON object like {\"OK\": true}");
 

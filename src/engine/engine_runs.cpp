@@ -216,34 +216,34 @@ void Engine::Commit(Outcome outcome, std::function<void(Status)> then) {
   if (metrics_) {
     // Counted once stored: a report whose commit fails is refused, and counted when its retry
     // lands.
-    auto counted = [this, record = outcome.record](Status st) {
-      if (!st.ok()) return;
-      const RunOutcome o = record.ended_by == "timeout"   ? RunOutcome::kTimeout
-                           : record.ended_by == "exit"    ? RunOutcome::kExit
-                           : record.ended_by == "restart" ? RunOutcome::kInterrupted
-                           : record.ok                    ? RunOutcome::kOk
-                                                          : RunOutcome::kFailed;
-      metrics_->RunFinished(record.key, o, record.finished - record.started);
-    };
-    then = [counted, then = std::move(then)](Status st) {
-      counted(st);
+    const RunRecord& record = outcome.record;
+    const RunOutcome o = record.ended_by == "timeout"   ? RunOutcome::kTimeout
+                         : record.ended_by == "exit"    ? RunOutcome::kExit
+                         : record.ended_by == "restart" ? RunOutcome::kInterrupted
+                         : record.ok                    ? RunOutcome::kOk
+                                                        : RunOutcome::kFailed;
+    then = [this, key = record.key, o, took = record.finished - record.started,
+            then = std::move(then)](Status st) {
+      if (st.ok()) metrics_->RunFinished(key, o, took);
       then(st);
     };
   }
-  const CheckKey key = outcome.record.key;
-  const std::string uuid = outcome.record.run_uuid;
-  auto state = std::make_shared<CheckState>(outcome.state);
+  auto state = std::make_shared<const CheckState>(std::move(outcome.state));
   // The store calls back on its writer thread, possibly while the daemon tears the engine
-  // down: capture the executor by value and touch the engine only if it still exists.
-  store_.CommitRun(outcome.record, outcome.state,
-                   [this, executor = executor_, alive = std::weak_ptr<bool>(alive_), key, uuid,
-                    state, then = std::move(then)](Status st) {
-                     boost::asio::post(executor, [this, alive, key, uuid, state, then, st] {
-                       if (alive.expired()) return;
-                       if (st.ok() && checks_.count(key) > 0) ApplyCommitted(key, uuid, *state);
-                       then(st);
-                     });
-                   });
+  // down: capture the executor by value and touch the engine only if it still exists. It calls
+  // back once, so the captures move on to the executor rather than being copied.
+  store_.CommitRun(
+      outcome.record, *state,
+      [this, executor = executor_, alive = std::weak_ptr<bool>(alive_), key = outcome.record.key,
+       uuid = outcome.record.run_uuid, state, then = std::move(then)](Status st) mutable {
+        boost::asio::post(
+            executor, [this, alive = std::move(alive), key = std::move(key), uuid = std::move(uuid),
+                       state = std::move(state), then = std::move(then), st = std::move(st)] {
+              if (alive.expired()) return;
+              if (st.ok() && checks_.count(key) > 0) ApplyCommitted(key, uuid, *state);
+              then(st);
+            });
+      });
 }
 
 void Engine::ApplyCommitted(const CheckKey& key, const std::string& uuid,

@@ -1,5 +1,6 @@
 // Heartbeat endpoints: the checks' reporting URLs and token rotation. See docs/http-api.md.
 #include <boost/asio/async_result.hpp>
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -13,15 +14,28 @@ namespace {
 namespace asio = boost::asio;
 
 // Runs `start(callback)` and waits for the callback's value, resumed on the caller's executor.
+// A callback made later, from the executor's own thread (the engine's, after a commit),
+// resumes the caller there and then instead of queueing another wake-up of the event loop;
+// one made inside `start` is posted, so the caller is never resumed during its own suspension.
 template <class T, class Start>
 asio::awaitable<T> Await(Start start) {
   const auto executor = co_await asio::this_coro::executor;
   co_return co_await asio::async_initiate<const asio::use_awaitable_t<>&, void(T)>(
       [&](auto handler) {
-        auto shared = std::make_shared<decltype(handler)>(std::move(handler));
-        start([executor, shared](T v) {
-          asio::post(executor, [shared, v = std::move(v)]() mutable { (*shared)(std::move(v)); });
+        struct Pending {
+          decltype(handler) resume;
+          bool started = false;  // `start` has returned
+        };
+        auto pending = std::make_shared<Pending>(Pending{std::move(handler)});
+        start([executor, pending](T v) {
+          auto resume = [pending, v = std::move(v)]() mutable { pending->resume(std::move(v)); };
+          if (pending->started) {
+            asio::dispatch(executor, std::move(resume));
+          } else {
+            asio::post(executor, std::move(resume));
+          }
         });
+        pending->started = true;
       },
       asio::use_awaitable);
 }

@@ -16,8 +16,8 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
+#include <boost/beast/http/status.hpp>
 #include <boost/beast/http/string_body.hpp>
-#include <boost/beast/http/write.hpp>
 #include <boost/url/parse.hpp>
 #include <cctype>
 #include <string>
@@ -39,6 +39,8 @@ constexpr std::string_view k100Continue = "HTTP/1.1 100 Continue\r\n\r\n";
 // avoids a TCP reset that would destroy the answer in flight.
 constexpr size_t kDrainBytes = 256 * 1024;
 constexpr auto kDrainTime = std::chrono::milliseconds(500);
+// An output buffer up to this size is kept for the connection's next answer.
+constexpr size_t kKeptOutputBytes = 64 * 1024;
 
 std::string Lower(std::string_view s) {
   std::string out(s);
@@ -106,36 +108,55 @@ bool HasLineBreakOrNul(std::string_view s) {
   return s.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos;
 }
 
-http::response<http::string_body> ToBeastResponse(HttpResponse response, unsigned version,
-                                                  bool keep_alive) {
+// What may go out: a valid status, and only the handler's headers that cannot break framing.
+void Sanitise(HttpResponse& response) {
   if (response.status < 100 || response.status > 999) {
     spdlog::error("http: handler returned invalid status {}", response.status);
     response = HttpResponse::Text(500, "internal error");
   }
-  http::response<http::string_body> out;
-  out.version(version);
-  out.result(static_cast<unsigned>(response.status));
-  out.set(http::field::server, "sonde");
-  out.set(http::field::content_type, response.content_type);
-  for (const auto& [name, value] : response.headers) {
+  std::erase_if(response.headers, [](const std::pair<std::string, std::string>& header) {
+    const auto& [name, value] = header;
     if (IsReservedHeader(name) || name.empty() || HasLineBreakOrNul(name) ||
         HasLineBreakOrNul(value)) {
       spdlog::warn("http: dropping response header \"{}\" set by the handler", name);
-      continue;
+      return true;
     }
-    out.insert(name, value);
-  }
-  out.body() = std::move(response.body);
-  out.content_length(out.body().size());
-  if (keep_alive) {
-    out.keep_alive(true);
-  } else {
-    out.set(http::field::connection, "close");
-  }
-  return out;
+    return false;
+  });
+}
+
+void AppendHeader(std::string& out, std::string_view name, std::string_view value) {
+  out.append(name).append(": ").append(value).append("\r\n");
 }
 
 }  // namespace
+
+// The bytes are those Beast's serializer writes for a response<string_body> built with
+// set(server), set(content_type), insert(each extra header), content_length(), then
+// keep_alive(true) or set(connection, "close") (http_response_test.cpp compares the two), but
+// written into one reused buffer with no per-field allocation.
+void SerializeResponse(HttpResponse response, unsigned version, bool keep_alive, bool head,
+                       std::string& out) {
+  Sanitise(response);
+  out.clear();
+  out.append(version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ");
+  char digits[3] = {static_cast<char>('0' + response.status / 100),
+                    static_cast<char>('0' + response.status / 10 % 10),
+                    static_cast<char>('0' + response.status % 10)};
+  out.append(digits, 3).append(" ");
+  out.append(http::obsolete_reason(static_cast<http::status>(response.status))).append("\r\n");
+  AppendHeader(out, "Server", "sonde");
+  AppendHeader(out, "Content-Type", response.content_type);
+  for (const auto& [name, value] : response.headers) AppendHeader(out, name, value);
+  AppendHeader(out, "Content-Length", std::to_string(response.body.size()));
+  if (!keep_alive) {
+    AppendHeader(out, "Connection", "close");
+  } else if (version < 11) {
+    AppendHeader(out, "Connection", "keep-alive");
+  }
+  out.append("\r\n");
+  if (!head) out.append(response.body);
+}
 
 class HttpConnection {
  public:
@@ -171,7 +192,9 @@ class HttpConnection {
   std::string remote_address_;
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
-  bool idle_ = false;  // waiting for the first byte of a keep-alive request
+  std::string out_;       // the answer being written; reused across keep-alive requests
+  std::string handling_;  // "METHOD target" of the request being handled
+  bool idle_ = false;     // waiting for the first byte of a keep-alive request
 };
 
 asio::awaitable<void> HttpConnection::Run() {
@@ -237,7 +260,8 @@ asio::awaitable<beast::error_code> HttpConnection::ReadRequest(Parser& parser) {
 }
 
 asio::awaitable<HttpResponse> HttpConnection::CallHandler(HttpRequest request) {
-  std::string what = request.method + " " + request.target;
+  std::string& what = handling_;  // for the log line of a failure; its capacity is reused
+  what.assign(request.method).append(" ").append(request.target);
   try {
     co_return co_await state_->handler(std::move(request));
   } catch (const std::exception& e) {
@@ -250,12 +274,11 @@ asio::awaitable<HttpResponse> HttpConnection::CallHandler(HttpRequest request) {
 
 asio::awaitable<bool> HttpConnection::Write(HttpResponse response, unsigned version,
                                             bool keep_alive, bool head) {
-  http::response<http::string_body> out = ToBeastResponse(std::move(response), version, keep_alive);
-  http::response_serializer<http::string_body> serializer(out);
+  SerializeResponse(std::move(response), version, keep_alive, head, out_);
   stream_.expires_after(state_->options.write_timeout);
-  auto [ec, n] = head ? co_await http::async_write_header(stream_, serializer, kToken)
-                      : co_await http::async_write(stream_, serializer, kToken);
+  auto [ec, n] = co_await asio::async_write(stream_, asio::buffer(out_), kToken);
   stream_.expires_never();
+  if (out_.capacity() > kKeptOutputBytes) std::string().swap(out_);  // a big answer: let it go
   if (ec) spdlog::debug("http: writing to {} failed: {}", remote_address_, ec.message());
   co_return !ec;
 }

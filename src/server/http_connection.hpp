@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <exception>
 #include <memory>
+#include <string>
 #include <unordered_set>
 
 #include "server/http_server.hpp"
@@ -38,6 +39,13 @@ void StartConnection(boost::asio::ip::tcp::socket socket, std::shared_ptr<HttpSe
 
 // Makes every connection that is waiting for its next request close now.
 void CloseIdleConnections(HttpServerState& state);
+
+// Writes `response` as the bytes of an HTTP/1.x answer (`version` 10 or 11) into `out`, which
+// it replaces: status line, Server, Content-Type, the handler's headers (those that could
+// break framing are dropped and logged), Content-Length, Connection; the body unless `head`.
+// An invalid status becomes a 500.
+void SerializeResponse(HttpResponse response, unsigned version, bool keep_alive, bool head,
+                       std::string& out);
 
 // co_spawn completion handler: logs a coroutine's escaped exception instead of letting it
 // propagate out of io_context::run().

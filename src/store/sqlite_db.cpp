@@ -121,21 +121,27 @@ DbStatus Db::Exec(const std::string& sql) {
   return rc == SQLITE_OK ? DbStatus::Ok() : ErrorOf(db_, rc);
 }
 
-Stmt* Db::Prepare(const std::string& sql, DbStatus* error) {
+Stmt* Db::Prepare(std::string_view sql, DbStatus* error) {
   auto it = cache_.find(sql);
   if (it != cache_.end()) {
     it->second.Reset();
     return &it->second;
   }
   sqlite3_stmt* raw = nullptr;
-  const int rc = sqlite3_prepare_v3(db_, sql.c_str(), static_cast<int>(sql.size()),
+  const int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
                                     SQLITE_PREPARE_PERSISTENT, &raw, nullptr);
   if (rc != SQLITE_OK) {
     *error = ErrorOf(db_, rc);
     sqlite3_finalize(raw);
     return nullptr;
   }
-  return &cache_.emplace(sql, Stmt(raw)).first->second;
+  return &cache_.emplace(std::string(sql), Stmt(raw)).first->second;
+}
+
+DbStatus Db::Run(std::string_view sql) {
+  DbStatus err;
+  Stmt* s = Prepare(sql, &err);
+  return s ? s->Run() : err;
 }
 
 Result<int64_t> Db::QueryInt(const std::string& sql) {

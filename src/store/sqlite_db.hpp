@@ -77,9 +77,12 @@ class Db {
 
   // Runs one or more statements without results.
   DbStatus Exec(const std::string& sql);
+  // Runs one statement without results through the statement cache: for statements a hot
+  // path repeats (BEGIN, SAVEPOINT, COMMIT), which Exec would parse again each time.
+  DbStatus Run(std::string_view sql);
   // A cached prepared statement for `sql` (same text, same statement), reset and unbound;
   // nullptr on failure, with the reason in `error`.
-  Stmt* Prepare(const std::string& sql, DbStatus* error);
+  Stmt* Prepare(std::string_view sql, DbStatus* error);
   // A single integer or text result of a query (e.g. a PRAGMA).
   Result<int64_t> QueryInt(const std::string& sql);
   Result<std::string> QueryText(const std::string& sql);
@@ -94,7 +97,7 @@ class Db {
  private:
   explicit Db(sqlite3* db) : db_(db) {}
   sqlite3* db_;
-  std::map<std::string, Stmt> cache_;
+  std::map<std::string, Stmt, std::less<>> cache_;  // transparent: no key copy per lookup
 };
 
 // A deferred transaction for reads, so that a multi-query answer sees one snapshot; ends

@@ -1,5 +1,8 @@
 // SqliteWriter's roll-up maintenance and retention pruning.
 #include <algorithm>
+#include <array>
+#include <optional>
+#include <string_view>
 
 #include "store/sqlite_writer.hpp"
 #include "store/uptime.hpp"
@@ -15,8 +18,45 @@ struct RollupTable {
   Duration retention;
 };
 
-std::vector<RollupTable> Tables(const Retention& r) {
-  return {{"rollup_hourly", kHour, r.hourly}, {"rollup_daily", kDay, r.daily}};
+// One upsert adds a bucket's time and, in the bucket holding the run's point, the run itself:
+// ?1 check, ?2 bucket, ?3 OK ns, ?4 observed ns, ?5 runs (0 or 1), ?6 duration sum, ?7 the
+// run's duration for the histogram (NULL: none). In the order of Tables().
+constexpr const char* kRollupUpsert[2] = {
+    "INSERT INTO rollup_hourly(check_id, bucket_ns, ok_ns, observed_ns, runs, duration_sum_ns,"
+    " histogram) VALUES(?1, ?2, ?3, ?4, ?5, ?6, sonde_histogram_add(x'', ?7))"
+    " ON CONFLICT(check_id, bucket_ns) DO UPDATE SET ok_ns = ok_ns + excluded.ok_ns,"
+    " observed_ns = observed_ns + excluded.observed_ns, runs = runs + excluded.runs,"
+    " duration_sum_ns = duration_sum_ns + excluded.duration_sum_ns,"
+    " histogram = sonde_histogram_add(histogram, ?7)",
+    "INSERT INTO rollup_daily(check_id, bucket_ns, ok_ns, observed_ns, runs, duration_sum_ns,"
+    " histogram) VALUES(?1, ?2, ?3, ?4, ?5, ?6, sonde_histogram_add(x'', ?7))"
+    " ON CONFLICT(check_id, bucket_ns) DO UPDATE SET ok_ns = ok_ns + excluded.ok_ns,"
+    " observed_ns = observed_ns + excluded.observed_ns, runs = runs + excluded.runs,"
+    " duration_sum_ns = duration_sum_ns + excluded.duration_sum_ns,"
+    " histogram = sonde_histogram_add(histogram, ?7)"};
+
+// sonde_histogram_add(blob, duration_ns): the encoded DurationHistogram `blob` with one run of
+// `duration_ns` added; `blob` unchanged when the duration is NULL. A damaged blob (only from
+// outside tampering) restarts that bucket's histogram rather than failing every later run.
+void HistogramAdd(sqlite3_context* ctx, int /*argc*/, sqlite3_value** argv) {
+  const auto* data = static_cast<const char*>(sqlite3_value_blob(argv[0]));
+  const std::string_view blob(data ? data : "", static_cast<size_t>(sqlite3_value_bytes(argv[0])));
+  if (sqlite3_value_type(argv[1]) == SQLITE_NULL) {
+    return sqlite3_result_blob64(ctx, blob.empty() ? "" : blob.data(), blob.size(),
+                                 SQLITE_TRANSIENT);
+  }
+  DurationHistogram histogram;
+  if (auto decoded = DurationHistogram::Decode(blob); decoded.ok()) {
+    histogram = std::move(decoded.value());
+  }
+  histogram.Add(Duration(sqlite3_value_int64(argv[1])));
+  const std::string encoded = histogram.Encode();
+  sqlite3_result_blob64(ctx, encoded.empty() ? "" : encoded.data(), encoded.size(),
+                        SQLITE_TRANSIENT);
+}
+
+std::array<RollupTable, 2> Tables(const Retention& r) {
+  return {{{"rollup_hourly", kHour, r.hourly}, {"rollup_daily", kDay, r.daily}}};
 }
 
 // Buckets wholly older than the retention horizon would be pruned unread: skip writing them.
@@ -38,62 +78,41 @@ DbStatus Delete(Db& db, const std::string& sql, int64_t check_id, int64_t cutoff
 
 }  // namespace
 
-DbStatus SqliteWriter::AddTime(int64_t check_id, TimePoint from, TimePoint to, bool ok,
-                               TimePoint now) {
-  for (const RollupTable& t : Tables(retention_)) {
-    DbStatus err;
-    Stmt* s = db_->Prepare(std::string("INSERT INTO ") + t.name +
-                               "(check_id, bucket_ns, ok_ns, observed_ns) VALUES(?, ?, ?, ?)"
-                               " ON CONFLICT(check_id, bucket_ns) DO UPDATE SET"
-                               " ok_ns = ok_ns + excluded.ok_ns,"
-                               " observed_ns = observed_ns + excluded.observed_ns",
-                           &err);
-    if (!s) return err;
-    ForEachBucket(std::max(from, KeepFrom(now, t)), to, t.bucket,
-                  [&](TimePoint bucket, Duration part) {
-                    if (!err.ok()) return;
-                    s->Bind(1, check_id).Bind(2, ToNs(bucket));
-                    s->Bind(3, ok ? part.count() : int64_t{0}).Bind(4, part.count());
-                    err = s->Run();
-                  });
-    if (!err.ok()) return err;
-  }
-  return DbStatus::Ok();
+DbStatus RegisterRollupFunctions(Db& db) {
+  const int rc = sqlite3_create_function_v2(db.get(), "sonde_histogram_add", 2,
+                                            SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY,
+                                            nullptr, HistogramAdd, nullptr, nullptr, nullptr);
+  return rc == SQLITE_OK ? DbStatus::Ok() : db.LastError();
 }
 
-DbStatus SqliteWriter::AddRunToRollups(int64_t check_id, TimePoint at, Duration duration,
-                                       TimePoint now) {
-  for (const RollupTable& t : Tables(retention_)) {
-    const TimePoint bucket = BucketStart(at, t.bucket);
-    if (bucket < KeepFrom(now, t)) continue;
+DbStatus SqliteWriter::AddToRollups(int64_t check_id, std::optional<TimePoint> from, bool from_ok,
+                                    TimePoint at, Duration duration, TimePoint now) {
+  const auto tables = Tables(retention_);
+  for (size_t i = 0; i < tables.size(); ++i) {
+    const RollupTable& t = tables[i];
     DbStatus err;
-    Stmt* get = db_->Prepare(
-        std::string("SELECT histogram FROM ") + t.name + " WHERE check_id = ? AND bucket_ns = ?",
-        &err);
-    if (!get) return err;
-    get->Bind(1, check_id).Bind(2, ToNs(bucket));
-    DurationHistogram histogram;
-    if (get->Step()) {
-      // A damaged blob (only from outside tampering) restarts that bucket's histogram rather
-      // than blocking every later run of the check.
-      auto decoded = DurationHistogram::Decode(get->Blob(0));
-      if (decoded.ok()) histogram = std::move(decoded.value());
+    Stmt* s = db_->Prepare(kRollupUpsert[i], &err);
+    if (!s) return err;
+    const TimePoint keep = KeepFrom(now, t);
+    const TimePoint run_bucket = BucketStart(at, t.bucket);
+    bool run_pending = run_bucket >= keep;
+    auto upsert = [&](TimePoint bucket, Duration part, bool ok) {
+      if (!err.ok()) return;
+      const bool with_run = run_pending && bucket == run_bucket;
+      s->Bind(1, check_id).Bind(2, ToNs(bucket));
+      s->Bind(3, ok ? part.count() : int64_t{0}).Bind(4, part.count());
+      s->Bind(5, int64_t{with_run}).Bind(6, with_run ? int64_t{duration.count()} : int64_t{0});
+      s->Bind(7, with_run ? std::optional<int64_t>(duration.count()) : std::nullopt);
+      err = s->Run();
+      if (with_run) run_pending = false;
+    };
+    // The check was in the previous run's state from that run's point until this one's.
+    if (from) {
+      ForEachBucket(std::max(*from, keep), at, t.bucket,
+                    [&](TimePoint bucket, Duration part) { upsert(bucket, part, from_ok); });
     }
-    err = get->status();
-    get->Reset();
+    if (run_pending) upsert(run_bucket, Duration::zero(), false);
     if (!err.ok()) return err;
-    histogram.Add(duration);
-    Stmt* put = db_->Prepare(std::string("INSERT INTO ") + t.name +
-                                 "(check_id, bucket_ns, runs, duration_sum_ns, histogram)"
-                                 " VALUES(?, ?, 1, ?, ?) ON CONFLICT(check_id, bucket_ns) DO"
-                                 " UPDATE SET runs = runs + 1,"
-                                 " duration_sum_ns = duration_sum_ns + excluded.duration_sum_ns,"
-                                 " histogram = excluded.histogram",
-                             &err);
-    if (!put) return err;
-    put->Bind(1, check_id).Bind(2, ToNs(bucket)).Bind(3, static_cast<int64_t>(duration.count()));
-    put->BindBlob(4, histogram.Encode());
-    if (err = put->Run(); !err.ok()) return err;
   }
   return DbStatus::Ok();
 }
@@ -102,9 +121,9 @@ void SqliteWriter::BeginPrunePass() { prune_ = PrunePass{clock_.Now()}; }
 
 bool SqliteWriter::PruneStep() {
   if (!prune_) return false;
-  DbStatus s = db_->Exec("BEGIN IMMEDIATE");
+  DbStatus s = db_->Run("BEGIN IMMEDIATE");
   if (s.ok()) s = prune_->checks_done ? PruneEvents() : PruneNextCheck();
-  if (s.ok()) s = db_->Exec("COMMIT");
+  if (s.ok()) s = db_->Run("COMMIT");
   if (!s.ok()) {
     Abort();
     prune_.reset();  // e.g. a full disk: the next pass tries again

@@ -85,6 +85,9 @@ R SqliteStore::Open(const std::string& state_dir, SqliteOptions options) {
   };
   auto write = OpenWriteConnection(path);
   if (!write.ok()) return fail(write.error());
+  if (DbStatus s = RegisterRollupFunctions(*write.value()); !s.ok()) {
+    return fail("cannot use state database " + path + ": " + s.message);
+  }
   auto read = OpenReadConnection(path);
   if (!read.ok()) return fail(read.error());
   std::unique_ptr<const Clock> own_clock;

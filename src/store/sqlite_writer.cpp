@@ -118,14 +118,14 @@ SqliteWriter::BatchResult SqliteWriter::Apply(const std::map<CheckKey, StateWrit
     result.ops.assign(ops.size(), Describe(s, nullptr));
     return result;
   };
-  if (DbStatus s = db_->Exec("BEGIN IMMEDIATE"); !s.ok()) return fail_all(s);
+  if (DbStatus s = db_->Run("BEGIN IMMEDIATE"); !s.ok()) return fail_all(s);
   for (const auto& [key, write] : retries) {
     if (DbStatus s = ApplyState(key, write.state); !s.ok()) return fail_all(s);
   }
   for (const WriteOp& op : ops) {
-    if (DbStatus s = db_->Exec("SAVEPOINT op"); !s.ok()) return fail_all(s);
+    if (DbStatus s = db_->Run("SAVEPOINT op"); !s.ok()) return fail_all(s);
     DbStatus s = ApplyOp(op, now);
-    if (s.ok()) s = db_->Exec("RELEASE op");
+    if (s.ok()) s = db_->Run("RELEASE op");
     if (s.ok()) {
       result.ops.push_back(Status::Ok());
       continue;
@@ -138,7 +138,7 @@ SqliteWriter::BatchResult SqliteWriter::Apply(const std::map<CheckKey, StateWrit
     check_ids_.clear();  // ids inserted inside the rolled-back savepoint are gone
     result.ops.push_back(Describe(s, &op));
   }
-  if (DbStatus s = db_->Exec("COMMIT"); !s.ok()) return fail_all(s);
+  if (DbStatus s = db_->Run("COMMIT"); !s.ok()) return fail_all(s);
   result.committed = true;
   return result;
 }
@@ -178,13 +178,12 @@ DbStatus SqliteWriter::ApplyRun(const RunRecord& run, const CheckState& state, T
   if (DbStatus s = LoadTimeline(*db_, id, &timeline); !s.ok()) return s;
   const TimePoint at = TimelinePoint(
       timeline ? std::optional<TimePoint>(FromNs(timeline->last_at)) : std::nullopt, run.finished);
-  if (timeline) {
-    // The check was in the previous run's state from that run's point until this one's.
-    if (DbStatus s = AddTime(id, FromNs(timeline->last_at), at, timeline->last_ok, now); !s.ok()) {
-      return s;
-    }
+  if (DbStatus s = AddToRollups(
+          id, timeline ? std::optional<TimePoint>(FromNs(timeline->last_at)) : std::nullopt,
+          timeline && timeline->last_ok, at, run.finished - run.started, now);
+      !s.ok()) {
+    return s;
   }
-  if (DbStatus s = AddRunToRollups(id, at, run.finished - run.started, now); !s.ok()) return s;
   std::optional<DowntimeEvent> open;
   if (timeline && timeline->open_event) {
     if (DbStatus s = LoadEvent(*db_, *timeline->open_event, run.key, &open); !s.ok()) return s;

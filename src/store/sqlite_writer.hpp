@@ -38,6 +38,9 @@ struct StateWrite {
   std::optional<CheckState> state;
 };
 
+// Registers the SQL functions the writer's statements use on its connection `db`.
+DbStatus RegisterRollupFunctions(Db& db);
+
 class SqliteWriter {
  public:
   SqliteWriter(std::unique_ptr<Db> db, std::string path, Retention retention, const Clock& clock);
@@ -67,9 +70,10 @@ class SqliteWriter {
   Status Describe(const DbStatus& s, const WriteOp* op) const;
   void Abort();
 
-  // Roll-ups (sqlite_rollup.cpp).
-  DbStatus AddTime(int64_t check_id, TimePoint from, TimePoint to, bool ok, TimePoint now);
-  DbStatus AddRunToRollups(int64_t check_id, TimePoint at, Duration duration, TimePoint now);
+  // Roll-ups (sqlite_rollup.cpp): the time from the previous run's point `from` (none for a
+  // check's first run) to this run's point `at`, in the previous run's state, and the run.
+  DbStatus AddToRollups(int64_t check_id, std::optional<TimePoint> from, bool from_ok, TimePoint at,
+                        Duration duration, TimePoint now);
   DbStatus PruneNextCheck();
   DbStatus PruneEvents();
 
