@@ -67,7 +67,10 @@ void Engine::StartRun(const CheckKey& key) {
   run.timer->async_wait([this, uuid](boost::system::error_code ec) {
     if (!ec) OnDeadline(uuid);
   });
-  spdlog::debug("run {} of {} started", uuid, key.str());
+  // Guarded: the arguments would be built on every run even with debug logging off.
+  if (spdlog::should_log(spdlog::level::debug)) {
+    spdlog::debug("run {} of {} started", uuid, key.str());
+  }
 
   if (metrics_) metrics_->RunStarted();
   if (spec->probe) return StartProbe(uuid, spec);
@@ -100,11 +103,16 @@ void Engine::StartProbe(const std::string& uuid, const std::shared_ptr<const Che
 }
 
 void Engine::RememberRun(const CheckKey& key, const std::string& uuid, TimePoint deadline) {
-  for (auto& [other, run] : active_) {
-    if (run.key == key && !run.result_recorded) run_views_[other].end = RunEnd::kSuperseded;
+  auto& recent = recent_runs_[key];
+  // The check's own recent runs, not every active run: with hundreds of probes in flight a
+  // scan of active_ per start was the loop's biggest item.
+  for (const std::string& other : recent) {
+    auto run = active_.find(other);
+    if (run != active_.end() && !run->second.result_recorded) {
+      run_views_[other].end = RunEnd::kSuperseded;
+    }
   }
   run_views_[uuid] = RunView{key.str(), RunEnd::kActive, deadline};
-  auto& recent = recent_runs_[key];
   recent.push_back(uuid);
   while (recent.size() > options_.runs_remembered_per_check) {
     run_views_.erase(recent.front());
@@ -216,14 +224,14 @@ void Engine::Commit(Outcome outcome, std::function<void(Status)> then) {
   if (metrics_) {
     // Counted once stored: a report whose commit fails is refused, and counted when its retry
     // lands.
-    auto counted = [this, record = outcome.record](Status st) {
-      if (!st.ok()) return;
-      const RunOutcome o = record.ended_by == "timeout"   ? RunOutcome::kTimeout
-                           : record.ended_by == "exit"    ? RunOutcome::kExit
-                           : record.ended_by == "restart" ? RunOutcome::kInterrupted
-                           : record.ok                    ? RunOutcome::kOk
-                                                          : RunOutcome::kFailed;
-      metrics_->RunFinished(record.key, o, record.finished - record.started);
+    const RunRecord& record = outcome.record;
+    const RunOutcome o = record.ended_by == "timeout"   ? RunOutcome::kTimeout
+                         : record.ended_by == "exit"    ? RunOutcome::kExit
+                         : record.ended_by == "restart" ? RunOutcome::kInterrupted
+                         : record.ok                    ? RunOutcome::kOk
+                                                        : RunOutcome::kFailed;
+    auto counted = [this, key = record.key, o, took = record.finished - record.started](Status st) {
+      if (st.ok()) metrics_->RunFinished(key, o, took);
     };
     then = [counted, then = std::move(then)](Status st) {
       counted(st);
@@ -232,10 +240,10 @@ void Engine::Commit(Outcome outcome, std::function<void(Status)> then) {
   }
   const CheckKey key = outcome.record.key;
   const std::string uuid = outcome.record.run_uuid;
-  auto state = std::make_shared<CheckState>(outcome.state);
+  auto state = std::make_shared<const CheckState>(std::move(outcome.state));
   // The store calls back on its writer thread, possibly while the daemon tears the engine
   // down: capture the executor by value and touch the engine only if it still exists.
-  store_.CommitRun(outcome.record, outcome.state,
+  store_.CommitRun(outcome.record, *state,
                    [this, executor = executor_, alive = std::weak_ptr<bool>(alive_), key, uuid,
                     state, then = std::move(then)](Status st) {
                      boost::asio::post(executor, [this, alive, key, uuid, state, then, st] {
@@ -250,13 +258,16 @@ void Engine::ApplyCommitted(const CheckKey& key, const std::string& uuid,
                             const CheckState& committed) {
   CheckState& s = states_[key];
   // A newer run may have started while this one was being committed: keep its fields.
-  const bool newer = !s.current_uuid.empty() && s.current_uuid != uuid;
-  const CheckState before = s;
-  s = committed;
-  if (newer) {
-    s.current_uuid = before.current_uuid;
-    s.run_uuid = before.run_uuid;
-    s.last_run_start = before.last_run_start;
+  if (!s.current_uuid.empty() && s.current_uuid != uuid) {
+    std::string current_uuid = std::move(s.current_uuid);
+    std::string run_uuid = std::move(s.run_uuid);
+    const std::optional<TimePoint> last_run_start = s.last_run_start;
+    s = committed;
+    s.current_uuid = std::move(current_uuid);
+    s.run_uuid = std::move(run_uuid);
+    s.last_run_start = last_run_start;
+  } else {
+    s = committed;
   }
 }
 
