@@ -104,6 +104,42 @@ std::string SerializeRequest(const HttpProbeConfig& config, const Target& t,
   return out;
 }
 
+// Keeps of a response what a probe uses (status, Location, body), where http::response_parser
+// would also store every header field in a fields container on each run. Bounds as the
+// string body did: `body_limit` on the parser, and the length reserved when it is announced.
+class ResponseParser final : public http::basic_parser<false> {
+ public:
+  int status = 0;
+  std::string location;  // the first Location field
+  std::string body;
+
+ private:
+  void on_request_impl(http::verb, beast::string_view, beast::string_view, int,
+                       beast::error_code&) override {}
+  void on_response_impl(int code, beast::string_view, int, beast::error_code&) override {
+    status = code;
+  }
+  void on_field_impl(http::field name, beast::string_view, beast::string_view value,
+                     beast::error_code&) override {
+    if (name == http::field::location && location.empty()) location.assign(value);
+  }
+  void on_header_impl(beast::error_code&) override {}
+  void on_body_init_impl(const boost::optional<std::uint64_t>& length,
+                         beast::error_code&) override {
+    if (length) body.reserve(static_cast<size_t>(*length));  // within body_limit by now
+  }
+  size_t on_body_impl(beast::string_view data, beast::error_code&) override {
+    body.append(data.data(), data.size());
+    return data.size();
+  }
+  void on_chunk_header_impl(std::uint64_t, beast::string_view, beast::error_code&) override {}
+  size_t on_chunk_body_impl(std::uint64_t, beast::string_view data, beast::error_code&) override {
+    body.append(data.data(), data.size());
+    return data.size();
+  }
+  void on_finish_impl(beast::error_code&) override {}
+};
+
 // One hop of a run: where to connect and what to send.
 struct Hop {
   Target target;
@@ -190,7 +226,7 @@ class HttpProbe final : public Probe {
     if (!connected.ok()) co_return connected.error();
     out.ip = FormatAddress(connected.value().address());
 
-    http::response_parser<http::string_body> parser;
+    ResponseParser parser;
     parser.body_limit(config_.max_body_bytes);
     parser.header_limit(64 * 1024);
     beast::flat_buffer buffer;
@@ -220,12 +256,9 @@ class HttpProbe final : public Probe {
     }
     if (ec) co_return DescribeNetError(ec, timeout);
     out.connected = true;
-    auto& response = parser.get();
-    out.status = static_cast<int>(response.result_int());
-    if (auto it = response.find(http::field::location); it != response.end()) {
-      location = std::string(it->value());
-    }
-    out.body = std::move(response.body());
+    out.status = parser.status;
+    location = std::move(parser.location);
+    out.body = std::move(parser.body);
     co_return "";
   }
 

@@ -245,6 +245,54 @@ TEST(HttpProbe, SendsTheBytesBeastWouldSerialize) {
   }
 }
 
+// Status, body and redirect as the response says them, however it frames its body.
+TEST(HttpProbe, ReadsStatusBodyAndLocationOfAnyFraming) {
+  struct Case {
+    const char* name;
+    std::vector<std::string> replies;
+    int status;
+    std::string body;
+    size_t requests;
+  };
+  const Case cases[] = {
+      {"content length",
+       {"HTTP/1.1 201 Created\r\nContent-Length: 5\r\n\r\nhello"},
+       201,
+       "hello",
+       1},
+      {"chunked",
+       {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n "
+        "world\r\n0\r\n\r\n"},
+       200,
+       "hello world",
+       1},
+      {"until close",
+       {"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nto the end"},
+       200,
+       "to the end",
+       1},
+      {"no content", {"HTTP/1.1 204 No Content\r\n\r\n"}, 204, "", 1},
+      {"the first of two Locations",
+       {"HTTP/1.1 302 Found\r\nLocation: /first\r\nLocation: /second\r\nContent-Length: 0\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"},
+       200,
+       "ok",
+       2},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    RawServer server(c.replies);
+    const Observation o = RunProbeBlocking(*Make({.url = server.Url("/")}), kTimeout);
+    EXPECT_EQ(o.error, "");
+    EXPECT_EQ(o.status, c.status);
+    EXPECT_EQ(o.body, c.body);
+    ASSERT_EQ(server.requests().size(), c.requests);
+    if (c.requests > 1) {
+      EXPECT_TRUE(server.requests()[1].starts_with("GET /first HTTP/1.1\r\n"));
+    }
+  }
+}
+
 TEST(HttpProbe, RunsAgainAndAgainWithTheSameAnswer) {
   RawServer server({"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"});
   auto probe = Make({.url = server.Url("/again")});
