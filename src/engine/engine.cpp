@@ -165,9 +165,16 @@ void Engine::ArmWake() {
   if (auto due = scheduler_.NextDue(); due && scheduler_.free_slots() > 0 && leading_) {
     when = std::min(when, *due);
   }
-  wake_.expires_after(Until(when, now));
+  // Left alone when it already fires by then: re-arming on every run's end cost a timer
+  // cancel, a new wait and often a timerfd update. Firing early only costs an idle Pump.
+  const auto at = std::chrono::steady_clock::now() + Until(when, now);
+  if (wake_armed_ && wake_.expiry() <= at) return;
+  wake_.expires_at(at);
+  wake_armed_ = true;
   wake_.async_wait([this](boost::system::error_code ec) {
-    if (!ec) Pump();
+    if (ec) return;
+    wake_armed_ = false;
+    Pump();
   });
 }
 
@@ -217,6 +224,7 @@ bool Engine::Healthy() const {
 void Engine::StopScheduling() {
   scheduling_ = false;
   wake_.cancel();
+  wake_armed_ = false;
 }
 
 void Engine::InterruptAll() {

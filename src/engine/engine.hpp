@@ -201,6 +201,7 @@ class Engine {
   EngineOptions options_;
   Scheduler scheduler_;
   boost::asio::steady_timer wake_;
+  bool wake_armed_ = false;  // wake_ has a wait pending
   bool scheduling_ = true;
   bool leading_ = true;  // false: a follower in operator mode
   std::string leader_name_;

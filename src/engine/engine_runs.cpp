@@ -67,7 +67,10 @@ void Engine::StartRun(const CheckKey& key) {
   run.timer->async_wait([this, uuid](boost::system::error_code ec) {
     if (!ec) OnDeadline(uuid);
   });
-  spdlog::debug("run {} of {} started", uuid, key.str());
+  // Guarded: the arguments would be built on every run even with debug logging off.
+  if (spdlog::should_log(spdlog::level::debug)) {
+    spdlog::debug("run {} of {} started", uuid, key.str());
+  }
 
   if (metrics_) metrics_->RunStarted();
   if (spec->probe) return StartProbe(uuid, spec);
@@ -100,11 +103,16 @@ void Engine::StartProbe(const std::string& uuid, const std::shared_ptr<const Che
 }
 
 void Engine::RememberRun(const CheckKey& key, const std::string& uuid, TimePoint deadline) {
-  for (auto& [other, run] : active_) {
-    if (run.key == key && !run.result_recorded) run_views_[other].end = RunEnd::kSuperseded;
+  auto& recent = recent_runs_[key];
+  // The check's own recent runs, not every active run: with hundreds of probes in flight a
+  // scan of active_ per start was the loop's biggest item.
+  for (const std::string& other : recent) {
+    auto run = active_.find(other);
+    if (run != active_.end() && !run->second.result_recorded) {
+      run_views_[other].end = RunEnd::kSuperseded;
+    }
   }
   run_views_[uuid] = RunView{key.str(), RunEnd::kActive, deadline};
-  auto& recent = recent_runs_[key];
   recent.push_back(uuid);
   while (recent.size() > options_.runs_remembered_per_check) {
     run_views_.erase(recent.front());
@@ -250,13 +258,16 @@ void Engine::ApplyCommitted(const CheckKey& key, const std::string& uuid,
                             const CheckState& committed) {
   CheckState& s = states_[key];
   // A newer run may have started while this one was being committed: keep its fields.
-  const bool newer = !s.current_uuid.empty() && s.current_uuid != uuid;
-  const CheckState before = s;
-  s = committed;
-  if (newer) {
-    s.current_uuid = before.current_uuid;
-    s.run_uuid = before.run_uuid;
-    s.last_run_start = before.last_run_start;
+  if (!s.current_uuid.empty() && s.current_uuid != uuid) {
+    std::string current_uuid = std::move(s.current_uuid);
+    std::string run_uuid = std::move(s.run_uuid);
+    const std::optional<TimePoint> last_run_start = s.last_run_start;
+    s = committed;
+    s.current_uuid = std::move(current_uuid);
+    s.run_uuid = std::move(run_uuid);
+    s.last_run_start = last_run_start;
+  } else {
+    s = committed;
   }
 }
 

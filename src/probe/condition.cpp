@@ -274,7 +274,8 @@ struct Value {
   std::string text;               // also the display of numbers and booleans
   std::vector<std::string> list;  // [DNS_ANSWERS]
   bool is_list = false;
-  std::string missing;  // why there is no value (e.g. "body is not JSON")
+  std::string missing;        // why there is no value (e.g. "body is not JSON")
+  bool text_pending = false;  // a number whose text is not formatted yet (FillText)
 };
 
 std::string FormatNumber(double v) {
@@ -283,7 +284,24 @@ std::string FormatNumber(double v) {
   return buf;
 }
 
-Value NumberValue(double v) { return Value{v, FormatNumber(v)}; }
+// A number's text is formatted only when a comparison or a message needs it (FillText):
+// printf of a double cost more than the rest of judging a run.
+Value NumberValue(double v) { return Value{.number = v, .text_pending = true}; }
+
+void FillText(Value& v) {
+  if (!v.text_pending) return;
+  v.text = FormatNumber(*v.number);
+  v.text_pending = false;
+}
+
+// Whether Holds reads a value's text, not only its number.
+bool NeedsText(const Condition::Parsed& c) {
+  if (c.op == Op::kMatch || c.op == Op::kNoMatch) return true;
+  if (c.op != Op::kEq && c.op != Op::kNe) return false;
+  return std::any_of(c.items.begin(), c.items.end(), [](const Item& item) {
+    return item.kind == Item::kPattern || (item.kind == Item::kLiteral && !item.number);
+  });
+}
 
 Value JsonValue(const Condition::Parsed& c, const Observation& o) {
   boost::json::error_code ec;
@@ -463,9 +481,11 @@ Result<Condition> Condition::Parse(std::string_view text) {
 
 std::optional<std::string> Condition::Check(const Observation& observation, TimePoint now) const {
   const Parsed& c = *parsed_;
-  const Value v = ValueOf(c, observation, now);
+  Value v = ValueOf(c, observation, now);
   if (!v.missing.empty()) return c.text + ": " + v.missing;
+  if (NeedsText(c)) FillText(v);
   if (Holds(c, v)) return std::nullopt;
+  FillText(v);
   return c.text + ": " + Seen(c, v, observation);
 }
 

@@ -67,6 +67,16 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"[STATUS] < 400", Http(399, ""), nullptr},
         Case{"[STATUS] < 400", Http(404, ""), "[STATUS] < 400: got 404"},
         Case{"[STATUS] >= 200", Http(200, ""), nullptr},
+        // A number compared as text (pattern, regex) or shown in a message: its text is
+        // formatted only then, and must read as before.
+        Case{"[STATUS] == pat(2*)", Http(204, ""), nullptr},
+        Case{"[STATUS] == pat(2*)", Http(404, ""), "[STATUS] == pat(2*): got 404"},
+        Case{"[STATUS] =~ \"^5\"", Http(503, ""), nullptr},
+        Case{"[STATUS] !~ \"^5\"", Http(503, ""), "[STATUS] !~ \"^5\": got 503"},
+        Case{"len([BODY].items) == pat(1?)", Http(200, R"({"items":[1,2,3,4,5,6,7,8,9,10,11]})"),
+             nullptr},
+        Case{"[BODY].n == 2.5", Http(200, R"({"n":2.5})"), nullptr},
+        Case{"[BODY].n == pat(2.*)", Http(200, R"({"n":3.25})"), "[BODY].n == pat(2.*): got 3.25"},
         Case{"[BODY] == pat(*healthy*)", Http(200, "all healthy here"), nullptr},
         Case{"[BODY] == pat(*healthy*)", Http(200, "degraded\n"),
              "[BODY] == pat(*healthy*): got \"degraded \""},

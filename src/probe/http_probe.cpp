@@ -3,14 +3,17 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/buffers_range.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/read.hpp>
+#include <boost/beast/http/serializer.hpp>
 #include <boost/beast/http/string_body.hpp>
-#include <boost/beast/http/write.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <boost/url/parse.hpp>
 #include <boost/url/url.hpp>
 #include <cctype>
+#include <optional>
 
 #include "probe/registry.hpp"
 #include "probe/tls_probe.hpp"
@@ -71,44 +74,136 @@ bool IsRedirect(int status) {
   return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
 }
 
+// The request's bytes, exactly as Beast serializes the message (what the probe sent before it
+// built them once per target instead of once per run).
+std::string SerializeRequest(const HttpProbeConfig& config, const Target& t,
+                             const std::string& method, const std::string& body) {
+  const http::verb verb = http::string_to_verb(method);
+  http::request<http::string_body> request{verb, t.path, 11};
+  request.set(http::field::host, t.host_header);
+  request.set(http::field::user_agent, "sonde/" SONDE_VERSION);
+  request.set(http::field::accept, "*/*");
+  request.set(http::field::connection, "close");
+  for (const auto& [name, value] : config.headers) request.set(name, value);
+  if (verb == http::verb::unknown) request.method_string(method);
+  if (!body.empty()) request.body() = body;
+  request.prepare_payload();
+  http::request_serializer<http::string_body> serializer(request);
+  std::string out;
+  beast::error_code ec;
+  while (!ec && !serializer.is_done()) {
+    serializer.next(ec, [&](beast::error_code&, const auto& buffers) {
+      size_t n = 0;
+      for (const auto b : beast::buffers_range_ref(buffers)) {
+        out.append(static_cast<const char*>(b.data()), b.size());
+        n += b.size();
+      }
+      serializer.consume(n);
+    });
+  }
+  return out;
+}
+
+// Keeps of a response what a probe uses (status, Location, body), where http::response_parser
+// would also store every header field in a fields container on each run. Bounds as the
+// string body did: `body_limit` on the parser, and the length reserved when it is announced.
+class ResponseParser final : public http::basic_parser<false> {
+ public:
+  int status = 0;
+  std::string location;  // the first Location field
+  std::string body;
+
+ private:
+  void on_request_impl(http::verb, beast::string_view, beast::string_view, int,
+                       beast::error_code&) override {}
+  void on_response_impl(int code, beast::string_view, int, beast::error_code&) override {
+    status = code;
+  }
+  void on_field_impl(http::field name, beast::string_view, beast::string_view value,
+                     beast::error_code&) override {
+    if (name == http::field::location && location.empty()) location.assign(value);
+  }
+  void on_header_impl(beast::error_code&) override {}
+  void on_body_init_impl(const boost::optional<std::uint64_t>& length,
+                         beast::error_code&) override {
+    if (length) body.reserve(static_cast<size_t>(*length));  // within body_limit by now
+  }
+  size_t on_body_impl(beast::string_view data, beast::error_code&) override {
+    body.append(data.data(), data.size());
+    return data.size();
+  }
+  void on_chunk_header_impl(std::uint64_t, beast::string_view, beast::error_code&) override {}
+  size_t on_chunk_body_impl(std::uint64_t, beast::string_view data, beast::error_code&) override {
+    body.append(data.data(), data.size());
+    return data.size();
+  }
+  void on_finish_impl(beast::error_code&) override {}
+};
+
+// One hop of a run: where to connect and what to send.
+struct Hop {
+  Target target;
+  std::string request;
+};
+
 class HttpProbe final : public Probe {
  public:
-  HttpProbe(HttpProbeConfig config, TlsContext tls) : config_(std::move(config)), tls_(tls) {}
+  HttpProbe(HttpProbeConfig config, TlsContext tls, urls::url url, struct Target target)
+      : config_(std::move(config)),
+        tls_(tls),
+        url_(std::move(url)),
+        first_{target, SerializeRequest(config_, target, config_.method, config_.body)} {}
 
   asio::awaitable<Observation> Run(Duration timeout) const override {
     const auto start = Clock::now();
-    const auto deadline = DeadlineAfter(timeout);
+    ProbeDeadline deadline(co_await asio::this_coro::executor, DeadlineAfter(timeout));
     Observation out;
-    urls::url url(config_.url);
+    // The first hop is prepared once per probe; only a redirect builds its own.
+    const Hop* hop = &first_;
+    std::optional<Hop> next;
+    std::optional<urls::url> url;  // after a redirect
     std::string method = config_.method;
-    std::string body = config_.body;
-    for (int hop = 0;; ++hop) {
-      const std::string where = method + " " + std::string(url.buffer());
+    std::string body;  // after a redirect; before it, config_.body
+    for (int hops = 0;; ++hops) {
       std::string location;
-      if (std::string error =
-              co_await Exchange(url, method, body, deadline, timeout, out, location);
-          !error.empty()) {
-        out.error = where + ": " + error;
+      std::string error = co_await Exchange(*hop, deadline, timeout, out, location);
+      const auto where = [&] {
+        return method + " " + std::string(url ? url->buffer() : url_.buffer());
+      };
+      if (!error.empty()) {
+        out.error = where() + ": " + error;
         out.connected = false;
         break;
       }
       if (!config_.follow_redirects || !IsRedirect(out.status) || location.empty()) break;
-      if (hop == kMaxRedirects) {
-        out.error = where + ": stopped after " + std::to_string(kMaxRedirects) + " redirects";
+      if (hops == kMaxRedirects) {
+        out.error = where() + ": stopped after " + std::to_string(kMaxRedirects) + " redirects";
         break;
+      }
+      if (!url) {
+        url = url_;
+        body = config_.body;
       }
       auto ref = urls::parse_uri_reference(location);
-      urls::url next = url;
-      if (!ref || !next.resolve(*ref)) {
-        out.error = where + ": bad redirect Location \"" + location + "\"";
+      urls::url resolved = *url;
+      if (!ref || !resolved.resolve(*ref)) {
+        out.error = where() + ": bad redirect Location \"" + location + "\"";
         break;
       }
-      url = next;
+      url = std::move(resolved);
       // As browsers and Go: 303 always, and 301/302 after a POST, continue as GET.
       if (out.status == 303 || (method == "POST" && out.status <= 302)) {
         method = "GET";
         body.clear();
       }
+      auto target = ParseTarget(*url);
+      if (!target.ok()) {
+        out.error = where() + ": " + target.error();
+        out.connected = false;
+        break;
+      }
+      next = Hop{target.value(), SerializeRequest(config_, target.value(), method, body)};
+      hop = &*next;
     }
     out.response_time = Clock::now() - start;
     co_return out;
@@ -119,70 +214,58 @@ class HttpProbe final : public Probe {
  private:
   // One request/response on a fresh connection. Returns an error message, or "" after filling
   // `out` (status, body, ip, certificate) and `location` (a redirect's target).
-  asio::awaitable<std::string> Exchange(const urls::url& url, const std::string& method,
-                                        const std::string& body, Clock::time_point deadline,
-                                        Duration timeout, Observation& out,
-                                        std::string& location) const {
-    auto target = ParseTarget(url);
-    if (!target.ok()) co_return target.error();
-    const struct Target& t = target.value();
-    auto endpoints = co_await Resolve(t.host, t.port, config_.family, deadline);
+  asio::awaitable<std::string> Exchange(const Hop& hop, ProbeDeadline& deadline, Duration timeout,
+                                        Observation& out, std::string& location) const {
+    const struct Target& t = hop.target;
+    auto endpoints = co_await Resolve(t.host, t.port, config_.family, deadline.expiry());
     if (!endpoints.ok()) co_return endpoints.error();
 
-    auto executor = co_await asio::this_coro::executor;
-    beast::tcp_stream tcp_stream(executor);
-    tcp_stream.expires_at(deadline);
-    auto connected = co_await Connect(tcp_stream, endpoints.value());
+    beast::tcp_stream tcp_stream(co_await asio::this_coro::executor);
+    ProbeDeadline::Watching watching(deadline, tcp_stream.socket());
+    auto connected = co_await Connect(tcp_stream, endpoints.value(), &deadline);
     if (!connected.ok()) co_return connected.error();
-    out.ip = connected.value().address().to_string();
+    out.ip = FormatAddress(connected.value().address());
 
-    http::request<http::string_body> request{ParseVerb(method), t.path, 11};
-    request.set(http::field::host, t.host_header);
-    request.set(http::field::user_agent, "sonde/" SONDE_VERSION);
-    request.set(http::field::accept, "*/*");
-    request.set(http::field::connection, "close");
-    for (const auto& [name, value] : config_.headers) request.set(name, value);
-    if (ParseVerb(method) == http::verb::unknown) request.method_string(method);
-    if (!body.empty()) request.body() = body;
-    request.prepare_payload();
-
-    http::response_parser<http::string_body> parser;
+    ResponseParser parser;
     parser.body_limit(config_.max_body_bytes);
     parser.header_limit(64 * 1024);
     beast::flat_buffer buffer;
     beast::error_code ec;
+    const auto request = asio::buffer(hop.request);
     if (!t.tls) {
-      std::tie(ec, std::ignore) = co_await http::async_write(tcp_stream, request, kToken);
+      std::tie(ec, std::ignore) = co_await asio::async_write(tcp_stream, request, kToken);
       if (!ec)
         std::tie(ec, std::ignore) = co_await http::async_read(tcp_stream, buffer, parser, kToken);
     } else {
       beast::ssl_stream<beast::tcp_stream> stream(std::move(tcp_stream), *tls_);
+      watching.Switch(beast::get_lowest_layer(stream).socket());
       const std::string name = config_.tls.server_name.empty() ? t.host : config_.tls.server_name;
       ConfigureTlsPeerName(stream.native_handle(), name, config_.tls.verify);
       std::tie(ec) = co_await stream.async_handshake(asio::ssl::stream_base::client, kToken);
       out.certificate_not_after = PeerCertificateNotAfter(stream.native_handle());
+      ec = deadline.Translate(ec);
       if (ec) co_return DescribeHandshakeError(stream.native_handle(), ec, timeout);
-      std::tie(ec, std::ignore) = co_await http::async_write(stream, request, kToken);
+      std::tie(ec, std::ignore) = co_await asio::async_write(stream, request, kToken);
       if (!ec)
         std::tie(ec, std::ignore) = co_await http::async_read(stream, buffer, parser, kToken);
     }
+    ec = deadline.Translate(ec);
     if (ec == http::error::body_limit) {
       co_return "the response body is larger than " + std::to_string(config_.max_body_bytes) +
           " bytes";
     }
     if (ec) co_return DescribeNetError(ec, timeout);
     out.connected = true;
-    auto& response = parser.get();
-    out.status = static_cast<int>(response.result_int());
-    location = std::string(response[http::field::location]);
-    out.body = std::move(response.body());
+    out.status = parser.status;
+    location = std::move(parser.location);
+    out.body = std::move(parser.body);
     co_return "";
   }
 
-  static http::verb ParseVerb(const std::string& method) { return http::string_to_verb(method); }
-
   HttpProbeConfig config_;
   TlsContext tls_;
+  urls::url url_;  // config_.url, parsed
+  Hop first_;
 };
 
 void ReadTls(const config_internal::MapView& m, TlsOptions& tls) {
@@ -274,7 +357,8 @@ Result<std::shared_ptr<const Probe>> MakeHttpProbe(HttpProbeConfig config) {
     if (!made.ok()) return Out::Error(made.error());
     tls = made.value();
   }
-  return std::shared_ptr<const Probe>(std::make_shared<HttpProbe>(std::move(config), tls));
+  return std::shared_ptr<const Probe>(
+      std::make_shared<HttpProbe>(std::move(config), tls, urls::url(*url), target.value()));
 }
 
 void RegisterHttpProbe(ProbeRegistry& registry) {

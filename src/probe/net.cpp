@@ -94,9 +94,47 @@ asio::awaitable<Result<std::vector<tcp::endpoint>>> Resolve(
   co_return endpoints;
 }
 
+ProbeDeadline::ProbeDeadline(const asio::any_io_executor& executor,
+                             std::chrono::steady_clock::time_point deadline)
+    : state_(std::make_shared<State>()), timer_(executor, deadline) {
+  timer_.async_wait([state = state_](boost::system::error_code ec) {
+    if (ec) return;  // cancelled: the run ended first
+    state->fired = true;
+    if (state->socket) state->socket->close(ec);
+  });
+}
+
+ProbeDeadline::~ProbeDeadline() {
+  state_->socket = nullptr;
+  timer_.cancel();
+}
+
+boost::system::error_code ProbeDeadline::Translate(boost::system::error_code ec) const {
+  if (ec && state_->fired) return boost::beast::error::timeout;
+  return ec;
+}
+
+ProbeDeadline::Watching::Watching(ProbeDeadline& deadline, tcp::socket& socket)
+    : deadline_(deadline) {
+  Switch(socket);
+}
+
+ProbeDeadline::Watching::~Watching() { deadline_.state_->socket = nullptr; }
+
+void ProbeDeadline::Watching::Switch(tcp::socket& socket) {
+  deadline_.state_->socket = &socket;
+  // Fired before this socket existed: it must not outlive the deadline either.
+  if (deadline_.state_->fired) {
+    boost::system::error_code ignored;
+    socket.close(ignored);
+  }
+}
+
 asio::awaitable<Result<tcp::endpoint>> Connect(boost::beast::tcp_stream& stream,
-                                               const std::vector<tcp::endpoint>& endpoints) {
+                                               const std::vector<tcp::endpoint>& endpoints,
+                                               const ProbeDeadline* deadline) {
   auto [ec, endpoint] = co_await stream.async_connect(endpoints, kToken);
+  if (deadline) ec = deadline->Translate(ec);
   if (ec) {
     const std::string where = endpoints.size() == 1 ? FormatEndpoint(endpoints.front())
                                                     : endpoints.front().address().to_string();
@@ -156,8 +194,22 @@ std::optional<TimePoint> PeerCertificateNotAfter(SSL* ssl) {
 
 std::string FormatEndpoint(const tcp::endpoint& endpoint) {
   const auto addr = endpoint.address();
-  const std::string host = addr.is_v6() ? "[" + addr.to_string() + "]" : addr.to_string();
+  const std::string host = addr.is_v6() ? "[" + addr.to_string() + "]" : FormatAddress(addr);
   return host + ":" + std::to_string(endpoint.port());
+}
+
+std::string FormatAddress(const asio::ip::address& address) {
+  if (!address.is_v4()) return address.to_string();
+  const auto bytes = address.to_v4().to_bytes();
+  std::string out;
+  out.reserve(15);
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    if (i > 0) out.push_back('.');
+    char digits[3];
+    auto [end, ec] = std::to_chars(digits, digits + sizeof digits, bytes[i]);
+    out.append(digits, end);
+  }
+  return out;
 }
 
 std::string DescribeNetError(const boost::system::error_code& ec, Duration timeout) {

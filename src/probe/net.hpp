@@ -10,6 +10,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <memory>
 #include <optional>
@@ -40,11 +41,54 @@ boost::asio::awaitable<Result<std::vector<boost::asio::ip::tcp::endpoint>>> Reso
     std::string host, uint16_t port, IpFamily family,
     std::chrono::steady_clock::time_point deadline);
 
-// Connects `stream` to the first endpoint that answers; the stream's expiry must be set.
-// Returns the connected endpoint, or an error such as "connect 127.0.0.1:1: Connection
-// refused" (all endpoints failed: the last error).
+// One timer for a whole probe run. When `deadline` passes it closes the socket it watches, so
+// the operation pending on it ends at once, as a beast::tcp_stream's own expiry would, without
+// arming and cancelling a timer for every read, write and connect. Errors that follow are
+// reported as beast::error::timeout (Translate), so messages read as with a stream expiry.
+// Not thread-safe: used by one coroutine on one executor. The socket must stay watched only
+// while it lives (Watching does both).
+class ProbeDeadline {
+ public:
+  ProbeDeadline(const boost::asio::any_io_executor& executor,
+                std::chrono::steady_clock::time_point deadline);
+  ~ProbeDeadline();
+  ProbeDeadline(const ProbeDeadline&) = delete;
+  ProbeDeadline& operator=(const ProbeDeadline&) = delete;
+
+  // Scoped watch of one socket (null: none).
+  class Watching {
+   public:
+    Watching(ProbeDeadline& deadline, boost::asio::ip::tcp::socket& socket);
+    ~Watching();
+    Watching(const Watching&) = delete;
+    Watching& operator=(const Watching&) = delete;
+    void Switch(boost::asio::ip::tcp::socket& socket);  // the socket moved (e.g. into TLS)
+
+   private:
+    ProbeDeadline& deadline_;
+  };
+
+  bool expired() const { return state_->fired; }
+  std::chrono::steady_clock::time_point expiry() const { return timer_.expiry(); }
+  // `ec`, or beast::error::timeout once the deadline has closed the socket.
+  boost::system::error_code Translate(boost::system::error_code ec) const;
+
+ private:
+  // Shared with the timer's handler, which may run after this object is gone.
+  struct State {
+    boost::asio::ip::tcp::socket* socket = nullptr;
+    bool fired = false;
+  };
+  std::shared_ptr<State> state_;
+  boost::asio::steady_timer timer_;
+};
+
+// Connects `stream` to the first endpoint that answers. The stream's expiry must be set, or
+// `deadline` watch it. Returns the connected endpoint, or an error such as "connect
+// 127.0.0.1:1: Connection refused" (all endpoints failed: the last error).
 boost::asio::awaitable<Result<boost::asio::ip::tcp::endpoint>> Connect(
-    boost::beast::tcp_stream& stream, const std::vector<boost::asio::ip::tcp::endpoint>& endpoints);
+    boost::beast::tcp_stream& stream, const std::vector<boost::asio::ip::tcp::endpoint>& endpoints,
+    const ProbeDeadline* deadline = nullptr);
 
 struct TlsOptions {
   bool verify = true;     // check the chain and the host name
@@ -82,6 +126,8 @@ inline std::chrono::steady_clock::time_point DeadlineAfter(Duration timeout) {
 
 // "127.0.0.1:8080", "[::1]:53".
 std::string FormatEndpoint(const boost::asio::ip::tcp::endpoint& endpoint);
+// "127.0.0.1", "::1": as address::to_string(), without printf for IPv4.
+std::string FormatAddress(const boost::asio::ip::address& address);
 
 // "Connection refused", "timed out after 2s", ... for an error on the way to `timeout`.
 std::string DescribeNetError(const boost::system::error_code& ec, Duration timeout);
