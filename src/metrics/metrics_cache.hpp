@@ -39,31 +39,45 @@ class MetricsCache {
   size_t MemoryBytes() const;
 
  private:
+  struct Piece {
+    uint32_t begin = 0;  // in columns_[part]
+    uint32_t size = 0;
+  };
   struct Entry {
     std::string name;  // the `check` label, "ns/name"
-    // The inputs `text` was rendered from.
+    // The inputs its pieces were rendered from.
     std::shared_ptr<const CheckSpec> spec;  // held, so its address cannot be reused meanwhile
     CheckState state;
     uint64_t own_version = 0;
     std::optional<CheckUptime> uptime;
-    // Every per-check family's samples of this check, in body order; ends[i] is where the i-th
-    // family's part ends. The SeriesOwner::kCheckLastOkAge part stops before its value.
-    std::string text;
-    std::vector<uint32_t> ends;
+    std::vector<Piece> pieces;  // one per per-check family, in body order
+    // Rendered at this scrape, not yet in the columns: every part's text, and where each ends.
+    std::string fresh;
+    std::vector<uint32_t> fresh_ends;
   };
 
-  bool Changed(const Entry& e, const CheckView& c, const SondeMetrics& own,
-               const UptimeByCheck& uptime) const;
+  // Whether `e` must be rendered again; `version` is own's CheckVersion of the check.
+  static bool Changed(const Entry& e, const CheckView& c, uint64_t version,
+                      const CheckUptime* uptime);
   void RenderCheck(Entry& e, const CheckView& c, const StatusSnapshot& snap,
                    const SondeMetrics& own, ExpositionFormat format, TimePoint now,
                    const UptimeByCheck& uptime);
   // Merges the kept entries with the checks (sorted by name): keeps those still present, adds
-  // new ones (with no text yet), drops the rest.
-  void Align(const std::vector<std::pair<std::string, const CheckView*>>& named);
+  // new ones (with no pieces yet), drops the rest. False when nothing was added or dropped.
+  bool Align(const std::vector<std::pair<std::string, const CheckView*>>& named);
+  // Writes the entries' fresh text of `part` over their old pieces when every one has its old
+  // piece's size (a counter or a timestamp moved); false, changing nothing, otherwise.
+  bool OverwriteInPlace(size_t part);
+  // Rebuilds columns_[part] from the entries: their fresh text or their piece of the old column.
+  void RebuildColumn(size_t part);
 
   MetricsOptions opts_;
   std::optional<ExpositionFormat> format_;  // of the kept text
   std::vector<Entry> entries_;              // sorted by name
+  // One per per-check family, in body order: every entry's piece of it, in entry order, so that
+  // a family's samples are written with one copy. The SeriesOwner::kCheckLastOkAge family's
+  // pieces stop before their value, which is written at every scrape.
+  std::vector<std::string> columns_;
   size_t last_rendered_ = 0;
 };
 

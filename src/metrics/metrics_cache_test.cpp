@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <functional>
+#include <random>
 
 #include "metrics/metrics_test_support.hpp"
 
@@ -173,6 +174,47 @@ TEST(MetricsCache, BodyIsByteIdenticalToAFullRenderAfterEveryChange) {
     if (step.rendered >= 0) {
       EXPECT_EQ(cache.last_rendered(), static_cast<size_t>(step.rendered));
     }
+  }
+}
+
+// Many checks, random changes of every kind at every scrape (a fixed seed: reproducible).
+TEST(MetricsCache, RandomChangesOverManyScrapesStayIdentical) {
+  World w;
+  for (int i = 0; i < 300; ++i) w.Add("ns" + std::to_string(i % 7), "c" + std::to_string(i), i % 3);
+  std::mt19937 rng(7);
+  auto pick = [&]() -> CheckView& { return w.snap.checks[rng() % w.snap.checks.size()]; };
+  MetricsCache cache(MetricsOptions{});
+  int added = 0;
+  for (int round = 0; round < 40; ++round) {
+    SCOPED_TRACE("round " + std::to_string(round));
+    const int changes = static_cast<int>(rng() % 20);
+    for (int i = 0; i < changes; ++i) {
+      switch (rng() % 7) {
+        case 0:
+          w.Report(pick().spec->key.name, rng() % 2, {"e" + std::to_string(rng() % 5)});
+          break;
+        case 1:
+          w.Add("ns" + std::to_string(rng() % 9), "new" + std::to_string(added++), rng() % 2);
+          break;
+        case 2:
+          if (w.snap.checks.size() > 10) w.Remove(pick().spec->key.name);
+          break;
+        case 3:
+          w.own.RunFinished(pick().spec->key, RunOutcome::kOk, seconds(rng() % 100));
+          break;
+        case 4:
+          w.uptime[pick().spec->key] = {{{"1h", (rng() % 100) / 100.0}}, rng() % 2 == 0};
+          break;
+        case 5:
+          w.EditSpec(pick().spec->key.name).timeout = seconds(1 + rng() % 60);
+          break;
+        default:
+          w.own.HeartbeatReport(pick().spec->key, rng() % 2 ? "stored" : "rate_limited");
+      }
+    }
+    w.now += std::chrono::milliseconds(rng() % 5000);
+    ASSERT_EQ(cache.Render(w.snap, w.own, w.format, w.now, w.uptime),
+              RenderMetrics(w.snap, w.own, MetricsOptions{}, w.format, w.now, w.uptime));
   }
 }
 

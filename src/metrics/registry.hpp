@@ -16,7 +16,6 @@
 #include <set>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "core/check.hpp"
@@ -153,6 +152,10 @@ class SondeMetrics {
   std::vector<Family> CollectCheck(std::string_view check) const;
   // Changes whenever a per-check series of `check` does (0: it has none); never reused.
   uint64_t CheckVersion(const std::string& check) const;
+  // Every check's version that is not 0, by check ("ns/name"), for walking in name order.
+  const std::map<std::string, uint64_t, std::less<>>& check_versions() const {
+    return check_versions_;
+  }
 
   Duration last_loop_duration() const { return last_loop_duration_; }
   size_t last_due_checks() const { return last_due_checks_; }
@@ -187,7 +190,7 @@ class SondeMetrics {
   Duration last_loop_duration_{};
   size_t last_due_checks_ = 0;
   // For CheckVersion: what MetricsCache compares instead of every per-check series.
-  std::unordered_map<std::string, uint64_t> check_versions_;
+  std::map<std::string, uint64_t, std::less<>> check_versions_;
   uint64_t last_version_ = 0;
   void Touch(const std::string& check) { check_versions_[check] = ++last_version_; }
   enum class Which { kAll, kShared, kOneCheck };
