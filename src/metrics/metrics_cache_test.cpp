@@ -31,7 +31,7 @@ struct World {
     throw std::runtime_error("no check " + name);
   }
   // A changed spec is a new object, as the engine's reload makes it.
-  CheckSpec& EditSpec(const std::string& name) {
+  CheckSpec& EditSpec(std::string name) {
     CheckView& c = Check(name);
     auto copy = std::make_shared<CheckSpec>(*c.spec);
     c.spec = copy;
@@ -51,7 +51,7 @@ struct World {
     }
     snap.checks.push_back(std::move(c));
   }
-  void Remove(const std::string& name) {
+  void Remove(std::string name) {  // a copy: callers pass a name from the check removed
     std::erase_if(snap.checks, [&](const CheckView& c) { return c.spec->key.name == name; });
   }
   void Report(const std::string& name, bool ok, std::vector<std::string> errors = {}) {
