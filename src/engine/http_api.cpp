@@ -245,8 +245,9 @@ HttpResponse HttpApi::Metrics(const HttpRequest& request) {
   const ExpositionFormat format = ChooseFormat(request.Header("accept"));
   HttpResponse r;
   r.content_type = ContentTypeOf(format);
-  r.body = metrics_cache_->Render(snap, metrics_, format, now, uptime,
-                                  extra_metrics_ ? extra_metrics_() : std::vector<Family>{});
+  r.body = metrics_caches_->For(format).Render(
+      snap, metrics_, format, now, uptime,
+      extra_metrics_ ? extra_metrics_() : std::vector<Family>{});
   return r;
 }
 
@@ -255,10 +256,13 @@ void HttpApi::KeepMetricsCache(const asio::any_io_executor& executor) {
   // Re-arming cancels the previous wait: the cache goes kMetricsCacheIdle after the last scrape.
   metrics_cache_timer_->expires_after(kMetricsCacheIdle);
   // The handler may run after this object is gone (expired, then destroyed before it ran).
-  metrics_cache_timer_->async_wait(
-      [cache = std::weak_ptr<MetricsCache>(metrics_cache_)](const boost::system::error_code& ec) {
-        if (auto alive = cache.lock(); alive && !ec) alive->Clear();
-      });
+  metrics_cache_timer_->async_wait([caches = std::weak_ptr<MetricsCaches>(metrics_caches_)](
+                                       const boost::system::error_code& ec) {
+    if (auto alive = caches.lock(); alive && !ec) {
+      alive->text.Clear();
+      alive->openmetrics.Clear();
+    }
+  });
 }
 
 HttpResponse HttpApi::Healthz() {

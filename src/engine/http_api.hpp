@@ -34,7 +34,8 @@ class HttpApi {
         store_(store),
         metrics_(metrics),
         metrics_options_(std::move(metrics_options)),
-        metrics_cache_(std::make_shared<MetricsCache>(metrics_options_)),
+        metrics_caches_(std::make_shared<MetricsCaches>(
+            MetricsCaches{MetricsCache(metrics_options_), MetricsCache(metrics_options_)})),
         uptime_(store, kUptimeMaxAge),
         ui_(store) {}
 
@@ -79,9 +80,17 @@ class HttpApi {
   Store& store_;
   SondeMetrics& metrics_;
   MetricsOptions metrics_options_;
-  // /metrics keeps each check's rendered lines between scrapes (about a body's size: 25 MB at
-  // 10 000 checks); freed after kMetricsCacheIdle without a scrape.
-  std::shared_ptr<MetricsCache> metrics_cache_;  // shared with the idle timer's handler
+  // /metrics keeps each check's rendered lines between scrapes (about 35 MB at 10 000 checks),
+  // one cache per format (Prometheus asks for OpenMetrics, curl for text: one cache would render
+  // everything again whenever they alternate); freed kMetricsCacheIdle after the last scrape.
+  struct MetricsCaches {
+    MetricsCache text;
+    MetricsCache openmetrics;
+    MetricsCache& For(ExpositionFormat f) {
+      return f == ExpositionFormat::kOpenMetrics100 ? openmetrics : text;
+    }
+  };
+  std::shared_ptr<MetricsCaches> metrics_caches_;  // shared with the idle timer's handler
   static constexpr Duration kMetricsCacheIdle = std::chrono::minutes(5);
   std::optional<boost::asio::steady_timer> metrics_cache_timer_;
   void KeepMetricsCache(const boost::asio::any_io_executor& executor);
