@@ -123,6 +123,20 @@ TEST(DaemonHeartbeat, OnTimeStaysOkSilenceFailsAfterIntervalPlusGraceAndAReportR
             std::string::npos);
 }
 
+// /api/checks caches "nothing observed" for a pending check; its first report must show in the
+// next /metrics' uptime series, not once that entry expires 30-60 s later.
+TEST(DaemonHeartbeat, FirstReportShowsUptimeAtOnce) {
+  TempDir checks;
+  checks.Write("hb.yaml", HeartbeatYaml("fresh", "1h", "{grace: 1h}"));
+  DaemonProcess d(checks.path());
+  const std::string url = HeartbeatUrl(d, "fresh");  // /api/checks: the uptime entry is made
+  const std::string series = "sonde_check_uptime_ratio{check=\"jobs/fresh\",namespace=\"jobs\",";
+  EXPECT_EQ(d.Get("/metrics").body.find(series), std::string::npos) << "nothing observed yet";
+  ASSERT_EQ(Send(url).status, 200);
+  const std::string metrics = d.Get("/metrics").body;
+  EXPECT_NE(metrics.find(series + "window=\"1h\"} 1\n"), std::string::npos) << metrics;
+}
+
 TEST(DaemonHeartbeat, StartWithoutFinishIsCaughtAfterTheTimeout) {
   TempDir checks;
   checks.Write("hb.yaml",
@@ -199,10 +213,11 @@ TEST(DaemonHeartbeat, UrlSurvivesRestartsAndRotates) {
 // with an injected clock.)
 TEST(DaemonHeartbeat, CronScheduleInItsTimeZoneSetsTheDueTime) {
   TempDir checks;
-  checks.Write("hb.yaml",
-               "apiVersion: comcast.github.io/v1\nkind: KuberhealthyCheck\nmetadata: {name: hourly, "
-               "namespace: jobs}\nspec:\n  heartbeat: {schedule: \"0 * * * *\", timezone: "
-               "Asia/Kolkata}\n");
+  checks.Write(
+      "hb.yaml",
+      "apiVersion: comcast.github.io/v1\nkind: KuberhealthyCheck\nmetadata: {name: hourly, "
+      "namespace: jobs}\nspec:\n  heartbeat: {schedule: \"0 * * * *\", timezone: "
+      "Asia/Kolkata}\n");
   const TimePoint before = std::chrono::time_point_cast<Duration>(std::chrono::system_clock::now());
   DaemonProcess d(checks.path());
   HeartbeatUrl(d, "hourly");

@@ -7,6 +7,7 @@
 #include "contract/report.hpp"
 #include "contract/status_page.hpp"
 #include "metrics/exposition.hpp"
+#include "metrics/metrics_cache.hpp"
 #include "metrics/registry.hpp"
 #include "scheduler/scheduler.hpp"
 
@@ -83,6 +84,41 @@ void BM_RenderMetrics(benchmark::State& state) {
   state.counters["bytes"] = static_cast<double>(bytes);
 }
 BENCHMARK(BM_RenderMetrics)->Arg(1000)->Arg(10000)->Unit(benchmark::kMillisecond);
+
+// The daemon's /metrics path: MetricsCache, scraped once per iteration a second later, with
+// range(1) checks' states changed between scrapes (each a new result), out of range(0).
+void BM_RenderMetricsCached(benchmark::State& state) {
+  StatusSnapshot snap = Snapshot(static_cast<int>(state.range(0)));
+  SondeMetrics own("bench");
+  for (const CheckView& c : snap.checks) {
+    own.RunFinished(c.spec->key, RunOutcome::kOk, c.state.run_duration);
+  }
+  MetricsCache cache(MetricsOptions{});
+  TimePoint now = kNow;
+  cache.Render(snap, own, ExpositionFormat::kText004, now);  // the first scrape fills it
+  const size_t changed = static_cast<size_t>(state.range(1));
+  size_t next = 0;
+  size_t bytes = 0;
+  for (auto _ : state) {
+    for (size_t i = 0; i < changed; ++i) {
+      CheckView& c = snap.checks[next++ % snap.checks.size()];
+      ++c.state.success_count;
+      c.state.last_run = c.state.last_ok = now;
+    }
+    now += std::chrono::seconds(1);
+    const std::string out = cache.Render(snap, own, ExpositionFormat::kText004, now);
+    bytes = out.size();
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.counters["bytes"] = static_cast<double>(bytes);
+  state.counters["cache_bytes"] = static_cast<double>(cache.MemoryBytes());
+}
+BENCHMARK(BM_RenderMetricsCached)
+    ->Args({1000, 0})
+    ->Args({10000, 0})
+    ->Args({10000, 100})
+    ->Args({10000, 1000})
+    ->Unit(benchmark::kMillisecond);
 
 // One due check taken and finished per iteration, among range(0) scheduled checks.
 void BM_SchedulerTakeAndFinish(benchmark::State& state) {

@@ -192,7 +192,7 @@ RunNowResult Engine::RunNow(const CheckKey& key) {
   return RunNowResult::kStarted;
 }
 
-StatusSnapshot Engine::Snapshot() const {
+StatusSnapshot Engine::Snapshot(bool with_schedule) const {
   StatusSnapshot snap;
   snap.instance = leading_ || leader_name_.empty() ? options_.instance_name : leader_name_;
   snap.leader = leading_;
@@ -201,8 +201,11 @@ StatusSnapshot Engine::Snapshot() const {
   snap.checks.reserve(checks_.size());
   for (const auto& [key, spec] : checks_) {
     auto st = states_.find(key);
-    CheckView view{spec, st == states_.end() ? CheckState{} : st->second, NextRunOf(key)};
-    if (auto hb = Heartbeat(key)) view.heartbeat_url = hb->url;
+    CheckView view{spec, st == states_.end() ? CheckState{} : st->second, {}};
+    if (with_schedule) {
+      view.next_run = NextRunOf(key);
+      if (auto hb = Heartbeat(key)) view.heartbeat_url = hb->url;
+    }
     snap.checks.push_back(std::move(view));
   }
   return snap;

@@ -98,7 +98,9 @@ class Engine {
   // POST /api/run: start a check now.
   RunNowResult RunNow(const CheckKey& key);
 
-  StatusSnapshot Snapshot() const;
+  // `with_schedule` false leaves out what only the status pages show (next_run, heartbeat_url),
+  // which /metrics does not need and costs a heartbeat check its URL's formatting.
+  StatusSnapshot Snapshot(bool with_schedule = true) const;
   bool Knows(const CheckKey& key) const { return checks_.count(key) > 0; }
   TimePoint Now() const { return clock_.Now(); }
   std::string ReportingUrl(const CheckSpec& spec, const std::string& uuid) const;

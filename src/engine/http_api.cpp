@@ -116,6 +116,7 @@ asio::awaitable<HttpResponse> HttpApi::Handle(HttpRequest request) {
     response = co_await RotateHeartbeat(request);
   } else {
     response = HandleNow(request);
+    if (request.path == "/metrics") KeepMetricsCache(co_await asio::this_coro::executor);
   }
   metrics_.HttpAnswered(RouteOf(request.path), response.status);
   co_return response;
@@ -226,12 +227,13 @@ HttpResponse HttpApi::Logs(const HttpRequest& request) {
 
 HttpResponse HttpApi::Metrics(const HttpRequest& request) {
   if (!IsRead(request)) return MethodNotAllowed(request, "GET");
-  const StatusSnapshot snap = engine_.Snapshot();
+  const StatusSnapshot snap = engine_.Snapshot(/*with_schedule=*/false);
   const TimePoint now = engine_.Now();
   UptimeByCheck uptime;
   for (const CheckView& c : snap.checks) {
-    CheckUptime& u = uptime[c.spec->key];
-    const UptimeCache::Ratios& ratios = uptime_.Get(c.spec->key, now);
+    // The snapshot is in key order: each insertion goes at the end.
+    CheckUptime& u = uptime.emplace_hint(uptime.end(), c.spec->key, CheckUptime{})->second;
+    const UptimeCache::Ratios& ratios = uptime_.Get(c.spec->key, now, c.state.last_run);
     for (size_t i = 0; i < ratios.size(); ++i) {
       if (ratios[i]) u.ratio_by_window[kUptimeWindows[i].name] = *ratios[i];
     }
@@ -243,9 +245,24 @@ HttpResponse HttpApi::Metrics(const HttpRequest& request) {
   const ExpositionFormat format = ChooseFormat(request.Header("accept"));
   HttpResponse r;
   r.content_type = ContentTypeOf(format);
-  r.body = RenderMetrics(snap, metrics_, metrics_options_, format, now, uptime,
-                         extra_metrics_ ? extra_metrics_() : std::vector<Family>{});
+  r.body = metrics_caches_->For(format).Render(
+      snap, metrics_, format, now, uptime,
+      extra_metrics_ ? extra_metrics_() : std::vector<Family>{});
   return r;
+}
+
+void HttpApi::KeepMetricsCache(const asio::any_io_executor& executor) {
+  if (!metrics_cache_timer_) metrics_cache_timer_.emplace(executor);
+  // Re-arming cancels the previous wait: the cache goes kMetricsCacheIdle after the last scrape.
+  metrics_cache_timer_->expires_after(kMetricsCacheIdle);
+  // The handler may run after this object is gone (expired, then destroyed before it ran).
+  metrics_cache_timer_->async_wait([caches = std::weak_ptr<MetricsCaches>(metrics_caches_)](
+                                       const boost::system::error_code& ec) {
+    if (auto alive = caches.lock(); alive && !ec) {
+      alive->text.Clear();
+      alive->openmetrics.Clear();
+    }
+  });
 }
 
 HttpResponse HttpApi::Healthz() {

@@ -6,12 +6,16 @@
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <functional>
+#include <memory>
+#include <optional>
 
 #include "contract/json_writer.hpp"
 #include "engine/engine.hpp"
 #include "engine/uptime_cache.hpp"
 #include "metrics/exposition.hpp"
+#include "metrics/metrics_cache.hpp"
 #include "metrics/registry.hpp"
 #include "runner/runner.hpp"
 #include "server/http_types.hpp"
@@ -30,6 +34,8 @@ class HttpApi {
         store_(store),
         metrics_(metrics),
         metrics_options_(std::move(metrics_options)),
+        metrics_caches_(std::make_shared<MetricsCaches>(
+            MetricsCaches{MetricsCache(metrics_options_), MetricsCache(metrics_options_)})),
         uptime_(store, kUptimeMaxAge),
         ui_(store) {}
 
@@ -74,6 +80,20 @@ class HttpApi {
   Store& store_;
   SondeMetrics& metrics_;
   MetricsOptions metrics_options_;
+  // /metrics keeps each check's rendered lines between scrapes (about 35 MB at 10 000 checks),
+  // one cache per format (Prometheus asks for OpenMetrics, curl for text: one cache would render
+  // everything again whenever they alternate); freed kMetricsCacheIdle after the last scrape.
+  struct MetricsCaches {
+    MetricsCache text;
+    MetricsCache openmetrics;
+    MetricsCache& For(ExpositionFormat f) {
+      return f == ExpositionFormat::kOpenMetrics100 ? openmetrics : text;
+    }
+  };
+  std::shared_ptr<MetricsCaches> metrics_caches_;  // shared with the idle timer's handler
+  static constexpr Duration kMetricsCacheIdle = std::chrono::minutes(5);
+  std::optional<boost::asio::steady_timer> metrics_cache_timer_;
+  void KeepMetricsCache(const boost::asio::any_io_executor& executor);
   // /metrics and /api/checks list every check's uptime; see UptimeCache for why it is reused.
   static constexpr Duration kUptimeMaxAge = std::chrono::seconds(30);
   UptimeCache uptime_;

@@ -137,7 +137,7 @@ HttpResponse HttpApi::Checks(const HttpRequest& request) {
     w.Int(s.consecutive_failures);
     w.Key("uptime");
     w.BeginObject();
-    const UptimeCache::Ratios& ratios = uptime_.Get(spec.key, now);
+    const UptimeCache::Ratios& ratios = uptime_.Get(spec.key, now, s.last_run);
     for (size_t i = 0; i < ratios.size(); ++i) {
       w.Key(kUptimeWindows[i].name);
       ratios[i] ? w.Double(*ratios[i]) : w.Null();

@@ -4,10 +4,12 @@
 
 namespace sonde {
 
-const UptimeCache::Ratios& UptimeCache::Get(const CheckKey& key, TimePoint now) {
+const UptimeCache::Ratios& UptimeCache::Get(const CheckKey& key, TimePoint now,
+                                            std::optional<TimePoint> last_result) {
   auto [it, added] = entries_.try_emplace(key);
   Entry& e = it->second;
-  if (!added && now < e.expires) return e.ratios;
+  if (!added && now < e.expires && e.last_result == last_result) return e.ratios;
+  e.last_result = last_result;
   for (size_t i = 0; i < std::size(kUptimeWindows); ++i) {
     auto stats = store_.Uptime(key, kUptimeWindows[i].length, now);
     e.ratios[i] = stats.ok() ? stats.value().uptime : std::nullopt;

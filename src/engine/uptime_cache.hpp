@@ -6,7 +6,9 @@
 // answer (GET /api/uptime) still asks the store.
 //
 // An entry lives `max_age` plus a per-check share of `max_age`, so that entries computed
-// together at the first request expire over time and later requests each refresh a slice.
+// together at the first request expire over time and later requests each refresh a slice. A new
+// committed result of the check (its `last_run` changed) refreshes its entry at once: its first
+// result shows at the next request, not a minute later.
 // Ownership: borrows the store. Thread safety: none; the event loop's only.
 #pragma once
 
@@ -26,16 +28,21 @@ class UptimeCache {
 
   UptimeCache(Store& store, Duration max_age) : store_(store), max_age_(max_age) {}
 
-  const Ratios& Get(const CheckKey& key, TimePoint now);
-  // Drops the entries of checks not in `keep` (removed checks).
+  // `last_result` is the check's committed state's last_run: the entry is asked afresh when it
+  // differs from the one the entry was computed with.
+  const Ratios& Get(const CheckKey& key, TimePoint now, std::optional<TimePoint> last_result);
+  // Drops the entries of checks not in `keep` (removed checks). Every key of `keep` must have
+  // been asked for (Get) since the last Retain: then equal sizes mean nothing to drop.
   template <class Keys>
   void Retain(const Keys& keep) {
+    if (keep.size() == entries_.size()) return;
     std::erase_if(entries_, [&](const auto& e) { return keep.count(e.first) == 0; });
   }
 
  private:
   struct Entry {
     TimePoint expires;
+    std::optional<TimePoint> last_result;  // what it was computed after
     Ratios ratios;
   };
   Store& store_;

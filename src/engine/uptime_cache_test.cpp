@@ -1,4 +1,5 @@
-// UptimeCache: answers from the store, reuses them until they expire, drops removed checks.
+// UptimeCache: answers from the store, reuses them until they expire or the check has a new
+// result, drops removed checks.
 #include "engine/uptime_cache.hpp"
 
 #include <gtest/gtest.h>
@@ -34,26 +35,56 @@ TEST(UptimeCache, ReusesAnAnswerUntilItExpires) {
   Record(store, "1", kT0, true);
   UptimeCache cache(store, seconds(30));
   const TimePoint t1 = kT0 + minutes(1);
-  ASSERT_TRUE(cache.Get(kA, t1)[0].has_value());
-  EXPECT_DOUBLE_EQ(*cache.Get(kA, t1)[0], 1.0);
+  ASSERT_TRUE(cache.Get(kA, t1, kT0)[0].has_value());
+  EXPECT_DOUBLE_EQ(*cache.Get(kA, t1, kT0)[0], 1.0);
 
+  // A run the caller has not seen committed yet (its last result is still kT0)...
   Record(store, "2", t1 + seconds(1), false);
-  // Within max_age the earlier answer stands...
-  EXPECT_DOUBLE_EQ(*cache.Get(kA, t1 + seconds(20))[0], 1.0);
+  // ...changes nothing within max_age...
+  EXPECT_DOUBLE_EQ(*cache.Get(kA, t1 + seconds(20), kT0)[0], 1.0);
   // ...and after at most twice max_age the store is asked again.
-  const double later = *cache.Get(kA, t1 + seconds(61))[0];
+  const double later = *cache.Get(kA, t1 + seconds(61), kT0)[0];
   EXPECT_LT(later, 1.0);
 }
 
 TEST(UptimeCache, UnknownCheckHasNoRatiosAndRemovedChecksAreDropped) {
   MemoryStore store;
   UptimeCache cache(store, seconds(30));
-  for (const auto& r : cache.Get({"ns", "never"}, kT0)) EXPECT_FALSE(r.has_value());
+  for (const auto& r : cache.Get({"ns", "never"}, kT0, std::nullopt)) EXPECT_FALSE(r.has_value());
   Record(store, "1", kT0, true);
-  cache.Get(kA, kT0);                       // cached with the run's answer
+  cache.Get(kA, kT0, kT0);                  // cached with the run's answer
   cache.Retain(std::map<CheckKey, int>{});  // kA was removed
   Record(store, "2", kT0 + seconds(1), false);
-  EXPECT_LT(*cache.Get(kA, kT0 + seconds(2))[0], 1.0) << "a dropped entry is asked afresh";
+  EXPECT_LT(*cache.Get(kA, kT0 + seconds(2), kT0)[0], 1.0) << "a dropped entry is asked afresh";
+}
+
+// The entry of a check whose committed state changed is asked afresh at once, however young:
+// a check's first result used to show no uptime until its "nothing observed" entry expired.
+TEST(UptimeCache, ANewResultRefreshesTheEntryAtOnce) {
+  struct Case {
+    const char* what;
+    std::optional<TimePoint> cached_after;  // the check's last result when the entry was made
+    bool ok;                                // the new result
+    std::optional<double> want_1h;
+  };
+  const Case cases[] = {
+      {"first result after nothing observed", std::nullopt, true, 1.0},
+      {"first result, failing", std::nullopt, false, 0.0},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.what);
+    MemoryStore store;
+    UptimeCache cache(store, seconds(30));
+    EXPECT_FALSE(cache.Get(kA, kT0, c.cached_after)[0].has_value()) << "nothing observed yet";
+    const TimePoint at = kT0 + seconds(1);
+    Record(store, "1", at, c.ok);
+    const TimePoint soon = at + seconds(1);  // far within max_age
+    EXPECT_FALSE(cache.Get(kA, soon, c.cached_after)[0].has_value())
+        << "the same committed state keeps the entry";
+    const auto ratio = cache.Get(kA, soon, at)[0];
+    ASSERT_EQ(ratio.has_value(), c.want_1h.has_value());
+    EXPECT_DOUBLE_EQ(*ratio, *c.want_1h);
+  }
 }
 
 }  // namespace

@@ -5,7 +5,7 @@
 #include <chrono>
 #include <cstdlib>
 
-#include "metrics/kuberhealthy_families.hpp"
+#include "metrics/body_families.hpp"
 
 namespace sonde {
 namespace {
@@ -64,6 +64,7 @@ void AddUptimeFamilies(std::vector<Family>& out, const std::vector<const CheckVi
               MetricType::kGauge,
               "Open downtime events of the check: 1 while it is failing, else 0",
               {}};
+  ratio.owner = open.owner = SeriesOwner::kCheck;
   for (const CheckView* c : checks) {
     const CheckKey& key = c->spec->key;
     const auto found = uptime.find(key);
@@ -98,7 +99,10 @@ void AddScheduleFamilies(std::vector<Family>& out, const std::vector<const Check
                  MetricType::kGauge,
                  "How long a run of the check may take before it times out",
                  {}};
-  for (Family* f : {&last, &interval, &timeout}) f->series.reserve(checks.size());
+  for (Family* f : {&last, &interval, &timeout}) {
+    f->series.reserve(checks.size());
+    f->owner = SeriesOwner::kCheck;
+  }
   for (const CheckView* c : checks) {
     const CheckKey& key = c->spec->key;
     const Labels labels = {{"check", key.str()}, {"namespace", key.ns}};
@@ -139,6 +143,25 @@ ExpositionFormat ChooseFormat(std::string_view accept_header) {
                                                       : ExpositionFormat::kText004;
 }
 
+std::vector<Family> BodyFamilies(const BodyInputs& in, FamilyParts parts,
+                                 std::vector<Family> extra) {
+  const std::vector<const CheckView*> none;
+  const bool shared = parts == FamilyParts::kShared;
+  const auto& checks = shared ? none : in.checks;
+  std::vector<Family> families =
+      KuberhealthyFamilies(in.snap, in.with_result, in.own, in.opts, in.now, parts);
+  std::vector<Family> own = parts == FamilyParts::kAll ? in.own.Collect(in.live_names)
+                            : shared                   ? in.own.CollectShared()
+                                     : in.own.CollectCheck(in.checks.at(0)->spec->key.str());
+  for (Family& f : own) families.push_back(std::move(f));
+  AddScheduleFamilies(families, checks);
+  AddUptimeFamilies(families, checks, in.uptime);
+  if (parts != FamilyParts::kChecks) {
+    for (Family& f : extra) families.push_back(std::move(f));
+  }
+  return families;
+}
+
 std::string RenderMetrics(const StatusSnapshot& snap, const SondeMetrics& own,
                           const MetricsOptions& opts, ExpositionFormat format, TimePoint now,
                           const UptimeByCheck& uptime, std::vector<Family> extra) {
@@ -158,11 +181,8 @@ std::string RenderMetrics(const StatusSnapshot& snap, const SondeMetrics& own,
     live_names.insert(live_names.end(), std::move(name));
   }
 
-  std::vector<Family> families = KuberhealthyFamilies(snap, with_result, own, opts, now);
-  for (Family& f : own.Collect(live_names)) families.push_back(std::move(f));
-  AddScheduleFamilies(families, all);
-  AddUptimeFamilies(families, all, uptime);
-  for (Family& f : extra) families.push_back(std::move(f));
+  const BodyInputs in{snap, all, with_result, own, opts, now, uptime, live_names};
+  const std::vector<Family> families = BodyFamilies(in, FamilyParts::kAll, std::move(extra));
 
   // About 120 bytes a sample: growing the string by doubling would copy it several times.
   size_t samples = 0;

@@ -36,6 +36,7 @@ struct MetricsOptions {
 struct CheckUptime {
   std::map<std::string, double> ratio_by_window;  // "1h" -> 0.9986; only observed windows
   bool open_downtime = false;                     // a downtime event is open (check failing)
+  bool operator==(const CheckUptime&) const = default;
 };
 using UptimeByCheck = std::map<CheckKey, CheckUptime>;
 

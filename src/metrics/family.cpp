@@ -184,6 +184,11 @@ const char* ContentTypeOf(ExpositionFormat format) {
 
 void WriteFamily(const Family& family, ExpositionFormat format, std::string& out) {
   if (family.series.empty()) return;
+  WriteFamilyHeader(family, format, out);
+  WriteSamples(family, format, out);
+}
+
+void WriteFamilyHeader(const Family& family, ExpositionFormat format, std::string& out) {
   const std::string_view header = HeaderName(family, format);
   out += "# HELP ";
   out += header;
@@ -194,6 +199,9 @@ void WriteFamily(const Family& family, ExpositionFormat format, std::string& out
   out += ' ';
   out += TypeName(family.type);
   out += '\n';
+}
+
+void WriteSamples(const Family& family, ExpositionFormat format, std::string& out) {
   // Sort pointers: series may carry megabyte label values.
   std::vector<const Series*> sorted;
   sorted.reserve(family.series.size());

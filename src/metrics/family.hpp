@@ -46,6 +46,14 @@ struct Series {
   HistogramValue histogram;  // histograms only
 };
 
+// Whose series a family holds. Writing ignores it; MetricsCache (metrics_cache.hpp) keeps the
+// per-check ones rendered between scrapes and rebuilds the shared ones at every scrape.
+enum class SeriesOwner {
+  kShared,          // series of the daemon or of all checks together
+  kCheck,           // each series belongs to one check (its first label is `check`)
+  kCheckLastOkAge,  // as kCheck, one series per check, whose value is SecondsSinceLastOk(now)
+};
+
 struct Family {
   // Counters: the sample name, ending in "_total" (OpenMetrics names the family without it).
   // Histograms: the base name (samples get _bucket, _sum, _count).
@@ -53,11 +61,17 @@ struct Family {
   MetricType type = MetricType::kGauge;
   std::string help;
   std::vector<Series> series;  // any order; written sorted by labels
+  SeriesOwner owner = SeriesOwner::kShared;
 };
 
 // Appends `family` to `out`: HELP, TYPE, then its samples sorted by their label pairs.
 // A family without series is skipped (as client_golang does).
 void WriteFamily(const Family& family, ExpositionFormat format, std::string& out);
+
+// The two halves of WriteFamily: the HELP and TYPE lines (even without series), and the samples
+// alone.
+void WriteFamilyHeader(const Family& family, ExpositionFormat format, std::string& out);
+void WriteSamples(const Family& family, ExpositionFormat format, std::string& out);
 
 // What ends a document: "# EOF\n" for OpenMetrics, nothing for text 0.0.4.
 void WriteEnd(ExpositionFormat format, std::string& out);

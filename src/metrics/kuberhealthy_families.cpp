@@ -64,11 +64,10 @@ std::vector<CheckLabels> LabelsOfChecks(const std::vector<const CheckView*>& che
   return out;
 }
 
-Family Gauge1(std::string name, std::string help, Labels labels, double value) {
-  return Family{std::move(name),
-                MetricType::kGauge,
-                std::move(help),
-                {Series{std::move(labels), value, {}, {}}}};
+Family Gauge1(std::string name, std::string help, Labels labels, double value, bool filled) {
+  Family f{std::move(name), MetricType::kGauge, std::move(help), {}};
+  if (filled) f.series.push_back(Series{std::move(labels), value, {}, {}});
+  return f;
 }
 
 // kuberhealthy_check / kuberhealthy_job and their _duration_seconds, as v2 writes them.
@@ -83,6 +82,7 @@ void AddStatusFamilies(std::vector<Family>& out, const std::vector<CheckLabels>&
                   MetricType::kGauge,
                   std::string("Shows the ") + kind + " run duration of a Kuberhealthy " + kind,
                   {}};
+  status.owner = duration.owner = SeriesOwner::kCheck;
   status.series.reserve(checks.size());
   duration.series.reserve(checks.size());
   for (const CheckLabels& cl : checks) {
@@ -116,21 +116,29 @@ void AddV3CheckFamilies(std::vector<Family>& out, const std::vector<CheckLabels>
                MetricType::kGauge,
                "Shows time since the last OK report for a check",
                {}};
-  for (Family* f : {&consecutive, &successes, &failures, &since}) f->series.reserve(checks.size());
+  for (Family* f : {&consecutive, &successes, &failures, &since}) {
+    f->series.reserve(checks.size());
+    f->owner = SeriesOwner::kCheck;
+  }
+  since.owner = SeriesOwner::kCheckLastOkAge;
   for (const CheckLabels& cl : checks) {
     const CheckState& s = cl.check->state;
     Labels labels = cl.With();
     consecutive.series.push_back({labels, static_cast<double>(s.consecutive_failures), {}, {}});
     successes.series.push_back({labels, static_cast<double>(s.success_count), {}, {}});
     failures.series.push_back({labels, static_cast<double>(s.failure_count), {}, {}});
-    const double ago = s.last_ok ? std::max(0.0, Seconds(now - *s.last_ok)) : -1.0;
-    since.series.push_back({std::move(labels), ago, {}, {}});
+    since.series.push_back({std::move(labels), SecondsSinceLastOk(s, now), {}, {}});
   }
   for (Family* f : {&consecutive, &successes, &failures, &since}) out.push_back(std::move(*f));
 }
 
 // v3's histogram is recomputed at every scrape over each check's last duration, unlabelled.
-Family RunDurationHistogram(const std::vector<const CheckView*>& checks) {
+Family RunDurationHistogram(const std::vector<const CheckView*>& checks, bool filled) {
+  Family f{"kuberhealthy_check_run_duration_seconds",
+           MetricType::kHistogram,
+           "Bucketed distribution of check run durations",
+           {}};
+  if (!filled) return f;
   HistogramValue h;
   h.bounds.assign(std::begin(kKuberhealthyRunBounds), std::end(kKuberhealthyRunBounds));
   h.counts.assign(h.bounds.size(), 0);
@@ -142,10 +150,8 @@ Family RunDurationHistogram(const std::vector<const CheckView*>& checks) {
     h.sum += d;
     ++h.count;
   }
-  return Family{"kuberhealthy_check_run_duration_seconds",
-                MetricType::kHistogram,
-                "Bucketed distribution of check run durations",
-                {Series{{}, 0, {}, h}}};
+  f.series.push_back(Series{{}, 0, {}, std::move(h)});
+  return f;
 }
 
 }  // namespace
@@ -196,33 +202,39 @@ Labels ExtraLabels(const CheckView& check, const MetricsOptions& opts) {
   return out;
 }
 
+double SecondsSinceLastOk(const CheckState& state, TimePoint now) {
+  return state.last_ok ? std::max(0.0, Seconds(now - *state.last_ok)) : -1.0;
+}
+
 std::vector<Family> KuberhealthyFamilies(const StatusSnapshot& snap,
                                          const std::vector<const CheckView*>& checks,
                                          const SondeMetrics& own, const MetricsOptions& opts,
-                                         TimePoint now) {
+                                         TimePoint now, FamilyParts parts) {
+  const bool shared = parts != FamilyParts::kChecks;
   const bool cluster_ok =
-      snap.load_errors.empty() &&
+      shared && snap.load_errors.empty() &&
       std::all_of(checks.begin(), checks.end(), [](const CheckView* c) { return c->state.ok; });
-  const std::vector<CheckLabels> labelled = LabelsOfChecks(checks, opts);
+  const std::vector<CheckLabels> labelled =
+      parts == FamilyParts::kShared ? std::vector<CheckLabels>{} : LabelsOfChecks(checks, opts);
   std::vector<Family> out;
   out.push_back(Gauge1("kuberhealthy_running", "Shows if kuberhealthy is running error free",
-                       {{"current_master", snap.instance}}, 1));
+                       {{"current_master", snap.instance}}, 1, shared));
   out.push_back(Gauge1("kuberhealthy_cluster_state", "Shows the status of the cluster", {},
-                       cluster_ok ? 1 : 0));
+                       cluster_ok ? 1 : 0, shared));
   AddStatusFamilies(out, labelled, opts, /*jobs=*/false);
   AddStatusFamilies(out, labelled, opts, /*jobs=*/true);
   // A standalone daemon is always its own leader.
   out.push_back(Gauge1("kuberhealthy_controller_leader",
                        "Shows whether this controller instance is the elected leader", {},
-                       snap.leader ? 1 : 0));
+                       snap.leader ? 1 : 0, shared));
   out.push_back(Gauge1("kuberhealthy_scheduler_loop_duration_seconds",
                        "Shows the duration of the last scheduling loop", {},
-                       Seconds(own.last_loop_duration())));
+                       Seconds(own.last_loop_duration()), shared));
   out.push_back(Gauge1("kuberhealthy_scheduler_due_checks",
                        "Shows the number of checks that were due in the last scheduling loop", {},
-                       static_cast<double>(own.last_due_checks())));
+                       static_cast<double>(own.last_due_checks()), shared));
   AddV3CheckFamilies(out, labelled, now);
-  out.push_back(RunDurationHistogram(checks));
+  out.push_back(RunDurationHistogram(checks, shared));
   return out;
 }
 

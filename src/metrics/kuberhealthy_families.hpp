@@ -13,12 +13,19 @@
 
 namespace sonde {
 
+// Which families a builder fills: all, or only those of one owner. The others come out in their
+// place without series, so that every build lists the same families in the same order.
+enum class FamilyParts { kAll, kShared, kChecks };
+
 // kuberhealthy_* in their fixed order. `checks` are the snapshot's checks that have a result,
-// sorted by key.
+// sorted by their `check` label.
 std::vector<Family> KuberhealthyFamilies(const StatusSnapshot& snap,
                                          const std::vector<const CheckView*>& checks,
                                          const SondeMetrics& own, const MetricsOptions& opts,
-                                         TimePoint now);
+                                         TimePoint now, FamilyParts parts = FamilyParts::kAll);
+
+// kuberhealthy_check_seconds_since_success: seconds since the last OK result, -1 when none.
+double SecondsSinceLastOk(const CheckState& state, TimePoint now);
 
 // v2's error label: errors joined with "|", '"' replaced by '\'', made valid UTF-8 and cut to
 // opts.error_label_max_length at a character boundary.

@@ -49,6 +49,16 @@ void Instrument<V>::EraseWhere(std::string_view label_name, std::string_view val
 }
 
 template <class V>
+auto Instrument<V>::RangeOf(std::string_view first) const
+    -> std::pair<typename SeriesMap::const_iterator, typename SeriesMap::const_iterator> {
+  if (label_names_.empty()) return {series_.end(), series_.end()};
+  auto begin = series_.lower_bound(LabelValues{std::string(first)});
+  auto end = begin;
+  while (end != series_.end() && end->first.front() == first) ++end;
+  return {begin, end};
+}
+
+template <class V>
 V& Instrument<V>::At(LabelValues values) {
   values.resize(label_names_.size());
   return series_[std::move(values)];
@@ -84,6 +94,14 @@ Family Counter::Collect(const SeriesFilter& keep) const {
   return f;
 }
 
+Family Counter::CollectWhereFirst(std::string_view first) const {
+  Family f = Start(MetricType::kCounter);
+  const auto [begin, end] = RangeOf(first);
+  for (auto it = begin; it != end; ++it)
+    f.series.push_back({LabelsOf(it->first), it->second, {}, {}});
+  return f;
+}
+
 void Gauge::Set(LabelValues values, double v) { At(std::move(values)) = v; }
 
 Family Gauge::Collect(const SeriesFilter& keep) const {
@@ -92,6 +110,14 @@ Family Gauge::Collect(const SeriesFilter& keep) const {
     Series s{LabelsOf(values), v, {}, {}};
     if (!keep || keep(s.labels)) f.series.push_back(std::move(s));
   }
+  return f;
+}
+
+Family Gauge::CollectWhereFirst(std::string_view first) const {
+  Family f = Start(MetricType::kGauge);
+  const auto [begin, end] = RangeOf(first);
+  for (auto it = begin; it != end; ++it)
+    f.series.push_back({LabelsOf(it->first), it->second, {}, {}});
   return f;
 }
 
@@ -124,6 +150,14 @@ Family Histogram::Collect(const SeriesFilter& keep) const {
     Series s{LabelsOf(values), 0, {}, h};
     if (!keep || keep(s.labels)) f.series.push_back(std::move(s));
   }
+  return f;
+}
+
+Family Histogram::CollectWhereFirst(std::string_view first) const {
+  Family f = Start(MetricType::kHistogram);
+  const auto [begin, end] = RangeOf(first);
+  for (auto it = begin; it != end; ++it)
+    f.series.push_back({LabelsOf(it->first), 0, {}, it->second});
   return f;
 }
 
@@ -208,6 +242,7 @@ void SondeMetrics::RunFinished(const CheckKey& key, RunOutcome outcome, Duration
   runs_finished_.Inc({RunOutcomeName(outcome)});
   if (outcome == RunOutcome::kRemoved || outcome == RunOutcome::kInterrupted) return;
   run_duration_.Observe({key.str(), key.ns}, std::max(0.0, Seconds(run_duration)));
+  Touch(key.str());
 }
 
 void SondeMetrics::SpawnLatency(Duration d) {
@@ -233,38 +268,70 @@ void SondeMetrics::HttpAnswered(std::string_view route, int code) {
 }
 
 void SondeMetrics::CertificateExpiry(const CheckKey& key, std::optional<TimePoint> not_after) {
+  Touch(key.str());
   if (!not_after) return certificate_expiry_.EraseWhere("check", key.str());
   certificate_expiry_.Set({key.str(), key.ns}, static_cast<double>(UnixSeconds(*not_after)));
 }
 
 void SondeMetrics::HeartbeatReport(const CheckKey& key, std::string_view result) {
   heartbeat_reports_.Inc({key.str(), key.ns, std::string(result)});
+  Touch(key.str());
 }
 
 void SondeMetrics::ForgetCheck(const CheckKey& key) {
   run_duration_.EraseWhere("check", key.str());
   certificate_expiry_.EraseWhere("check", key.str());
   heartbeat_reports_.EraseWhere("check", key.str());
+  check_versions_.erase(key.str());  // a check added again later gets a newer version
+}
+
+uint64_t SondeMetrics::CheckVersion(const std::string& check) const {
+  const auto it = check_versions_.find(check);
+  return it == check_versions_.end() ? 0 : it->second;
 }
 
 std::vector<Family> SondeMetrics::Collect(const std::set<std::string>& live_checks) const {
+  return CollectImpl(Which::kAll, &live_checks, {});
+}
+
+std::vector<Family> SondeMetrics::CollectShared() const {
+  return CollectImpl(Which::kShared, nullptr, {});
+}
+
+std::vector<Family> SondeMetrics::CollectCheck(std::string_view check) const {
+  return CollectImpl(Which::kOneCheck, nullptr, check);
+}
+
+std::vector<Family> SondeMetrics::CollectImpl(Which which, const std::set<std::string>* live,
+                                              std::string_view check) const {
+  const bool shared = which != Which::kOneCheck;
+  auto empty = [](const auto& instrument) {
+    return Family{instrument.name(), instrument.kType, instrument.help(), {}};
+  };
+  auto shared_family = [&](const auto& instrument) {
+    return shared ? instrument.Collect() : empty(instrument);
+  };
+  auto per_check = [&](const auto& instrument) {
+    Family f = which == Which::kShared     ? empty(instrument)
+               : which == Which::kOneCheck ? instrument.CollectWhereFirst(check)
+                                           : instrument.Collect([&](const Labels& labels) {
+                                               return live->count(labels.front().value) > 0;
+                                             });
+    f.owner = SeriesOwner::kCheck;
+    return f;
+  };
   std::vector<Family> out;
-  out.push_back(Family{"sonde_build_info",
-                       MetricType::kGauge,
-                       "Sonde's version; always 1",
-                       {Series{{{"version", version_}}, 1, {}, {}}}});
-  out.push_back(reports_.Collect());
-  out.push_back(runs_started_.Collect());
-  out.push_back(runs_finished_.Collect());
-  out.push_back(run_duration_.Collect(
-      [&](const Labels& labels) { return live_checks.count(labels.front().value) > 0; }));
-  out.push_back(certificate_expiry_.Collect(
-      [&](const Labels& labels) { return live_checks.count(labels.front().value) > 0; }));
-  out.push_back(spawn_latency_.Collect());
-  out.push_back(scheduler_lateness_.Collect());
-  out.push_back(http_requests_.Collect());
-  out.push_back(heartbeat_reports_.Collect(
-      [&](const Labels& labels) { return live_checks.count(labels.front().value) > 0; }));
+  out.push_back(Family{"sonde_build_info", MetricType::kGauge, "Sonde's version; always 1", {}});
+  if (shared) out.back().series.push_back(Series{{{"version", version_}}, 1, {}, {}});
+  out.push_back(shared_family(reports_));
+  out.push_back(shared_family(runs_started_));
+  out.push_back(shared_family(runs_finished_));
+  out.push_back(per_check(run_duration_));
+  out.push_back(per_check(certificate_expiry_));
+  out.push_back(shared_family(spawn_latency_));
+  out.push_back(shared_family(scheduler_lateness_));
+  out.push_back(shared_family(http_requests_));
+  out.push_back(per_check(heartbeat_reports_));
   return out;
 }
 

@@ -36,11 +36,16 @@ class Instrument {
       : name_(std::move(name)), help_(std::move(help)), label_names_(std::move(label_names)) {}
 
   const std::string& name() const { return name_; }
+  const std::string& help() const { return help_; }
   size_t size() const { return series_.size(); }
   // Drops every series whose label `label_name` has `value`.
   void EraseWhere(std::string_view label_name, std::string_view value);
 
  protected:
+  using SeriesMap = std::map<LabelValues, V>;
+  // The series whose first label value is `first`, in order.
+  std::pair<typename SeriesMap::const_iterator, typename SeriesMap::const_iterator> RangeOf(
+      std::string_view first) const;
   // The series for `values`, created with V{} when new. Values are padded or cut to the label
   // count, so a caller's mistake yields an odd series, never an invalid exposition.
   V& At(LabelValues values);
@@ -50,27 +55,33 @@ class Instrument {
   std::string name_;
   std::string help_;
   std::vector<std::string> label_names_;
-  std::map<LabelValues, V> series_;
+  SeriesMap series_;
 };
 
 class Counter : public Instrument<double> {
  public:
+  static constexpr MetricType kType = MetricType::kCounter;
   using Instrument::Instrument;
   // REQUIRES: by >= 0 (counters only go up; a negative `by` is ignored).
   void Inc(LabelValues values, double by = 1);
   double Get(const LabelValues& values) const;  // 0 when the series does not exist
   Family Collect(const SeriesFilter& keep = {}) const;
+  // Only the series whose first label value is `first`.
+  Family CollectWhereFirst(std::string_view first) const;
 };
 
 class Gauge : public Instrument<double> {
  public:
+  static constexpr MetricType kType = MetricType::kGauge;
   using Instrument::Instrument;
   void Set(LabelValues values, double v);
   Family Collect(const SeriesFilter& keep = {}) const;
+  Family CollectWhereFirst(std::string_view first) const;
 };
 
 class Histogram : public Instrument<HistogramValue> {
  public:
+  static constexpr MetricType kType = MetricType::kHistogram;
   // `bounds`: ascending finite upper bounds; +Inf is implicit.
   Histogram(std::string name, std::string help, std::vector<std::string> label_names,
             std::vector<double> bounds)
@@ -81,6 +92,7 @@ class Histogram : public Instrument<HistogramValue> {
   void Ensure(LabelValues values);
   const HistogramValue* Find(const LabelValues& values) const;  // null when never observed
   Family Collect(const SeriesFilter& keep = {}) const;
+  Family CollectWhereFirst(std::string_view first) const;
 
  private:
   std::vector<double> bounds_;
@@ -134,6 +146,16 @@ class SondeMetrics {
   // Sonde's families in their fixed order, leaving out per-check series whose check is not in
   // `live_checks` ("ns/name").
   std::vector<Family> Collect(const std::set<std::string>& live_checks) const;
+  // The same families, with the per-check ones (SeriesOwner::kCheck) left without series.
+  std::vector<Family> CollectShared() const;
+  // The same families, with only the series of `check` ("ns/name"): the shared ones are empty.
+  std::vector<Family> CollectCheck(std::string_view check) const;
+  // Changes whenever a per-check series of `check` does (0: it has none); never reused.
+  uint64_t CheckVersion(const std::string& check) const;
+  // Every check's version that is not 0, by check ("ns/name"), for walking in name order.
+  const std::map<std::string, uint64_t, std::less<>>& check_versions() const {
+    return check_versions_;
+  }
 
   Duration last_loop_duration() const { return last_loop_duration_; }
   size_t last_due_checks() const { return last_due_checks_; }
@@ -167,6 +189,13 @@ class SondeMetrics {
   Counter heartbeat_reports_;
   Duration last_loop_duration_{};
   size_t last_due_checks_ = 0;
+  // For CheckVersion: what MetricsCache compares instead of every per-check series.
+  std::map<std::string, uint64_t, std::less<>> check_versions_;
+  uint64_t last_version_ = 0;
+  void Touch(const std::string& check) { check_versions_[check] = ++last_version_; }
+  enum class Which { kAll, kShared, kOneCheck };
+  std::vector<Family> CollectImpl(Which which, const std::set<std::string>* live,
+                                  std::string_view check) const;
 };
 
 }  // namespace sonde
