@@ -29,7 +29,7 @@ export class CheckPage {
 <section aria-labelledby="h-runs"><h2 id="h-runs">Recent runs</h2>
   <div id="c-timeline" class="timeline-wrap"></div>
   <h3>Run duration</h3><div id="c-chart" class="chart-wrap"></div>
-  <details><summary>Run list</summary><div class="table-wrap"><table class="runs"><caption class="sr-only">Recent runs, newest first</caption>
+  <details><summary>Run list</summary><div class="table-wrap" tabindex="0" role="region" aria-label="Recent runs"><table class="runs"><caption class="sr-only">Recent runs, newest first</caption>
   <thead><tr><th scope="col">Started</th><th scope="col">Result</th><th scope="col">Duration</th><th scope="col">Errors</th></tr></thead><tbody id="c-runs"></tbody></table></div></details>
 </section>
 <section aria-labelledby="h-events"><h2 id="h-events">Downtime events</h2><div id="c-events"></div></section>
@@ -100,7 +100,7 @@ export class CheckPage {
       .map((r) => `<tr><td>${timeEl(r.started)}</td><td>${r.ok ? "OK" : "Failed"}${r.endedBy !== "report" ? ` <span class="muted">(${esc(r.endedBy)})</span>` : ""}</td><td>${duration(r.durationSeconds)}</td><td>${esc(r.errors.join("; "))}</td></tr>`)
       .join("");
     q("#c-events").innerHTML = events.events.length
-      ? `<div class="table-wrap"><table class="events"><caption class="sr-only">Downtime events, newest first</caption><thead><tr><th scope="col">Start</th><th scope="col">End</th><th scope="col">Duration</th><th scope="col">Failed runs</th><th scope="col">Errors</th></tr></thead><tbody>` +
+      ? `<div class="table-wrap" tabindex="0" role="region" aria-label="Downtime events"><table class="events"><caption class="sr-only">Downtime events, newest first</caption><thead><tr><th scope="col">Start</th><th scope="col">End</th><th scope="col">Duration</th><th scope="col">Failed runs</th><th scope="col">Errors</th></tr></thead><tbody>` +
         events.events
           .map((e) => `<tr class="${e.open ? "open" : ""}"><td>${timeEl(e.start)}</td><td>${e.open ? '<strong class="down-text">ongoing</strong>' : timeEl(e.end)}</td><td>${duration(e.durationSeconds)}</td><td>${e.failedRuns}</td><td><code>${esc(e.firstError)}</code>${e.lastError && e.lastError !== e.firstError ? `<br><span class="muted">last:</span> <code>${esc(e.lastError)}</code>` : ""}</td></tr>`)
           .join("") + "</tbody></table></div>"
