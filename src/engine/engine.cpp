@@ -61,7 +61,8 @@ Engine::Engine(boost::asio::any_io_executor executor, const Clock& clock, Runner
       scheduler_(std::max<size_t>(1, options_.max_concurrent_runs)),
       wake_(executor),
       last_pump_(clock.Now()),
-      states_(store.LoadStates()) {
+      states_(store.LoadStates()),
+      heartbeat_timer_(executor) {
   if (auto tokens = store_.LoadHeartbeatTokens(); tokens.ok()) {
     stored_tokens_ = std::move(tokens.value());
   } else {
@@ -72,7 +73,7 @@ Engine::Engine(boost::asio::any_io_executor executor, const Clock& clock, Runner
 Engine::~Engine() {
   wake_.cancel();
   for (auto& [uuid, run] : active_) run.timer->cancel();
-  for (auto& [key, hb] : heartbeats_) hb.timer->cancel();
+  heartbeat_timer_.cancel();
 }
 
 std::string Engine::ReportingUrl(const CheckSpec& spec, const std::string& uuid) const {
@@ -109,7 +110,7 @@ void Engine::ApplyChecks(std::vector<CheckSpec> checks, std::vector<std::string>
     auto old = checks_.find(key);
     if (old != checks_.end() && *old->second == *spec) continue;
     const bool added = old == checks_.end();
-    if (added) spdlog::info("check {} added ({})", key.str(), spec->source_file);
+    if (added) spdlog::info("check {} added ({})", key.str(), spec->source_file.str());
     if (!added) spdlog::info("check {} changed; effective from its next run", key.str());
     checks_[key] = spec;
     if (spec->IsHeartbeat()) {  // nothing to start: it waits for reports (engine_heartbeat.cpp)
@@ -175,6 +176,12 @@ void Engine::SaveState(const CheckKey& key) {
   if (auto st = store_.SaveState(key, states_[key]); !st.ok()) {
     spdlog::error("store: cannot save state of {}: {}", key.str(), st.message());
   }
+}
+
+const CheckState& Engine::StateOf(const CheckKey& key) const {
+  static const CheckState kNone;
+  auto it = states_.find(key);
+  return it == states_.end() ? kNone : it->second;
 }
 
 RunNowResult Engine::RunNow(const CheckKey& key) {

@@ -13,6 +13,8 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -140,10 +142,10 @@ class Engine {
     CheckState state;
     RunRecord record;
   };
-  // A heartbeat check's live side (engine_heartbeat.cpp).
+  // A heartbeat check's live side (engine_heartbeat.cpp). Kept small: there may be 100 000.
   struct HeartbeatEntry {
     std::shared_ptr<const HeartbeatSchedule> schedule;
-    std::string token;   // "" until stored
+    std::string token;   // "" until stored; the durable token while the entry exists
     TimePoint since;     // when it began waiting without a report (added or daemon start)
     TimePoint due_from;  // `due` is the schedule's next instant after this
     TimePoint due;       // the next report is expected by due + grace
@@ -151,9 +153,17 @@ class Engine {
     std::optional<TimePoint> last_row;     // last history row decided
     std::optional<TimePoint> started;      // pending /start
     std::string start_uuid;
-    std::unique_ptr<RateLimiter> limiter;
-    std::unique_ptr<boost::asio::steady_timer> timer;  // missed deadline or start timeout
-    std::optional<CheckState> decided;  // latest decided state while commits are in flight
+    std::optional<RateLimiter> limiter;  // always set once applied
+    std::optional<TimePoint> armed;      // its deadline in heartbeat_deadlines_, if any
+    std::unique_ptr<CheckState> decided;  // latest decided state while commits are in flight
+  };
+  // Heartbeat deadlines, earliest first; ties by key, so that checks due together are handled
+  // in a fixed order. The key points into heartbeats_ (map nodes do not move).
+  struct DeadlineOrder {
+    bool operator()(const std::pair<TimePoint, const CheckKey*>& a,
+                    const std::pair<TimePoint, const CheckKey*>& b) const {
+      return a.first != b.first ? a.first < b.first : *a.second < *b.second;
+    }
   };
 
   // How long a steady timer must wait for wall-clock instant `when`; never negative.
@@ -181,12 +191,19 @@ class Engine {
   void RememberRun(const CheckKey& key, const std::string& uuid, TimePoint deadline);
   void ForgetCheck(const CheckKey& key);
   void SaveState(const CheckKey& key);
+  // The check's committed state, or an empty one: reading must not add an entry (100 000
+  // heartbeat checks that never reported would each hold an empty 350-byte state).
+  const CheckState& StateOf(const CheckKey& key) const;
   std::optional<TimePoint> NextRunOf(const CheckKey& key) const;
   // Heartbeat checks (engine_heartbeat.cpp).
   void ApplyHeartbeat(const CheckKey& key, bool added);
   void ForgetHeartbeat(const CheckKey& key);
   void StoreNewToken(const CheckKey& key, std::function<void(Result<std::string>)> done);
+  // (Re)sets the check's deadline: due + grace, or the end of a pending /start's timeout.
   void ArmHeartbeat(const CheckKey& key);
+  // Waits for the earliest deadline with the one heartbeat timer.
+  void ArmHeartbeatTimer();
+  void OnHeartbeatDeadlines();
   void OnHeartbeatTimer(const CheckKey& key);
   void RecordHeartbeat(const CheckKey& key, const std::string& uuid, TimePoint started, bool ok,
                        std::vector<std::string> errors, const char* ended_by,
@@ -215,8 +232,15 @@ class Engine {
   // Expires with the engine, so a probe or a store commit finishing after it does not touch it.
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   std::map<CheckKey, HeartbeatEntry> heartbeats_;
-  std::unordered_map<std::string, CheckKey> heartbeat_keys_;  // by token
-  std::map<CheckKey, std::string> stored_tokens_;  // durable tokens, also of removed checks
+  // By token; both point into heartbeats_ (the entry's token and key), so a token is held once.
+  std::unordered_map<std::string_view, const CheckKey*> heartbeat_keys_;
+  // Durable tokens of checks without a heartbeat entry (removed, or not yet applied); a live
+  // heartbeat check's token is in its entry instead, so that it is not held twice.
+  std::map<CheckKey, std::string> stored_tokens_;
+  // One timer for every heartbeat check (a timer each cost ~300 bytes per check).
+  std::set<std::pair<TimePoint, const CheckKey*>, DeadlineOrder> heartbeat_deadlines_;
+  boost::asio::steady_timer heartbeat_timer_;
+  bool heartbeat_timer_waiting_ = false;
 };
 
 // The error recorded for a run whose checker ended without reporting.
