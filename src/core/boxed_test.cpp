@@ -34,7 +34,8 @@ TEST(BoxedOptional, BehavesAsStdOptional) {
   const Case cases[] = {{{}, {}}, {1, {}}, {{}, 2}, {3, 3}, {3, 4}};
   for (const Case& c : cases) {
     BoxedOptional<int> l = c.left ? BoxedOptional<int>(*c.left) : BoxedOptional<int>();
-    BoxedOptional<int> r = c.right ? BoxedOptional<int>(*c.right) : BoxedOptional<int>(std::nullopt);
+    BoxedOptional<int> r =
+        c.right ? BoxedOptional<int>(*c.right) : BoxedOptional<int>(std::nullopt);
     EXPECT_EQ(l.has_value(), c.left.has_value());
     EXPECT_EQ(static_cast<bool>(r), c.right.has_value());
     EXPECT_EQ(l == r, c.left == c.right) << c.left.value_or(-1) << " " << c.right.value_or(-1);

@@ -107,10 +107,10 @@ struct CheckSpec {
   // `kube`. Read them with -> or *; writing through a non-const spec allocates.
   Boxed<KeyValues> extra_labels;
   Boxed<KeyValues> extra_annotations;
-  Boxed<KeyValues> pod_labels;       // v3 spec.podSpec.metadata.labels
-  Boxed<KeyValues> pod_annotations;  // v3 spec.podSpec.metadata.annotations
-  Boxed<PodSpec> pod;             // empty when `probe` or `heartbeat` is set
-  ProbeRef probe;                 // a Sonde extension: run in-process instead of a checker
+  Boxed<KeyValues> pod_labels;             // v3 spec.podSpec.metadata.labels
+  Boxed<KeyValues> pod_annotations;        // v3 spec.podSpec.metadata.annotations
+  Boxed<PodSpec> pod;                      // empty when `probe` or `heartbeat` is set
+  ProbeRef probe;                          // a Sonde extension: run in-process instead of a checker
   BoxedOptional<HeartbeatSpec> heartbeat;  // set: a heartbeat check, and `pod` is empty
   BoxedOptional<KubeSource> kube;          // set: read from the Kubernetes API (operator mode)
 

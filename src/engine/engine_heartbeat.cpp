@@ -43,21 +43,36 @@ std::optional<HeartbeatView> Engine::Heartbeat(const CheckKey& key) const {
   auto it = heartbeats_.find(key);
   if (it == heartbeats_.end()) return std::nullopt;
   const HeartbeatEntry& e = it->second;
-  return HeartbeatView{HeartbeatUrl(e.token), e.due, e.schedule->grace(), e.started};
+  return HeartbeatView{e.token_stored ? HeartbeatUrl(e.token) : "", e.due, e.schedule->grace(),
+                       e.started};
 }
 
-void Engine::ApplyHeartbeat(const CheckKey& key, bool added) {
-  const auto& spec = *checks_.at(key);
+std::shared_ptr<const HeartbeatSchedule> Engine::ScheduleOf(const CheckSpec& spec) {
+  const HeartbeatSpec& hb = *spec.heartbeat;
+  ScheduleCache& c = schedule_cache_;
+  if (c.schedule && c.interval == spec.run_interval && c.grace == hb.grace &&
+      c.cron == hb.schedule && c.timezone == hb.timezone) {
+    return c.schedule;
+  }
   auto schedule = HeartbeatSchedule::For(spec);
   if (!schedule.ok()) {  // the loader validated it; a zone removed since is all that is left
-    spdlog::error("check {}: {}", key.str(), schedule.error());
-    schedule = HeartbeatSchedule::For(CheckSpec{.run_interval = spec.run_interval,
-                                                .heartbeat = HeartbeatSpec{spec.heartbeat->grace}});
+    spdlog::error("check {}: {}", spec.key.str(), schedule.error());
+    schedule = HeartbeatSchedule::For(
+        CheckSpec{.run_interval = spec.run_interval, .heartbeat = HeartbeatSpec{hb.grace}});
+    return std::make_shared<const HeartbeatSchedule>(std::move(schedule.value()));
   }
+  c = {spec.run_interval, hb.grace, hb.schedule, hb.timezone,
+       std::make_shared<const HeartbeatSchedule>(std::move(schedule.value()))};
+  return c.schedule;
+}
+
+bool Engine::ApplyHeartbeat(const CheckKey& key, bool added) {
+  const auto& spec = *checks_.at(key);
   const TimePoint now = clock_.Now();
   auto [it, is_new] = heartbeats_.try_emplace(key);
   HeartbeatEntry& e = it->second;
-  e.schedule = std::make_shared<const HeartbeatSchedule>(std::move(schedule.value()));
+  bool made_token = false;
+  e.schedule = ScheduleOf(spec);
   e.limiter.emplace(spec.heartbeat->reports_per_minute);
   if (is_new) {
     e.since = now;
@@ -70,17 +85,22 @@ void Engine::ApplyHeartbeat(const CheckKey& key, bool added) {
     }
     if (auto stored = stored_tokens_.find(key); stored != stored_tokens_.end()) {
       e.token = std::move(stored->second);  // held by the entry from now on
+      e.token_stored = true;
       stored_tokens_.erase(stored);
       heartbeat_keys_[e.token] = &it->first;
     } else {
-      StoreNewToken(key, [key](Result<std::string> url) {
-        if (url.ok()) spdlog::info("check {}: heartbeat URL {}", key.str(), url.value());
-      });
+      // Made now, among the other long-lived entries, and usable once stored (StoreToken):
+      // made in the store's answer, 100 000 tokens would pin the memory of as many freed
+      // write requests (measured: ~60 MB at 100 000 new heartbeat checks).
+      e.token = NewToken();
+      heartbeat_keys_[e.token] = &it->first;
+      made_token = true;
     }
   }
   if (added) spdlog::info("check {} is a heartbeat check", key.str());
   e.due = e.schedule->NextDue(e.due_from);
   ArmHeartbeat(key);
+  return made_token;
 }
 
 void Engine::ForgetHeartbeat(const CheckKey& key) {
@@ -88,15 +108,14 @@ void Engine::ForgetHeartbeat(const CheckKey& key) {
   if (it == heartbeats_.end()) return;
   HeartbeatEntry& e = it->second;
   if (e.armed) heartbeat_deadlines_.erase({*e.armed, &it->first});
-  if (!e.token.empty()) {
-    heartbeat_keys_.erase(e.token);
-    stored_tokens_[key] = std::move(e.token);  // a check added again keeps its URL
-  }
+  if (!e.token.empty()) heartbeat_keys_.erase(e.token);
+  if (e.token_stored) stored_tokens_[key] = std::move(e.token);  // added again: same URL
   heartbeats_.erase(it);
 }
 
-void Engine::StoreNewToken(const CheckKey& key, std::function<void(Result<std::string>)> done) {
-  const std::string token = NewToken();
+void Engine::StoreToken(const CheckKey& key, const std::string& token,
+                        std::function<void(Result<std::string>)> done) {
+  ++tokens_in_flight_;
   // The store calls back on its writer thread, possibly while the daemon tears the engine down:
   // capture the executor by value and touch the engine only if it still exists.
   store_.SaveHeartbeatToken(
@@ -105,6 +124,13 @@ void Engine::StoreNewToken(const CheckKey& key, std::function<void(Result<std::s
        done](Status st) {
         boost::asio::post(executor, [this, alive, key, token, done, st] {
           if (alive.expired()) return;
+          // The last answer of a burst: the writes it queued are freed by now. Posted, so that
+          // this handler's own captures are freed first.
+          if (--tokens_in_flight_ == 0) {
+            boost::asio::post(executor_, [this, alive] {
+              if (!alive.expired()) ReleaseMemoryWhenSettled();
+            });
+          }
           if (!st.ok()) {
             spdlog::error("check {}: heartbeat token not stored: {}", key.str(), st.message());
             return done(Result<std::string>::Error("token not stored: " + st.message()));
@@ -115,9 +141,13 @@ void Engine::StoreNewToken(const CheckKey& key, std::function<void(Result<std::s
             return done(Result<std::string>::Error("check " + key.str() + " was removed"));
           }
           stored_tokens_.erase(key);  // in case; the entry holds the token
-          heartbeat_keys_.erase(it->second.token);  // the old URL stops working now
-          it->second.token = token;
-          heartbeat_keys_[it->second.token] = &it->first;
+          HeartbeatEntry& e = it->second;
+          if (e.token != token) {
+            if (!e.token.empty()) heartbeat_keys_.erase(e.token);  // the old URL stops working
+            e.token = token;
+            heartbeat_keys_[e.token] = &it->first;
+          }
+          e.token_stored = true;
           done(HeartbeatUrl(token));
         });
       });
@@ -130,7 +160,7 @@ void Engine::RotateHeartbeatToken(const CheckKey& key,
     return done(Result<std::string>::Error("check " + key.str() + " is not a heartbeat check"));
   }
   spdlog::info("check {}: rotating its heartbeat URL", key.str());
-  StoreNewToken(key, std::move(done));
+  StoreToken(key, NewToken(), std::move(done));
 }
 
 void Engine::ArmHeartbeat(const CheckKey& key) {
@@ -149,8 +179,8 @@ void Engine::ArmHeartbeat(const CheckKey& key) {
 // every report.
 void Engine::ArmHeartbeatTimer() {
   if (heartbeat_deadlines_.empty()) return;
-  const auto at = std::chrono::steady_clock::now() +
-                  Until(heartbeat_deadlines_.begin()->first, clock_.Now());
+  const auto at =
+      std::chrono::steady_clock::now() + Until(heartbeat_deadlines_.begin()->first, clock_.Now());
   if (heartbeat_timer_waiting_ && heartbeat_timer_.expiry() <= at) return;
   heartbeat_timer_waiting_ = true;
   heartbeat_timer_.expires_at(at);
@@ -231,7 +261,7 @@ void Engine::RecordHeartbeat(const CheckKey& key, const std::string& uuid, TimeP
 void Engine::HandleHeartbeat(const std::string& token, HeartbeatSignal signal,
                              std::string_view body, std::function<void(HeartbeatAnswer)> reply) {
   auto found = heartbeat_keys_.find(token);
-  if (found == heartbeat_keys_.end()) {
+  if (found == heartbeat_keys_.end() || !heartbeats_.at(*found->second).token_stored) {
     return reply({404, "no heartbeat check has this URL (it may have been rotated or removed)"});
   }
   const CheckKey key = *found->second;

@@ -359,10 +359,10 @@ TEST_F(EngineHeartbeatTest, EachCheckMissesAtItsOwnDeadlineFromOneTimer) {
     return s;
   };
   const TimePoint added = clock_.Now();
-  engine_.ApplyChecks({with_grace("a", minutes(1)), with_grace("b", minutes(2)),
-                       with_grace("c", minutes(3)), with_grace("d", minutes(3)),
-                       HeartbeatCheck("live")},
-                      {});
+  engine_.ApplyChecks(
+      {with_grace("a", minutes(1)), with_grace("b", minutes(2)), with_grace("c", minutes(3)),
+       with_grace("d", minutes(3)), HeartbeatCheck("live")},
+      {});
   const std::string live = Token("live");
   struct Step {
     Duration at;        // after the checks were added (interval 10m)
