@@ -1,5 +1,6 @@
 #include "cli/serve.hpp"
 
+#include <malloc.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
@@ -123,6 +124,7 @@ class Daemon {
     o.reporting_base_url = base;
     o.max_concurrent_runs = settings_.max_concurrent_runs;
     o.metadata = settings_.state_metadata;
+    o.release_memory = [] { malloc_trim(0); };
     engine_ = std::make_unique<Engine>(io_.get_executor(), clock_, runner_, *store_, o, &metrics_);
     api_ = std::make_unique<HttpApi>(*engine_, runner_, *store_, metrics_, settings_.metrics);
   }
@@ -219,6 +221,12 @@ class Daemon {
 
 int RunDaemon(const ServeSettings& settings) {
   std::signal(SIGPIPE, SIG_IGN);  // a checker or client closing early is a value, not a crash
+  // glibc raises its mmap threshold (up to 32 MiB) each time a large block is freed, and its
+  // trim threshold to twice that; loading many checks frees several such blocks (the file's
+  // text, vectors of specs), after which big temporaries land in the heap among long-lived
+  // entries and their space is never given back. A fixed threshold keeps them in their own
+  // mappings, returned when freed (docs/performance.md, scenario 6).
+  mallopt(M_MMAP_THRESHOLD, 128 * 1024);
   if (settings.kube.enabled) return RunKubeDaemon(settings);
   Daemon daemon(settings);
   return daemon.Run();

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <string>
+#include <utility>
 
 #include "config/heartbeat_reader.hpp"
 #include "config/pod_spec_reader.hpp"
@@ -138,10 +139,17 @@ void RejectUnknownSpecKeys(const MapView& spec, CheckKind kind) {
   }
 }
 
-void ReadMap(const MapView& m, std::string_view key, std::map<std::string, std::string>& out) {
+void ReadMap(const MapView& m, std::string_view key, Boxed<KeyValues>& out) {
   if (const YAML::Node* node = m.Get(key)) {
-    out = ReadStringMap(*node, m.Path(key), m.sink()).value_or(out);
+    out = ReadStringMap(*node, m.Path(key), m.sink()).value_or(*std::as_const(out));
   }
+}
+
+// Into a local first: a boxed pod spec stays unallocated when the check has no containers.
+void ReadPodSpec(const MapView& pod_spec, const LoadOptions& opts, Boxed<PodSpec>& out) {
+  PodSpec pod = *std::as_const(out);
+  config_internal::ReadPodSpec(pod_spec, opts, pod);
+  out = std::move(pod);
 }
 
 // v1 kinds (KuberhealthyCheck, KuberhealthyJob): spec.podSpec is the core/v1 PodSpec itself.

@@ -50,14 +50,16 @@ void AddCheck(DocumentCheck parsed, const std::string& file, ErrorSink& sink, De
 void ParseInto(std::string_view text, const std::string& file, const LoadOptions& opts,
                Definitions& defs, LoadResult& out) {
   std::vector<ConfigError> errors;
-  const std::string base_dir = BaseDir(file);
+  // One copy of each per file, shared by all of its checks.
+  const SharedString shared_file(file);
+  const SharedString base_dir(BaseDir(file));
   for (const config_internal::DocumentChunk& chunk : config_internal::SplitDocuments(text)) {
     ErrorSink sink(file, chunk.first_line, errors);
     const std::optional<YAML::Node> doc = config_internal::ParseDocument(chunk, sink);
     if (!doc || doc->IsNull()) continue;
     auto parsed = ReadDocument(*doc, opts, sink);
     if (!parsed) continue;
-    parsed->spec.source_file = file;
+    parsed->spec.source_file = shared_file;
     parsed->spec.source_line = sink.Line(doc->Mark());
     parsed->spec.base_dir = base_dir;
     AddCheck(std::move(*parsed), file, sink, defs, out);

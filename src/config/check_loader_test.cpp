@@ -73,11 +73,11 @@ spec:
   EXPECT_EQ(c.source_file, "/etc/sonde/checks/dns.yaml");
   EXPECT_EQ(c.source_line, 1);
   EXPECT_EQ(c.base_dir, "/etc/sonde/checks");
-  ASSERT_EQ(c.pod.init_containers.size(), 1u);
-  EXPECT_EQ(c.pod.init_containers[0].command, (std::vector<std::string>{"sh", "-c", "true"}));
-  EXPECT_EQ(c.pod.init_containers[0].run_as_user, 1000);
-  ASSERT_EQ(c.pod.containers.size(), 1u);
-  const Container& m = c.pod.containers[0];
+  ASSERT_EQ(c.pod->init_containers.size(), 1u);
+  EXPECT_EQ(c.pod->init_containers[0].command, (std::vector<std::string>{"sh", "-c", "true"}));
+  EXPECT_EQ(c.pod->init_containers[0].run_as_user, 1000);
+  ASSERT_EQ(c.pod->containers.size(), 1u);
+  const Container& m = c.pod->containers[0];
   EXPECT_EQ(m.name, "main");
   EXPECT_EQ(m.image, "dns-check:1");
   EXPECT_EQ(m.command, std::vector<std::string>{"./check"});
@@ -136,10 +136,10 @@ spec:
   EXPECT_EQ(c.pod_labels, (std::map<std::string, std::string>{{"app", "probe"}}));
   EXPECT_EQ(c.pod_annotations, (std::map<std::string, std::string>{{"owner", "me"}}));
   EXPECT_EQ(c.base_dir, "checks");
-  ASSERT_EQ(c.pod.containers.size(), 1u);
-  EXPECT_EQ(c.pod.containers[0].command, (std::vector<std::string>{"curl", "example.com"}));
-  EXPECT_EQ(c.pod.containers[0].run_as_group, 7);
-  EXPECT_EQ(c.pod.containers[0].run_as_user, std::nullopt);
+  ASSERT_EQ(c.pod->containers.size(), 1u);
+  EXPECT_EQ(c.pod->containers[0].command, (std::vector<std::string>{"curl", "example.com"}));
+  EXPECT_EQ(c.pod->containers[0].run_as_group, 7);
+  EXPECT_EQ(c.pod->containers[0].run_as_user, std::nullopt);
 }
 
 constexpr char kMinimalA[] = R"(apiVersion: comcast.github.io/v1
@@ -226,9 +226,9 @@ TEST(CheckLoaderTest, SeedCheckNeedsACommandInLocalMode) {
   EXPECT_EQ(c.key.str(), "default/openbayes-gear-check");
   EXPECT_EQ(c.run_interval, hours(6));
   EXPECT_EQ(c.timeout, minutes(5));
-  ASSERT_EQ(c.pod.containers.size(), 1u);
-  EXPECT_EQ(c.pod.containers[0].image, "xxxx");
-  EXPECT_EQ(c.pod.containers[0].env, (std::vector<EnvVar>{{"OPENBAYES_TOKEN", "<THE TOKEN>"},
+  ASSERT_EQ(c.pod->containers.size(), 1u);
+  EXPECT_EQ(c.pod->containers[0].image, "xxxx");
+  EXPECT_EQ(c.pod->containers[0].env, (std::vector<EnvVar>{{"OPENBAYES_TOKEN", "<THE TOKEN>"},
                                                           {"ENTRYPOINT", "<THE ENTRYPOINT>"},
                                                           {"RUNTIME", "pytorch-1.7.0"},
                                                           {"RESOURCE", "titan_rtx"}}));

@@ -37,7 +37,7 @@ TEST(ProbeConfig, HttpProbeLoadsWithConditionsAndShortDefaultTimeout) {
   EXPECT_EQ(c.probe.definition->conditions.size(), 2u);
   EXPECT_EQ(c.probe.definition->probe->Target(), "GET http://127.0.0.1:8080/x");
   EXPECT_EQ(c.timeout, std::chrono::seconds(10));
-  EXPECT_TRUE(c.pod.containers.empty());
+  EXPECT_TRUE(c.pod->containers.empty());
 }
 
 TEST(ProbeConfig, DefaultConditionsComeFromTheRegistry) {
@@ -120,7 +120,7 @@ TEST(BundledImages, KuberhealthyCheckImagesRunTheBundledCheck) {
            "        image: kuberhealthy/http-check:v1.5.0\n"
            "        env: [{name: CHECK_URL, value: \"http://127.0.0.1:8080/healthz\"}]\n");
   ASSERT_EQ(r.checks.size(), 1u) << Errors(r).front();
-  EXPECT_EQ(r.checks[0].pod.containers[0].command,
+  EXPECT_EQ(r.checks[0].pod->containers[0].command,
             (std::vector<std::string>{"/usr/bin/sonde", "check", "http"}));
 }
 

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "core/boxed.hpp"
 #include "core/time.hpp"
 
 namespace sonde {
@@ -34,6 +35,8 @@ struct CheckKey {
   auto operator<=>(const CheckKey&) const = default;
   bool operator==(const CheckKey&) const = default;
 };
+
+using KeyValues = std::map<std::string, std::string>;  // labels, annotations
 
 struct EnvVar {
   std::string name;
@@ -99,18 +102,22 @@ struct CheckSpec {
   Duration run_interval{};  // default 10m
   Duration timeout{};       // default 5m for v2 kinds, 30s for HealthCheck
   bool single_run = false;  // KuberhealthyJob, or HealthCheck spec.singleRunOnly
-  std::map<std::string, std::string> extra_labels;
-  std::map<std::string, std::string> extra_annotations;
-  std::map<std::string, std::string> pod_labels;       // v3 spec.podSpec.metadata.labels
-  std::map<std::string, std::string> pod_annotations;  // v3 spec.podSpec.metadata.annotations
-  PodSpec pod;                                         // empty when `probe` or `heartbeat` is set
+  // The parts most checks lack are boxed (one pointer while absent; see core/boxed.hpp): a
+  // heartbeat or probe check has no pod, few checks have labels, and only operator mode has
+  // `kube`. Read them with -> or *; writing through a non-const spec allocates.
+  Boxed<KeyValues> extra_labels;
+  Boxed<KeyValues> extra_annotations;
+  Boxed<KeyValues> pod_labels;             // v3 spec.podSpec.metadata.labels
+  Boxed<KeyValues> pod_annotations;        // v3 spec.podSpec.metadata.annotations
+  Boxed<PodSpec> pod;                      // empty when `probe` or `heartbeat` is set
   ProbeRef probe;                          // a Sonde extension: run in-process instead of a checker
-  std::optional<HeartbeatSpec> heartbeat;  // set: a heartbeat check, and `pod` is empty
-  std::optional<KubeSource> kube;          // set: read from the Kubernetes API (operator mode)
+  BoxedOptional<HeartbeatSpec> heartbeat;  // set: a heartbeat check, and `pod` is empty
+  BoxedOptional<KubeSource> kube;          // set: read from the Kubernetes API (operator mode)
 
-  std::string source_file;  // where it was defined, for messages
+  // Shared by every check of one file (the loader makes one copy per file).
+  SharedString source_file;  // where it was defined, for messages
   int source_line = 0;
-  std::string base_dir;  // directory of source_file; relative workingDir resolves here
+  SharedString base_dir;  // directory of source_file; relative workingDir resolves here
 
   // Runs once (a job) rather than every run_interval.
   bool IsJob() const { return kind == CheckKind::kKhJob || single_run; }

@@ -13,6 +13,8 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -39,6 +41,9 @@ struct EngineOptions {
   Duration report_exit_grace = std::chrono::seconds(5);  // after a report, then Terminate
   size_t runs_remembered_per_check = 16;        // older run uuids answer 400 (unknown) not 410
   std::map<std::string, std::string> metadata;  // status page Metadata
+  // Called once the work of applying a check set is done, new heartbeat tokens stored: much
+  // memory was freed just then; the daemon gives it back to the system (malloc_trim).
+  std::function<void()> release_memory;
 };
 
 enum class RunNowResult { kStarted, kUnknown, kAlreadyRunning, kHeartbeat };
@@ -142,20 +147,29 @@ class Engine {
     CheckState state;
     RunRecord record;
   };
-  // A heartbeat check's live side (engine_heartbeat.cpp).
+  // A heartbeat check's live side (engine_heartbeat.cpp). Kept small: there may be 100 000.
   struct HeartbeatEntry {
     std::shared_ptr<const HeartbeatSchedule> schedule;
-    std::string token;   // "" until stored
-    TimePoint since;     // when it began waiting without a report (added or daemon start)
-    TimePoint due_from;  // `due` is the schedule's next instant after this
-    TimePoint due;       // the next report is expected by due + grace
+    std::string token;          // "" until made; the durable token once token_stored
+    bool token_stored = false;  // false: a new token is being stored; its URL does not work yet
+    TimePoint since;            // when it began waiting without a report (added or daemon start)
+    TimePoint due_from;         // `due` is the schedule's next instant after this
+    TimePoint due;              // the next report is expected by due + grace
     std::optional<TimePoint> last_report;  // last result report, stored or counted
     std::optional<TimePoint> last_row;     // last history row decided
     std::optional<TimePoint> started;      // pending /start
     std::string start_uuid;
-    std::unique_ptr<RateLimiter> limiter;
-    std::unique_ptr<boost::asio::steady_timer> timer;  // missed deadline or start timeout
-    std::optional<CheckState> decided;  // latest decided state while commits are in flight
+    std::optional<RateLimiter> limiter;   // always set once applied
+    std::optional<TimePoint> armed;       // its deadline in heartbeat_deadlines_, if any
+    std::unique_ptr<CheckState> decided;  // latest decided state while commits are in flight
+  };
+  // Heartbeat deadlines, earliest first; ties by key, so that checks due together are handled
+  // in a fixed order. The key points into heartbeats_ (map nodes do not move).
+  struct DeadlineOrder {
+    bool operator()(const std::pair<TimePoint, const CheckKey*>& a,
+                    const std::pair<TimePoint, const CheckKey*>& b) const {
+      return a.first != b.first ? a.first < b.first : *a.second < *b.second;
+    }
   };
 
   // How long a steady timer must wait for wall-clock instant `when`; never negative.
@@ -183,12 +197,26 @@ class Engine {
   void RememberRun(const CheckKey& key, const std::string& uuid, TimePoint deadline);
   void ForgetCheck(const CheckKey& key);
   void SaveState(const CheckKey& key);
+  // The check's committed state, or an empty one: reading must not add an entry (100 000
+  // heartbeat checks that never reported would each hold an empty 350-byte state).
+  const CheckState& StateOf(const CheckKey& key) const;
   std::optional<TimePoint> NextRunOf(const CheckKey& key) const;
   // Heartbeat checks (engine_heartbeat.cpp).
-  void ApplyHeartbeat(const CheckKey& key, bool added);
+  // True when the check's token is new and must be stored (the caller does: StoreToken).
+  bool ApplyHeartbeat(const CheckKey& key, bool added);
+  // The check's due-time rules, shared with the check applied before it when they are the same
+  // (checks of one file usually are; 128 bytes each otherwise).
+  std::shared_ptr<const HeartbeatSchedule> ScheduleOf(const CheckSpec& spec);
   void ForgetHeartbeat(const CheckKey& key);
-  void StoreNewToken(const CheckKey& key, std::function<void(Result<std::string>)> done);
+  // Stores `token` as the check's; it replaces the entry's once durable (a rotation), or makes
+  // the entry's pending one usable.
+  void StoreToken(const CheckKey& key, const std::string& token,
+                  std::function<void(Result<std::string>)> done);
+  // (Re)sets the check's deadline: due + grace, or the end of a pending /start's timeout.
   void ArmHeartbeat(const CheckKey& key);
+  // Waits for the earliest deadline with the one heartbeat timer.
+  void ArmHeartbeatTimer();
+  void OnHeartbeatDeadlines();
   void OnHeartbeatTimer(const CheckKey& key);
   void RecordHeartbeat(const CheckKey& key, const std::string& uuid, TimePoint started, bool ok,
                        std::vector<std::string> errors, const char* ended_by,
@@ -218,8 +246,25 @@ class Engine {
   // Expires with the engine, so a probe or a store commit finishing after it does not touch it.
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   std::map<CheckKey, HeartbeatEntry> heartbeats_;
-  std::unordered_map<std::string, CheckKey> heartbeat_keys_;  // by token
-  std::map<CheckKey, std::string> stored_tokens_;  // durable tokens, also of removed checks
+  // By token; both point into heartbeats_ (the entry's token and key), so a token is held once.
+  std::unordered_map<std::string_view, const CheckKey*> heartbeat_keys_;
+  // Durable tokens of checks without a heartbeat entry (removed, or not yet applied); a live
+  // heartbeat check's token is in its entry instead, so that it is not held twice.
+  std::map<CheckKey, std::string> stored_tokens_;
+  // One timer for every heartbeat check (a timer each cost ~300 bytes per check).
+  std::set<std::pair<TimePoint, const CheckKey*>, DeadlineOrder> heartbeat_deadlines_;
+  boost::asio::steady_timer heartbeat_timer_;
+  // The last schedule ScheduleOf made, and what it was made from; kept for one ApplyChecks.
+  struct ScheduleCache {
+    Duration interval{};
+    Duration grace{};
+    std::string cron;
+    std::string timezone;
+    std::shared_ptr<const HeartbeatSchedule> schedule;
+  } schedule_cache_;
+  bool heartbeat_timer_waiting_ = false;
+  size_t tokens_in_flight_ = 0;  // StoreToken calls not answered yet
+  void ReleaseMemoryWhenSettled();
 };
 
 // The error recorded for a run whose checker ended without reporting.

@@ -43,26 +43,40 @@ std::optional<HeartbeatView> Engine::Heartbeat(const CheckKey& key) const {
   auto it = heartbeats_.find(key);
   if (it == heartbeats_.end()) return std::nullopt;
   const HeartbeatEntry& e = it->second;
-  return HeartbeatView{HeartbeatUrl(e.token), e.due, e.schedule->grace(), e.started};
+  return HeartbeatView{e.token_stored ? HeartbeatUrl(e.token) : "", e.due, e.schedule->grace(),
+                       e.started};
 }
 
-void Engine::ApplyHeartbeat(const CheckKey& key, bool added) {
-  const auto& spec = *checks_.at(key);
+std::shared_ptr<const HeartbeatSchedule> Engine::ScheduleOf(const CheckSpec& spec) {
+  const HeartbeatSpec& hb = *spec.heartbeat;
+  ScheduleCache& c = schedule_cache_;
+  if (c.schedule && c.interval == spec.run_interval && c.grace == hb.grace &&
+      c.cron == hb.schedule && c.timezone == hb.timezone) {
+    return c.schedule;
+  }
   auto schedule = HeartbeatSchedule::For(spec);
   if (!schedule.ok()) {  // the loader validated it; a zone removed since is all that is left
-    spdlog::error("check {}: {}", key.str(), schedule.error());
-    schedule = HeartbeatSchedule::For(CheckSpec{.run_interval = spec.run_interval,
-                                                .heartbeat = HeartbeatSpec{spec.heartbeat->grace}});
+    spdlog::error("check {}: {}", spec.key.str(), schedule.error());
+    schedule = HeartbeatSchedule::For(
+        CheckSpec{.run_interval = spec.run_interval, .heartbeat = HeartbeatSpec{hb.grace}});
+    return std::make_shared<const HeartbeatSchedule>(std::move(schedule.value()));
   }
+  c = {spec.run_interval, hb.grace, hb.schedule, hb.timezone,
+       std::make_shared<const HeartbeatSchedule>(std::move(schedule.value()))};
+  return c.schedule;
+}
+
+bool Engine::ApplyHeartbeat(const CheckKey& key, bool added) {
+  const auto& spec = *checks_.at(key);
   const TimePoint now = clock_.Now();
   auto [it, is_new] = heartbeats_.try_emplace(key);
   HeartbeatEntry& e = it->second;
-  e.schedule = std::make_shared<const HeartbeatSchedule>(std::move(schedule.value()));
-  e.limiter = std::make_unique<RateLimiter>(spec.heartbeat->reports_per_minute);
+  bool made_token = false;
+  e.schedule = ScheduleOf(spec);
+  e.limiter.emplace(spec.heartbeat->reports_per_minute);
   if (is_new) {
-    e.timer = std::make_unique<boost::asio::steady_timer>(executor_);
     e.since = now;
-    const CheckState& state = states_[key];
+    const CheckState& state = StateOf(key);
     e.last_report = state.last_ok;
     e.due_from = state.last_run.value_or(now);                  // the last result, else now
     if (!state.current_uuid.empty() && state.last_run_start) {  // started before a restart
@@ -70,29 +84,38 @@ void Engine::ApplyHeartbeat(const CheckKey& key, bool added) {
       e.start_uuid = state.current_uuid;
     }
     if (auto stored = stored_tokens_.find(key); stored != stored_tokens_.end()) {
-      e.token = stored->second;
-      heartbeat_keys_[e.token] = key;
+      e.token = std::move(stored->second);  // held by the entry from now on
+      e.token_stored = true;
+      stored_tokens_.erase(stored);
+      heartbeat_keys_[e.token] = &it->first;
     } else {
-      StoreNewToken(key, [key](Result<std::string> url) {
-        if (url.ok()) spdlog::info("check {}: heartbeat URL {}", key.str(), url.value());
-      });
+      // Made now, among the other long-lived entries, and usable once stored (StoreToken):
+      // made in the store's answer, 100 000 tokens would pin the memory of as many freed
+      // write requests (measured: ~60 MB at 100 000 new heartbeat checks).
+      e.token = NewToken();
+      heartbeat_keys_[e.token] = &it->first;
+      made_token = true;
     }
   }
   if (added) spdlog::info("check {} is a heartbeat check", key.str());
   e.due = e.schedule->NextDue(e.due_from);
   ArmHeartbeat(key);
+  return made_token;
 }
 
 void Engine::ForgetHeartbeat(const CheckKey& key) {
   auto it = heartbeats_.find(key);
   if (it == heartbeats_.end()) return;
-  it->second.timer->cancel();
-  heartbeat_keys_.erase(it->second.token);
+  HeartbeatEntry& e = it->second;
+  if (e.armed) heartbeat_deadlines_.erase({*e.armed, &it->first});
+  if (!e.token.empty()) heartbeat_keys_.erase(e.token);
+  if (e.token_stored) stored_tokens_[key] = std::move(e.token);  // added again: same URL
   heartbeats_.erase(it);
 }
 
-void Engine::StoreNewToken(const CheckKey& key, std::function<void(Result<std::string>)> done) {
-  const std::string token = NewToken();
+void Engine::StoreToken(const CheckKey& key, const std::string& token,
+                        std::function<void(Result<std::string>)> done) {
+  ++tokens_in_flight_;
   // The store calls back on its writer thread, possibly while the daemon tears the engine down:
   // capture the executor by value and touch the engine only if it still exists.
   store_.SaveHeartbeatToken(
@@ -101,18 +124,30 @@ void Engine::StoreNewToken(const CheckKey& key, std::function<void(Result<std::s
        done](Status st) {
         boost::asio::post(executor, [this, alive, key, token, done, st] {
           if (alive.expired()) return;
+          // The last answer of a burst: the writes it queued are freed by now. Posted, so that
+          // this handler's own captures are freed first.
+          if (--tokens_in_flight_ == 0) {
+            boost::asio::post(executor_, [this, alive] {
+              if (!alive.expired()) ReleaseMemoryWhenSettled();
+            });
+          }
           if (!st.ok()) {
             spdlog::error("check {}: heartbeat token not stored: {}", key.str(), st.message());
             return done(Result<std::string>::Error("token not stored: " + st.message()));
           }
-          stored_tokens_[key] = token;
           auto it = heartbeats_.find(key);
           if (it == heartbeats_.end()) {
+            stored_tokens_[key] = token;
             return done(Result<std::string>::Error("check " + key.str() + " was removed"));
           }
-          heartbeat_keys_.erase(it->second.token);  // the old URL stops working now
-          it->second.token = token;
-          heartbeat_keys_[token] = key;
+          stored_tokens_.erase(key);  // in case; the entry holds the token
+          HeartbeatEntry& e = it->second;
+          if (e.token != token) {
+            if (!e.token.empty()) heartbeat_keys_.erase(e.token);  // the old URL stops working
+            e.token = token;
+            heartbeat_keys_[e.token] = &it->first;
+          }
+          e.token_stored = true;
           done(HeartbeatUrl(token));
         });
       });
@@ -125,18 +160,45 @@ void Engine::RotateHeartbeatToken(const CheckKey& key,
     return done(Result<std::string>::Error("check " + key.str() + " is not a heartbeat check"));
   }
   spdlog::info("check {}: rotating its heartbeat URL", key.str());
-  StoreNewToken(key, std::move(done));
+  StoreToken(key, NewToken(), std::move(done));
 }
 
 void Engine::ArmHeartbeat(const CheckKey& key) {
-  HeartbeatEntry& e = heartbeats_.at(key);
+  auto it = heartbeats_.find(key);
+  HeartbeatEntry& e = it->second;
   TimePoint when = e.due + e.schedule->grace();
   if (e.started) when = std::min(when, *e.started + checks_.at(key)->timeout);
-  const TimePoint now = clock_.Now();
-  e.timer->expires_after(Until(when, now));
-  e.timer->async_wait([this, key](boost::system::error_code ec) {
-    if (!ec) OnHeartbeatTimer(key);
+  if (e.armed) heartbeat_deadlines_.erase({*e.armed, &it->first});
+  e.armed = when;
+  heartbeat_deadlines_.insert({when, &it->first});
+  ArmHeartbeatTimer();
+}
+
+// The timer is moved earlier when needed, never later: a deadline pushed back by a report
+// leaves it to fire early once and find nothing due, which costs less than re-arming it on
+// every report.
+void Engine::ArmHeartbeatTimer() {
+  if (heartbeat_deadlines_.empty()) return;
+  const auto at =
+      std::chrono::steady_clock::now() + Until(heartbeat_deadlines_.begin()->first, clock_.Now());
+  if (heartbeat_timer_waiting_ && heartbeat_timer_.expiry() <= at) return;
+  heartbeat_timer_waiting_ = true;
+  heartbeat_timer_.expires_at(at);
+  heartbeat_timer_.async_wait([this](boost::system::error_code ec) {
+    if (!ec) OnHeartbeatDeadlines();
   });
+}
+
+void Engine::OnHeartbeatDeadlines() {
+  heartbeat_timer_waiting_ = false;
+  const TimePoint now = clock_.Now();
+  while (!heartbeat_deadlines_.empty() && heartbeat_deadlines_.begin()->first <= now) {
+    const CheckKey key = *heartbeat_deadlines_.begin()->second;  // a copy: the entry may go
+    heartbeat_deadlines_.erase(heartbeat_deadlines_.begin());
+    heartbeats_.at(key).armed.reset();
+    OnHeartbeatTimer(key);
+  }
+  ArmHeartbeatTimer();
 }
 
 void Engine::OnHeartbeatTimer(const CheckKey& key) {
@@ -180,10 +242,14 @@ void Engine::RecordHeartbeat(const CheckKey& key, const std::string& uuid, TimeP
                              std::function<void(Status)> then) {
   HeartbeatEntry& e = heartbeats_.at(key);
   e.last_row = clock_.Now();
-  Outcome outcome = Decide(key, uuid, started, ok, std::move(errors), RunEnd::kReported,
-                           e.decided ? &*e.decided : nullptr);
+  Outcome outcome =
+      Decide(key, uuid, started, ok, std::move(errors), RunEnd::kReported, e.decided.get());
   outcome.record.ended_by = ended_by;
-  e.decided = outcome.state;
+  if (e.decided) {
+    *e.decided = outcome.state;
+  } else {
+    e.decided = std::make_unique<CheckState>(outcome.state);
+  }
   Commit(std::move(outcome), [this, key, then = std::move(then)](Status st) {
     if (!st.ok()) {  // not stored: build on what is committed again
       if (auto it = heartbeats_.find(key); it != heartbeats_.end()) it->second.decided.reset();
@@ -195,10 +261,10 @@ void Engine::RecordHeartbeat(const CheckKey& key, const std::string& uuid, TimeP
 void Engine::HandleHeartbeat(const std::string& token, HeartbeatSignal signal,
                              std::string_view body, std::function<void(HeartbeatAnswer)> reply) {
   auto found = heartbeat_keys_.find(token);
-  if (found == heartbeat_keys_.end()) {
+  if (found == heartbeat_keys_.end() || !heartbeats_.at(*found->second).token_stored) {
     return reply({404, "no heartbeat check has this URL (it may have been rotated or removed)"});
   }
-  const CheckKey key = found->second;
+  const CheckKey key = *found->second;
   HeartbeatEntry& e = heartbeats_.at(key);
   const CheckSpec& spec = *checks_.at(key);
   const TimePoint now = clock_.Now();
@@ -259,7 +325,7 @@ void Engine::HandleHeartbeat(const std::string& token, HeartbeatSignal signal,
   ArmHeartbeat(key);
   // Coalesce only a repeat of the last result: a recovery or a new failure is always recorded
   // (the rate limit bounds those).
-  const CheckState& last = e.decided ? *e.decided : states_[key];
+  const CheckState& last = e.decided ? *e.decided : StateOf(key);
   const bool same_result = last.HasResult() && last.ok == ok;
   if (same_result && e.last_row && now - *e.last_row < spec.heartbeat->min_record_interval) {
     count("coalesced");

@@ -65,7 +65,7 @@ CheckSpec Check(const std::string& name, Duration timeout = minutes(5)) {
   s.key = {"default", name};
   s.run_interval = minutes(10);
   s.timeout = timeout;
-  s.pod.containers.push_back({"main", "", {"true"}, {}, "", {}, {}, {}});
+  s.pod->containers.push_back({"main", "", {"true"}, {}, "", {}, {}, {}});
   return s;
 }
 
@@ -347,6 +347,53 @@ TEST_F(EngineHeartbeatTest, AChangeOfResultIsAlwaysStored) {
   EXPECT_EQ(Send(token, HeartbeatSignal::kReport).http_status, 200);
   EXPECT_TRUE(State("hb").ok);
   EXPECT_EQ(Rows("hb"), 3u);
+}
+
+// Every heartbeat check's deadline is in one queue behind one timer: each check misses at its
+// own due + grace, in order, and a removed check's deadline goes with it. (With the manual clock
+// the timer is re-armed by a report to another check: re-arming compares against the clock.)
+TEST_F(EngineHeartbeatTest, EachCheckMissesAtItsOwnDeadlineFromOneTimer) {
+  auto with_grace = [](const std::string& name, Duration grace) {
+    CheckSpec s = HeartbeatCheck(name);
+    s.heartbeat->grace = grace;
+    return s;
+  };
+  const TimePoint added = clock_.Now();
+  engine_.ApplyChecks(
+      {with_grace("a", minutes(1)), with_grace("b", minutes(2)), with_grace("c", minutes(3)),
+       with_grace("d", minutes(3)), HeartbeatCheck("live")},
+      {});
+  const std::string live = Token("live");
+  struct Step {
+    Duration at;        // after the checks were added (interval 10m)
+    bool remove_d;      // d is removed before this step's deadline
+    size_t a, b, c, d;  // history rows (missed runs) after the step
+  };
+  const Step steps[] = {
+      {minutes(10) + seconds(59), false, 0, 0, 0, 0},
+      {minutes(11), false, 1, 0, 0, 0},
+      {minutes(12) + seconds(1), true, 1, 1, 0, 0},
+      {minutes(13), false, 1, 1, 1, 0},
+      {minutes(21), false, 2, 1, 1, 0},  // a's next due: 10m after the last, plus grace
+  };
+  for (const Step& step : steps) {
+    if (step.remove_d) {
+      engine_.ApplyChecks({with_grace("a", minutes(1)), with_grace("b", minutes(2)),
+                           with_grace("c", minutes(3)), HeartbeatCheck("live")},
+                          {});
+    }
+    clock_.Set(added + step.at);
+    ASSERT_EQ(Send(live, HeartbeatSignal::kReport).http_status, 200);
+    Drain();
+    const std::string at = FormatGoDuration(step.at);
+    EXPECT_EQ(Rows("a"), step.a) << at;
+    EXPECT_EQ(Rows("b"), step.b) << at;
+    EXPECT_EQ(Rows("c"), step.c) << at;
+    EXPECT_EQ(Rows("d"), step.d) << at;
+  }
+  EXPECT_FALSE(State("a").ok);
+  EXPECT_NE(State("a").errors.at(0).find("no heartbeat"), std::string::npos);
+  EXPECT_TRUE(State("live").ok);
 }
 
 // A nightly job at 02:30 Berlin time across the spring-forward night, with the engine's clock.

@@ -169,10 +169,10 @@ TEST(ReadCheckResource, KhCheckFixture) {
   EXPECT_EQ(s.run_interval, minutes(5));
   EXPECT_EQ(s.timeout, minutes(2));
   EXPECT_EQ(s.extra_labels, (std::map<std::string, std::string>{{"team", "gears"}, {"tier", "1"}}));
-  EXPECT_EQ(s.extra_annotations.at("owner"), "gears@example.com");
-  ASSERT_EQ(s.pod.containers.size(), 2u);
-  EXPECT_EQ(s.pod.containers[0].image, "registry.example.com/bayes-gear-check:1.4");
-  EXPECT_EQ(s.pod.init_containers.size(), 1u);
+  EXPECT_EQ(s.extra_annotations->at("owner"), "gears@example.com");
+  ASSERT_EQ(s.pod->containers.size(), 2u);
+  EXPECT_EQ(s.pod->containers[0].image, "registry.example.com/bayes-gear-check:1.4");
+  EXPECT_EQ(s.pod->init_containers.size(), 1u);
   EXPECT_EQ(s.source_file, "khchecks/kuberhealthy/bayes-gear");
   ASSERT_TRUE(s.kube.has_value());
   EXPECT_EQ(s.kube->api_version, "comcast.github.io/v1");
@@ -190,8 +190,8 @@ TEST(ReadCheckResource, HealthCheckFixture) {
   EXPECT_EQ(s.kind, CheckKind::kHealthCheck);
   EXPECT_EQ(s.run_interval, minutes(2));
   EXPECT_EQ(s.timeout, seconds(30));
-  EXPECT_EQ(s.pod_labels.at("app.kubernetes.io/name"), "dns-check");
-  EXPECT_EQ(s.pod_annotations.at("sidecar.istio.io/inject"), "false");
+  EXPECT_EQ(s.pod_labels->at("app.kubernetes.io/name"), "dns-check");
+  EXPECT_EQ(s.pod_annotations->at("sidecar.istio.io/inject"), "false");
   // The pod spec is spec.podSpec.spec, not the template around it.
   EXPECT_TRUE(Obj(s.kube->pod_spec_json).contains("containers"));
 }

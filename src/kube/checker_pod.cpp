@@ -40,13 +40,13 @@ std::string NameSuffix(const CheckSpec& spec, const PodRun& run) {
 json::object Labels(const CheckSpec& spec, const PodRun& run) {
   const std::string& name = spec.key.name;
   if (IsV3(spec)) {
-    json::object labels = ToObject(spec.pod_labels);
-    for (const auto& [k, v] : spec.extra_labels) labels[k] = v;
+    json::object labels = ToObject(*spec.pod_labels);
+    for (const auto& [k, v] : *spec.extra_labels) labels[k] = v;
     labels["healthcheck"] = name;
     labels["kh-run-uuid"] = run.run_uuid;
     return labels;
   }
-  json::object labels = ToObject(spec.extra_labels);
+  json::object labels = ToObject(*spec.extra_labels);
   labels["kuberhealthy-run-id"] = run.run_uuid;
   labels["kuberhealthy-check-name"] = name;
   labels["app"] = "kuberhealthy-check";
@@ -56,15 +56,15 @@ json::object Labels(const CheckSpec& spec, const PodRun& run) {
 json::object Annotations(const CheckSpec& spec, const PodRun& run) {
   const std::string& name = spec.key.name;
   if (IsV3(spec)) {
-    json::object annotations = ToObject(spec.pod_annotations);
-    for (const auto& [k, v] : spec.extra_annotations) annotations[k] = v;
+    json::object annotations = ToObject(*spec.pod_annotations);
+    for (const auto& [k, v] : *spec.extra_annotations) annotations[k] = v;
     annotations["createdBy"] = "kuberhealthy";
     annotations["kh-run-uuid"] = run.run_uuid;
     annotations["createdTime"] = internal::FormatGoTimeString(run.start);
     annotations["kuberhealthyCheckName"] = name;
     return annotations;
   }
-  json::object annotations = ToObject(spec.extra_annotations);
+  json::object annotations = ToObject(*spec.extra_annotations);
   annotations["comcast.github.io/check-name"] = name;
   return annotations;
 }

@@ -29,8 +29,8 @@ std::string LabelNameFor(std::string_view key) {
 }
 
 const std::string* FindLabel(const CheckSpec& spec, const std::string& key) {
-  if (auto it = spec.extra_labels.find(key); it != spec.extra_labels.end()) return &it->second;
-  if (auto it = spec.pod_labels.find(key); it != spec.pod_labels.end()) return &it->second;
+  if (auto it = spec.extra_labels->find(key); it != spec.extra_labels->end()) return &it->second;
+  if (auto it = spec.pod_labels->find(key); it != spec.pod_labels->end()) return &it->second;
   return nullptr;
 }
 
@@ -189,7 +189,7 @@ Labels ExtraLabels(const CheckView& check, const MetricsOptions& opts) {
   }
   candidates.emplace("run_uuid", check.state.current_uuid);
   // extraLabels first: on a sanitised-name clash the first value wins.
-  for (const auto* labels : {&check.spec->extra_labels, &check.spec->pod_labels}) {
+  for (const auto* labels : {&*check.spec->extra_labels, &*check.spec->pod_labels}) {
     for (const auto& [key, value] : *labels) {
       if (kNamed.count(key) == 0) candidates.emplace(LabelNameFor(key), value);
     }

@@ -52,7 +52,7 @@ StatusSnapshot SampleSnapshot() {
 
   auto ok_spec = Spec("kuberhealthy", "dns-status-internal", CheckKind::kKhCheck);
   ok_spec->extra_labels = {{"kuberhealthy.io/severity", "critical"}, {"team", "sre"}};
-  ok_spec->pod_labels = {{"kuberhealthy.io/category", "dns\"core\nnet"}};
+  ok_spec->pod_labels = KeyValues{{"kuberhealthy.io/category", "dns\"core\nnet"}};
   CheckView ok{ok_spec, {}, {}};
   ok.state.ok = true;
   ok.state.run_duration = nanoseconds(3359431829);

@@ -200,7 +200,7 @@ void LocalProcessRunner::OnProcessExit(const RunPtr& run, Proc& proc, int status
 
 void LocalProcessRunner::Advance(const RunPtr& run) {
   if (run->live > 0 || run->finishing) return;
-  const PodSpec& pod = run->request.spec->pod;
+  const PodSpec& pod = *run->request.spec->pod;
   while (!run->halted && run->next_init < pod.init_containers.size()) {
     if (StartContainer(run, pod.init_containers[run->next_init++], /*init=*/true)) return;
     run->halted = true;

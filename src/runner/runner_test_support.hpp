@@ -76,8 +76,8 @@ inline std::shared_ptr<CheckSpec> MakeSpec(std::vector<Container> containers,
                                            const std::string& base_dir = "") {
   auto spec = std::make_shared<CheckSpec>();
   spec->key = CheckKey{"testns", "check"};
-  spec->pod.containers = std::move(containers);
-  spec->pod.init_containers = std::move(init);
+  spec->pod->containers = std::move(containers);
+  spec->pod->init_containers = std::move(init);
   spec->base_dir = base_dir;
   return spec;
 }

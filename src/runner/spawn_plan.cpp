@@ -73,7 +73,7 @@ std::string WithoutTrailingSlash(const fs::path& p) {
 
 std::string WorkingDir(const Container& c, const CheckSpec& spec, const SpawnHost& host) {
   const fs::path base =
-      spec.base_dir.empty() ? fs::path(host.cwd) : Absolute(spec.base_dir, host.cwd);
+      spec.base_dir.empty() ? fs::path(host.cwd) : Absolute(spec.base_dir.str(), host.cwd);
   return WithoutTrailingSlash(Absolute(c.working_dir, base));
 }
 

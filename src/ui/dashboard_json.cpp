@@ -189,11 +189,11 @@ std::string RenderCheckDetail(const CheckView& c, Store& store, TimePoint now) {
   c.heartbeat_url.empty() ? w.Null() : w.String(c.heartbeat_url);
   w.Key("source");
   w.String(spec.source_file.empty() ? ""
-                                    : spec.source_file + ":" + std::to_string(spec.source_line));
+                                    : spec.source_file.str() + ":" + std::to_string(spec.source_line));
   w.Key("containers");
   w.BeginArray();
   for (const bool init : {true, false}) {
-    for (const Container& k : init ? spec.pod.init_containers : spec.pod.containers) {
+    for (const Container& k : init ? spec.pod->init_containers : spec.pod->containers) {
       std::vector<std::string> argv = k.command;
       argv.insert(argv.end(), k.args.begin(), k.args.end());
       w.BeginObject();

@@ -20,7 +20,7 @@ std::shared_ptr<const CheckSpec> Spec(std::string ns, std::string name) {
   s->key = {std::move(ns), std::move(name)};
   s->run_interval = minutes(1);
   s->timeout = seconds(30);
-  s->pod.containers.push_back(
+  s->pod->containers.push_back(
       {.name = "main", .image = "example/checker:1", .command = {"/bin/bash", "check it.sh"}});
   s->source_file = "/checks/a.yaml";
   s->source_line = 3;
