@@ -100,7 +100,7 @@ const Step kSteps[] = {
      [](World& w) {
        CheckSpec& s = w.EditSpec("new-check");
        s.run_interval = minutes(3);
-       s.extra_labels["kuberhealthy.io/severity"] = "warning";
+       (*s.extra_labels)["kuberhealthy.io/severity"] = "warning";
      },
      1},
     {"own per-check series: a run finishes, a heartbeat report, a certificate",
