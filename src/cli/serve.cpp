@@ -237,8 +237,10 @@ int RunDaemon(const ServeSettings& settings) {
   // text, vectors of specs), after which big temporaries land in the heap among long-lived
   // entries and their space is never given back. A fixed threshold keeps them in their own
   // mappings, returned when freed (docs/performance.md, scenario 6).
-  mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+  // Operator mode loads its checks from watches, with no such moment of release: glibc's
+  // defaults there.
   if (settings.kube.enabled) return RunKubeDaemon(settings);
+  mallopt(M_MMAP_THRESHOLD, 128 * 1024);
   Daemon daemon(settings);
   return daemon.Run();
 }
