@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 
@@ -19,6 +20,10 @@ using ::sonde::testing::MakeContainer;
 using ::sonde::testing::MakeRequest;
 using ::sonde::testing::MakeSpec;
 using std::chrono::milliseconds;
+
+bool AllDone(const std::vector<std::shared_ptr<std::optional<RunExit>>>& slots) {
+  return std::all_of(slots.begin(), slots.end(), [](const auto& s) { return s->has_value(); });
+}
 using ::testing::HasSubstr;
 
 LocalRunnerOptions ShortGrace() {
@@ -103,14 +108,7 @@ TEST(RunnerLifecycleTest, RunsEndingTogetherShareASweepAndEachLosesItsStrays) {
     requests.push_back(MakeRequest(spec));
     slots.push_back(h.Start(requests.back()));
   }
-  ASSERT_TRUE(h.RunUntil(
-      [&] {
-        for (auto& s : slots) {
-          if (!s->has_value()) return false;
-        }
-        return true;
-      },
-      std::chrono::seconds(10)));
+  ASSERT_TRUE(h.RunUntil([&] { return AllDone(slots); }, std::chrono::seconds(10)));
   for (int i = 0; i < kRuns; ++i) {
     SCOPED_TRACE(i);
     EXPECT_EQ((*slots[i])->containers.at(0).exit_code, 0);
@@ -191,14 +189,7 @@ TEST(RunnerLifecycleTest, ManyConcurrentRunsComplete) {
     slots.push_back(h.Start(MakeRequest(spec)));
   }
   EXPECT_EQ(h.runner().ActiveRuns(), static_cast<size_t>(kRuns));
-  ASSERT_TRUE(h.RunUntil(
-      [&] {
-        for (auto& s : slots) {
-          if (!s->has_value()) return false;
-        }
-        return true;
-      },
-      std::chrono::seconds(15)));
+  ASSERT_TRUE(h.RunUntil([&] { return AllDone(slots); }, std::chrono::seconds(15)));
   for (auto& s : slots) EXPECT_EQ((*s)->containers.at(0).exit_code, 7);
   EXPECT_EQ(h.runner().ActiveRuns(), 0u);
 }
