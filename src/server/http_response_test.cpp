@@ -110,8 +110,9 @@ TEST(SerializeResponse, SharedPartsAreTheJoinedBody) {
       {"one part", "", {*kept}},
       {"body then parts", "head:", {"a", "", "bc", *kept}},
       {"empty parts", "x", {"", ""}},
-      {"slices of one string", "", {std::string_view(*kept).substr(0, 10), "|",
-                                    std::string_view(*kept).substr(69990)}},
+      {"slices of one string",
+       "",
+       {std::string_view(*kept).substr(0, 10), "|", std::string_view(*kept).substr(69990)}},
   };
   std::string joined_out;
   std::string parts_out;
