@@ -116,7 +116,22 @@ asio::awaitable<HttpResponse> HttpApi::Handle(HttpRequest request) {
     response = co_await RotateHeartbeat(request);
   } else {
     response = HandleNow(request);
-    if (request.path == "/metrics") KeepMetricsCache(co_await asio::this_coro::executor);
+    const auto executor = co_await asio::this_coro::executor;
+    if (request.path == "/metrics") {
+      ClearWhenIdle(metrics_cache_timer_, executor,
+                    [caches = std::weak_ptr<MetricsCaches>(metrics_caches_)] {
+                      if (auto alive = caches.lock()) {
+                        alive->text.Clear();
+                        alive->openmetrics.Clear();
+                      }
+                    });
+    } else if (request.path == "/" || request.path == "/json") {
+      const bool v3 = request.path == "/json";
+      ClearWhenIdle(v3 ? v3_cache_timer_ : v2_cache_timer_, executor,
+                    [caches = std::weak_ptr<StatusCaches>(status_caches_), v3] {
+                      if (auto alive = caches.lock()) (v3 ? alive->v3 : alive->v2).Clear();
+                    });
+    }
   }
   metrics_.HttpAnswered(RouteOf(request.path), response.status);
   co_return response;
@@ -156,10 +171,14 @@ HttpResponse HttpApi::StatusPage(const HttpRequest& request, bool v3) {
   }
   if (!IsRead(request)) return MethodNotAllowed(request, "GET");
   const auto namespaces = ParseNamespaceFilter(request.Query("namespace").value_or(""));
-  const StatusSnapshot snap = engine_.Snapshot();
+  // v2 shows no next run; neither page shows heartbeat URLs.
+  const StatusSnapshot snap = engine_.Snapshot(/*with_schedule=*/v3, /*with_urls=*/false);
   HttpResponse r;
   r.content_type = "application/json; charset=utf-8";
-  r.body = v3 ? RenderStatusV3(snap, namespaces) : RenderStatusV2(snap, namespaces);
+  std::shared_ptr<const std::string> body =
+      (v3 ? status_caches_->v3 : status_caches_->v2).Render(snap, namespaces);
+  const std::string_view text = *body;
+  r.body_parts.push_back({std::move(body), text});
   if (!v3) r.headers.emplace_back("Vary", "Accept");  // "/" also serves the dashboard
   return r;
 }
@@ -251,17 +270,13 @@ HttpResponse HttpApi::Metrics(const HttpRequest& request) {
   return r;
 }
 
-void HttpApi::KeepMetricsCache(const asio::any_io_executor& executor) {
-  if (!metrics_cache_timer_) metrics_cache_timer_.emplace(executor);
-  // Re-arming cancels the previous wait: the cache goes kMetricsCacheIdle after the last scrape.
-  metrics_cache_timer_->expires_after(kMetricsCacheIdle);
-  // The handler may run after this object is gone (expired, then destroyed before it ran).
-  metrics_cache_timer_->async_wait([caches = std::weak_ptr<MetricsCaches>(metrics_caches_)](
-                                       const boost::system::error_code& ec) {
-    if (auto alive = caches.lock(); alive && !ec) {
-      alive->text.Clear();
-      alive->openmetrics.Clear();
-    }
+void HttpApi::ClearWhenIdle(std::optional<asio::steady_timer>& timer,
+                            const asio::any_io_executor& executor, std::function<void()> clear) {
+  if (!timer) timer.emplace(executor);
+  // Re-arming cancels the previous wait: the cache goes kCacheIdle after the last read.
+  timer->expires_after(kCacheIdle);
+  timer->async_wait([clear = std::move(clear)](const boost::system::error_code& ec) {
+    if (!ec) clear();
   });
 }
 
