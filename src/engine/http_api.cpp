@@ -123,6 +123,7 @@ asio::awaitable<HttpResponse> HttpApi::Handle(HttpRequest request) {
                       if (auto alive = caches.lock()) {
                         alive->text.Clear();
                         alive->openmetrics.Clear();
+                        alive->uptime = {};
                       }
                     });
     } else if (request.path == "/" || request.path == "/json") {
@@ -248,26 +249,46 @@ HttpResponse HttpApi::Metrics(const HttpRequest& request) {
   if (!IsRead(request)) return MethodNotAllowed(request, "GET");
   const StatusSnapshot snap = engine_.Snapshot(/*with_schedule=*/false);
   const TimePoint now = engine_.Now();
-  UptimeByCheck uptime;
-  for (const CheckView& c : snap.checks) {
-    // The snapshot is in key order: each insertion goes at the end.
-    CheckUptime& u = uptime.emplace_hint(uptime.end(), c.spec->key, CheckUptime{})->second;
-    const UptimeCache::Ratios& ratios = uptime_.Get(c.spec->key, now, c.state.last_run);
-    for (size_t i = 0; i < ratios.size(); ++i) {
-      if (ratios[i]) u.ratio_by_window[kUptimeWindows[i].name] = *ratios[i];
-    }
-    // The store opens a downtime event at a failed run and closes it at the next OK one, so an
-    // event is open exactly when the committed state is a failure: no query per check needed.
-    u.open_downtime = c.state.HasResult() && !c.state.ok;
-  }
-  uptime_.Retain(uptime);
+  UpdateUptime(snap, now);
   const ExpositionFormat format = ChooseFormat(request.Header("accept"));
   HttpResponse r;
   r.content_type = ContentTypeOf(format);
-  r.body = metrics_caches_->For(format).Render(
-      snap, metrics_, format, now, uptime,
-      extra_metrics_ ? extra_metrics_() : std::vector<Family>{});
+  // Tens of megabytes at 10 000 checks: handed to the server whole, not copied again.
+  auto body = std::make_shared<const std::string>(metrics_caches_->For(format).Render(
+      snap, metrics_, format, now, metrics_caches_->uptime,
+      extra_metrics_ ? extra_metrics_() : std::vector<Family>{}));
+  const std::string_view text = *body;
+  r.body_parts.push_back({std::move(body), text});
   return r;
+}
+
+void HttpApi::UpdateUptime(const StatusSnapshot& snap, TimePoint now) {
+  UptimeByCheck& uptime = metrics_caches_->uptime;
+  // The snapshot is in key order, as the map: one walk keeps, adds and drops entries, and an
+  // entry is rebuilt only when the uptime cache computed it again or its downtime flag moved.
+  auto it = uptime.begin();
+  for (const CheckView& c : snap.checks) {
+    const CheckKey& key = c.spec->key;
+    while (it != uptime.end() && it->first < key) it = uptime.erase(it);
+    if (it == uptime.end() || !(it->first == key)) it = uptime.emplace_hint(it, key, CheckUptime{});
+    const auto [ratios, computed] = uptime_.GetVersioned(key, now, c.state.last_run);
+    // The store opens a downtime event at a failed run and closes it at the next OK one, so an
+    // event is open exactly when the committed state is a failure: no query per check needed.
+    const bool open = c.state.HasResult() && !c.state.ok;
+    const uint64_t version = computed * 2 + (open ? 1 : 0);
+    CheckUptime& u = it->second;
+    if (u.version != version) {
+      u.ratio_by_window.clear();
+      for (size_t i = 0; i < ratios.size(); ++i) {
+        if (ratios[i]) u.ratio_by_window[kUptimeWindows[i].name] = *ratios[i];
+      }
+      u.open_downtime = open;
+      u.version = version;
+    }
+    ++it;
+  }
+  uptime.erase(it, uptime.end());
+  uptime_.Retain(uptime);
 }
 
 void HttpApi::ClearWhenIdle(std::optional<asio::steady_timer>& timer,

@@ -36,7 +36,7 @@ class HttpApi {
         metrics_(metrics),
         metrics_options_(std::move(metrics_options)),
         metrics_caches_(std::make_shared<MetricsCaches>(
-            MetricsCaches{MetricsCache(metrics_options_), MetricsCache(metrics_options_)})),
+            MetricsCaches{MetricsCache(metrics_options_), MetricsCache(metrics_options_), {}})),
         uptime_(store, kUptimeMaxAge),
         ui_(store) {}
 
@@ -67,6 +67,7 @@ class HttpApi {
   HttpResponse Logs(const HttpRequest& request);
   HttpResponse Healthz();
   HttpResponse Metrics(const HttpRequest& request);
+  void UpdateUptime(const StatusSnapshot& snap, TimePoint now);
   // History API (http_api_history.cpp).
   HttpResponse Checks(const HttpRequest& request);
   HttpResponse History(const HttpRequest& request);
@@ -87,6 +88,8 @@ class HttpApi {
   struct MetricsCaches {
     MetricsCache text;
     MetricsCache openmetrics;
+    // Every check's uptime as the last scrape had it, updated in place (UpdateUptime).
+    UptimeByCheck uptime;
     MetricsCache& For(ExpositionFormat f) {
       return f == ExpositionFormat::kOpenMetrics100 ? openmetrics : text;
     }

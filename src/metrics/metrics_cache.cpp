@@ -137,7 +137,9 @@ bool MetricsCache::Changed(const Entry& e, const CheckView& c, uint64_t version,
   if (e.pieces.empty() || e.spec != c.spec || e.own_version != version) return true;
   if (!(e.state == c.state)) return true;
   if (uptime == nullptr) return e.uptime.has_value();
-  return !e.uptime || !(*e.uptime == *uptime);
+  if (!e.uptime) return true;
+  if (uptime->version != 0 && uptime->version == e.uptime->version) return false;
+  return !(*e.uptime == *uptime);
 }
 
 void MetricsCache::RenderCheck(Entry& e, const CheckView& c, const StatusSnapshot& snap,

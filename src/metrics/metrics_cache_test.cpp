@@ -246,5 +246,45 @@ TEST(MetricsCache, ClearFreesEverythingAndTheNextRenderRebuilds) {
   EXPECT_EQ(cache.last_rendered(), 4u);
 }
 
+// Versioned uptime (as the daemon's kept map has it): an unchanged version skips comparing the
+// windows, a new version with the same windows renders nothing, new windows render the check;
+// the body stays identical to a full render throughout.
+TEST(MetricsCache, UptimeVersionsSkipTheComparisonButNotAChange) {
+  World w;
+  uint64_t next = 1;
+  for (auto& [key, u] : w.uptime) u.version = next++;
+  MetricsCache cache(MetricsOptions{});
+  const CheckKey key = w.uptime.begin()->first;
+  struct Change {
+    const char* what;
+    std::function<void(CheckUptime&)> apply;
+    size_t rendered;
+  };
+  const Change changes[] = {
+      {"nothing", [](CheckUptime&) {}, 0},
+      {"recomputed, same windows", [&](CheckUptime& u) { u.version = next++; }, 0},
+      {"recomputed, a window moved",
+       [&](CheckUptime& u) {
+         u.ratio_by_window["1h"] = 0.25;
+         u.version = next++;
+       },
+       1},
+      {"the downtime flag moved",
+       [&](CheckUptime& u) {
+         u.open_downtime = !u.open_downtime;
+         u.version = next++;
+       },
+       1},
+  };
+  cache.Render(w.snap, w.own, w.format, w.now, w.uptime);
+  for (const Change& c : changes) {
+    SCOPED_TRACE(c.what);
+    c.apply(w.uptime[key]);
+    ASSERT_EQ(cache.Render(w.snap, w.own, w.format, w.now, w.uptime),
+              RenderMetrics(w.snap, w.own, MetricsOptions{}, w.format, w.now, w.uptime));
+    EXPECT_EQ(cache.last_rendered(), c.rendered);
+  }
+}
+
 }  // namespace
 }  // namespace sonde
