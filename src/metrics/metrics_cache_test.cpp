@@ -286,5 +286,36 @@ TEST(MetricsCache, UptimeVersionsSkipTheComparisonButNotAChange) {
   }
 }
 
+// A body's parts are the cache's kept text: later scrapes that change it (in place or rebuilt)
+// must leave a body still being sent as it was.
+TEST(MetricsCache, PartsOfAnEarlierBodyStayAsTheyWere) {
+  World w;
+  MetricsCache cache(MetricsOptions{});
+  const auto join = [](const std::vector<MetricsCache::BodyPart>& parts) {
+    std::string s;
+    for (const auto& p : parts) s += p.text;
+    return s;
+  };
+  std::vector<std::pair<std::vector<MetricsCache::BodyPart>, std::string>> held;
+  const std::function<void(World&)> changes[] = {
+      [](World&) {},
+      // A count moves by one digit: the same length, written over the kept text in place.
+      [](World& x) { x.Report("db-replica", true); },
+      [](World& x) { x.Report("db-replica", true); },
+      [](World& x) { x.now += seconds(90); },  // only the values that depend on the time
+      [](World& x) { x.Report("new-check", true); },
+      [](World& x) { x.Add("zz", "added", true); },
+      [](World& x) { x.Remove("db-replica"); },
+  };
+  for (const auto& change : changes) {
+    change(w);
+    auto parts = cache.RenderParts(w.snap, w.own, w.format, w.now, w.uptime);
+    std::string text = join(parts);
+    ASSERT_EQ(text, RenderMetrics(w.snap, w.own, MetricsOptions{}, w.format, w.now, w.uptime));
+    held.emplace_back(std::move(parts), std::move(text));
+    for (const auto& [parts_then, text_then] : held) ASSERT_EQ(join(parts_then), text_then);
+  }
+}
+
 }  // namespace
 }  // namespace sonde
