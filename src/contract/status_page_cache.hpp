@@ -7,8 +7,9 @@
 // either page depends on the time of the request. Render returns the same bytes as
 // RenderStatusV2/V3 given the same snapshot (status_page_cache_test.cpp).
 //
-// Memory: about one body's worth of kept text plus a copy of each check's state (about 0.6 KB a
-// check); Clear() frees it all. The first Render builds it, so a daemon nobody reads holds none.
+// Memory: the kept members, a copy of each check's state and the last body: about 1.1 KB a check
+// (10.5 MB for v2, 11.5 MB for v3 at 10 000 checks, micro-benchmark BM_StatusPageCached);
+// Clear() frees it all. The first Render builds it, so a daemon nobody reads holds none.
 // Thread safety: none; the daemon's event loop owns it. Never fails.
 #pragma once
 

@@ -96,7 +96,7 @@ class HttpApi {
   };
   std::shared_ptr<MetricsCaches> metrics_caches_;  // shared with the idle timer's handler
   // "/" and "/json" keep each check's rendered member and the last body (StatusPageCache: about
-  // 9 MB for both at 10 000 checks), freed kCacheIdle after the last read of each.
+  // 11 MB each at 10 000 checks), freed kCacheIdle after the last read of each.
   struct StatusCaches {
     StatusPageCache v2{/*v3=*/false};
     StatusPageCache v3{/*v3=*/true};
