@@ -6,6 +6,7 @@
 
 #include "contract/report.hpp"
 #include "contract/status_page.hpp"
+#include "contract/status_page_cache.hpp"
 #include "metrics/exposition.hpp"
 #include "metrics/metrics_cache.hpp"
 #include "metrics/registry.hpp"
@@ -106,9 +107,11 @@ void BM_RenderMetricsCached(benchmark::State& state) {
       c.state.last_run = c.state.last_ok = now;
     }
     now += std::chrono::seconds(1);
-    const std::string out = cache.Render(snap, own, ExpositionFormat::kText004, now);
-    bytes = out.size();
-    benchmark::DoNotOptimize(out.data());
+    // As the daemon sends it: the kept text as parts, not joined.
+    const auto parts = cache.RenderParts(snap, own, ExpositionFormat::kText004, now);
+    bytes = 0;
+    for (const auto& part : parts) bytes += part.text.size();
+    benchmark::DoNotOptimize(parts.data());
   }
   state.counters["bytes"] = static_cast<double>(bytes);
   state.counters["cache_bytes"] = static_cast<double>(cache.MemoryBytes());
@@ -118,6 +121,34 @@ BENCHMARK(BM_RenderMetricsCached)
     ->Args({10000, 0})
     ->Args({10000, 100})
     ->Args({10000, 1000})
+    ->Unit(benchmark::kMillisecond);
+
+// The daemon's "/" (range(2) 0) and "/json" (1) path: StatusPageCache, read once per iteration,
+// with range(1) checks' states changed between reads (each a new result), out of range(0).
+void BM_StatusPageCached(benchmark::State& state) {
+  StatusSnapshot snap = Snapshot(static_cast<int>(state.range(0)));
+  StatusPageCache cache(/*v3=*/state.range(2) == 1);
+  cache.Render(snap, {});  // the first request fills it
+  const size_t changed = static_cast<size_t>(state.range(1));
+  size_t next = 0;
+  TimePoint now = kNow;
+  for (auto _ : state) {
+    for (size_t i = 0; i < changed; ++i) {
+      CheckView& c = snap.checks[next++ % snap.checks.size()];
+      ++c.state.success_count;
+      c.state.last_run = c.state.last_ok = now;
+    }
+    now += std::chrono::seconds(1);
+    benchmark::DoNotOptimize(cache.Render(snap, {}));
+  }
+  state.counters["cache_bytes"] = static_cast<double>(cache.MemoryBytes());
+}
+BENCHMARK(BM_StatusPageCached)
+    ->Args({10000, 0, 0})
+    ->Args({10000, 100, 0})
+    ->Args({10000, 0, 1})
+    ->Args({10000, 100, 1})
+    ->Args({10000, 1000, 1})
     ->Unit(benchmark::kMillisecond);
 
 // One due check taken and finished per iteration, among range(0) scheduled checks.

@@ -21,22 +21,6 @@ std::vector<const CheckView*> Selected(const StatusSnapshot& snap,
   return out;
 }
 
-void AppendNonBlank(std::vector<std::string>& to, const std::vector<std::string>& from) {
-  for (const auto& e : from) {
-    if (e.find_first_not_of(" \t\r\n") != std::string::npos) to.push_back(e);
-  }
-}
-
-void WriteMetadata(JsonWriter& w, const std::map<std::string, std::string>& metadata) {
-  w.Key("Metadata");
-  w.BeginObject();
-  for (const auto& [k, v] : metadata) {
-    w.Key(k);
-    w.String(v);
-  }
-  w.EndObject();
-}
-
 void WriteV2Details(JsonWriter& w, const CheckView& c) {
   const CheckState& s = c.state;
   w.BeginObject();
@@ -66,7 +50,7 @@ void WriteV2Group(JsonWriter& w, const char* name, const std::vector<const Check
   for (const CheckView* c : checks) {
     if (c->spec->IsJob() != jobs || !c->state.HasResult()) continue;
     w.Key(c->spec->key.str());
-    WriteV2Details(w, *c);
+    WriteStatusDetails(w, *c, /*v3=*/false);
   }
   w.EndObject();
 }
@@ -112,6 +96,43 @@ void WriteV3Details(JsonWriter& w, const CheckView& c) {
 
 }  // namespace
 
+void AppendNonBlankErrors(std::vector<std::string>& to, const std::vector<std::string>& from) {
+  for (const auto& e : from) {
+    if (e.find_first_not_of(" \t\r\n") != std::string::npos) to.push_back(e);
+  }
+}
+
+void WriteMetadata(JsonWriter& w, const std::map<std::string, std::string>& metadata) {
+  w.Key("Metadata");
+  w.BeginObject();
+  for (const auto& [k, v] : metadata) {
+    w.Key(k);
+    w.String(v);
+  }
+  w.EndObject();
+}
+
+void WriteStatusDetails(JsonWriter& w, const CheckView& c, bool v3) {
+  if (v3) {
+    WriteV3Details(w, c);
+  } else {
+    WriteV2Details(w, c);
+  }
+}
+
+bool CountsTowardErrors(const CheckView& c, bool v3) {
+  return c.state.HasResult() && (!v3 || !c.state.ok);
+}
+
+bool FailsStatusPage(const CheckView& c, bool v3) {
+  if (!CountsTowardErrors(c, v3)) return false;
+  if (v3) return true;
+  // v2: a check fails the page by having a non-blank error, whatever its OK says.
+  return std::any_of(c.state.errors.begin(), c.state.errors.end(), [](const std::string& e) {
+    return e.find_first_not_of(" \t\r\n") != std::string::npos;
+  });
+}
+
 std::set<std::string> ParseNamespaceFilter(std::string_view value) {
   std::set<std::string> out;
   while (!value.empty()) {
@@ -131,10 +152,9 @@ std::string RenderStatusV2(const StatusSnapshot& snap, const std::set<std::strin
   std::vector<std::string> errors = snap.load_errors;
   bool ok = errors.empty();
   for (const CheckView* c : checks) {
-    if (!c->state.HasResult()) continue;
-    const size_t before = errors.size();
-    AppendNonBlank(errors, c->state.errors);
-    if (errors.size() != before) ok = false;
+    if (!CountsTowardErrors(*c, /*v3=*/false)) continue;
+    AppendNonBlankErrors(errors, c->state.errors);
+    if (FailsStatusPage(*c, /*v3=*/false)) ok = false;
   }
   JsonWriter w(/*pretty=*/true);
   w.BeginObject();
@@ -156,10 +176,9 @@ std::string RenderStatusV3(const StatusSnapshot& snap, const std::set<std::strin
   std::vector<std::string> errors = snap.load_errors;
   bool ok = errors.empty();
   for (const CheckView* c : checks) {
-    if (c->state.HasResult() && !c->state.ok) {
-      ok = false;
-      AppendNonBlank(errors, c->state.errors);
-    }
+    if (!CountsTowardErrors(*c, /*v3=*/true)) continue;
+    AppendNonBlankErrors(errors, c->state.errors);
+    if (FailsStatusPage(*c, /*v3=*/true)) ok = false;
   }
   JsonWriter w(/*pretty=*/true);
   w.BeginObject();
@@ -171,7 +190,7 @@ std::string RenderStatusV3(const StatusSnapshot& snap, const std::set<std::strin
   w.BeginObject();
   for (const CheckView* c : checks) {
     w.Key(c->spec->key.str());
-    WriteV3Details(w, *c);
+    WriteStatusDetails(w, *c, /*v3=*/true);
   }
   w.EndObject();
   w.Key("CurrentMaster");

@@ -28,10 +28,10 @@ struct CheckView {
 const char* StateName(const CheckView& check);
 
 struct StatusSnapshot {
-  std::vector<CheckView> checks;                // any order; rendering sorts by key
-  std::vector<std::string> load_errors;         // check files that failed to load
+  std::vector<CheckView> checks;         // any order; rendering sorts by key
+  std::vector<std::string> load_errors;  // check files that failed to load
   std::string instance;  // the leader's name (CurrentMaster): this daemon's, unless it follows
-  bool leader = true;  // operator mode: this replica leads (kuberhealthy_controller_leader)
+  bool leader = true;    // operator mode: this replica leads (kuberhealthy_controller_leader)
   std::map<std::string, std::string> metadata;  // config stateMetadata
 };
 
@@ -48,5 +48,18 @@ std::string RenderStatusV2(const StatusSnapshot& snap, const std::set<std::strin
 // fields are omitted as in v3, except ok and currentUUID. A check that has never run is
 // listed with ok=false but does not make the top-level OK false.
 std::string RenderStatusV3(const StatusSnapshot& snap, const std::set<std::string>& namespaces);
+
+// The pieces both renderers and StatusPageCache (status_page_cache.hpp) write with.
+class JsonWriter;
+// One check's member of CheckDetails/JobDetails: its object (v2 khstate or v3 status fields).
+void WriteStatusDetails(JsonWriter& w, const CheckView& c, bool v3);
+// Whether the check counts toward the top-level OK/Errors at all: v2 counts checks with a
+// result; v3 counts failing checks with a result.
+bool CountsTowardErrors(const CheckView& c, bool v3);
+// Whether the check makes the top-level OK false.
+bool FailsStatusPage(const CheckView& c, bool v3);
+// Its items of the top-level Errors: the non-blank errors of a check that counts.
+void AppendNonBlankErrors(std::vector<std::string>& to, const std::vector<std::string>& from);
+void WriteMetadata(JsonWriter& w, const std::map<std::string, std::string>& metadata);
 
 }  // namespace sonde

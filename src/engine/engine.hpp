@@ -103,9 +103,10 @@ class Engine {
   // POST /api/run: start a check now.
   RunNowResult RunNow(const CheckKey& key);
 
-  // `with_schedule` false leaves out what only the status pages show (next_run, heartbeat_url),
-  // which /metrics does not need and costs a heartbeat check its URL's formatting.
-  StatusSnapshot Snapshot(bool with_schedule = true) const;
+  // `with_schedule` false leaves out next_run and heartbeat_url, which /metrics and "/" do not
+  // show; `with_urls` false leaves out heartbeat_url (formatting it costs a heartbeat check),
+  // which only the dashboard shows.
+  StatusSnapshot Snapshot(bool with_schedule = true, bool with_urls = true) const;
   bool Knows(const CheckKey& key) const { return checks_.count(key) > 0; }
   TimePoint Now() const { return clock_.Now(); }
   std::string ReportingUrl(const CheckSpec& spec, const std::string& uuid) const;

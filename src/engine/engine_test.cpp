@@ -413,6 +413,48 @@ TEST_F(EngineHeartbeatTest, CronDueInstantsFollowTheZonesDst) {
   for (const auto& c : engine_.Snapshot().checks) EXPECT_EQ(FormatRfc3339Nano(*c.next_run), due());
 }
 
+// Snapshot walks states and heartbeats alongside the checks: each view must say what the
+// per-key lookups say, for heartbeat and scheduled checks interleaved in key order, with and
+// without a state, with each level of detail.
+TEST_F(EngineHeartbeatTest, SnapshotAgreesWithPerCheckLookups) {
+  engine_.ApplyChecks({Check("a-plain"), HeartbeatCheck("b-hb"), Check("c-plain"),
+                       HeartbeatCheck("d-hb"), HeartbeatCheck("e-hb"), Check("f-plain")},
+                      {});
+  ASSERT_EQ(Send(Token("d-hb"), HeartbeatSignal::kReport).http_status, 200);
+  ASSERT_EQ(
+      Send(Token("b-hb"), HeartbeatSignal::kFail, R"({"OK": false, "Errors": ["x"]})").http_status,
+      200);
+  Drain();
+  const StatusSnapshot full = engine_.Snapshot();  // the states are one per check, as before
+  struct Detail {
+    bool schedule;
+    bool urls;
+  };
+  for (const Detail d : {Detail{true, true}, Detail{true, false}, Detail{false, false}}) {
+    const StatusSnapshot snap = engine_.Snapshot(d.schedule, d.urls);
+    ASSERT_EQ(snap.checks.size(), 6u);
+    for (size_t i = 0; i < snap.checks.size(); ++i) {
+      const CheckView& c = snap.checks[i];
+      SCOPED_TRACE(c.spec->key.str() + " schedule " + std::to_string(d.schedule) + " urls " +
+                   std::to_string(d.urls));
+      EXPECT_EQ(c.state, full.checks[i].state);
+      const auto hb = engine_.Heartbeat(c.spec->key);
+      EXPECT_EQ(hb.has_value(), c.spec->key.name.ends_with("-hb"));
+      if (hb) {
+        EXPECT_EQ(c.next_run, d.schedule ? std::optional(hb->due) : std::nullopt);
+        EXPECT_EQ(c.heartbeat_url, d.urls ? hb->url : "");
+        EXPECT_EQ(c.heartbeat_url.empty(), !d.urls);
+      } else {
+        EXPECT_EQ(c.next_run, d.schedule ? full.checks[i].next_run : std::nullopt);
+        EXPECT_EQ(c.heartbeat_url, "");
+      }
+    }
+  }
+  EXPECT_EQ(full.checks.at(3).state.errors, std::vector<std::string>{"x"});
+  EXPECT_TRUE(full.checks.at(4).state.ok);
+  EXPECT_FALSE(full.checks.at(5).state.HasResult());  // jobs/e-hb (plain checks are in "default")
+}
+
 TEST_F(EngineHeartbeatTest, RotationRetiresTheOldToken) {
   engine_.ApplyChecks({HeartbeatCheck("hb"), Check("plain")}, {});
   const std::string old_token = Token("hb");

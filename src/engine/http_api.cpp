@@ -116,7 +116,23 @@ asio::awaitable<HttpResponse> HttpApi::Handle(HttpRequest request) {
     response = co_await RotateHeartbeat(request);
   } else {
     response = HandleNow(request);
-    if (request.path == "/metrics") KeepMetricsCache(co_await asio::this_coro::executor);
+    const auto executor = co_await asio::this_coro::executor;
+    if (request.path == "/metrics") {
+      ClearWhenIdle(metrics_cache_timer_, executor,
+                    [caches = std::weak_ptr<MetricsCaches>(metrics_caches_)] {
+                      if (auto alive = caches.lock()) {
+                        alive->text.Clear();
+                        alive->openmetrics.Clear();
+                        alive->uptime = {};
+                      }
+                    });
+    } else if (request.path == "/" || request.path == "/json") {
+      const bool v3 = request.path == "/json";
+      ClearWhenIdle(v3 ? v3_cache_timer_ : v2_cache_timer_, executor,
+                    [caches = std::weak_ptr<StatusCaches>(status_caches_), v3] {
+                      if (auto alive = caches.lock()) (v3 ? alive->v3 : alive->v2).Clear();
+                    });
+    }
   }
   metrics_.HttpAnswered(RouteOf(request.path), response.status);
   co_return response;
@@ -156,10 +172,14 @@ HttpResponse HttpApi::StatusPage(const HttpRequest& request, bool v3) {
   }
   if (!IsRead(request)) return MethodNotAllowed(request, "GET");
   const auto namespaces = ParseNamespaceFilter(request.Query("namespace").value_or(""));
-  const StatusSnapshot snap = engine_.Snapshot();
+  // v2 shows no next run; neither page shows heartbeat URLs.
+  const StatusSnapshot snap = engine_.Snapshot(/*with_schedule=*/v3, /*with_urls=*/false);
   HttpResponse r;
   r.content_type = "application/json; charset=utf-8";
-  r.body = v3 ? RenderStatusV3(snap, namespaces) : RenderStatusV2(snap, namespaces);
+  std::shared_ptr<const std::string> body =
+      (v3 ? status_caches_->v3 : status_caches_->v2).Render(snap, namespaces);
+  const std::string_view text = *body;
+  r.body_parts.push_back({std::move(body), text});
   if (!v3) r.headers.emplace_back("Vary", "Accept");  // "/" also serves the dashboard
   return r;
 }
@@ -229,39 +249,55 @@ HttpResponse HttpApi::Metrics(const HttpRequest& request) {
   if (!IsRead(request)) return MethodNotAllowed(request, "GET");
   const StatusSnapshot snap = engine_.Snapshot(/*with_schedule=*/false);
   const TimePoint now = engine_.Now();
-  UptimeByCheck uptime;
-  for (const CheckView& c : snap.checks) {
-    // The snapshot is in key order: each insertion goes at the end.
-    CheckUptime& u = uptime.emplace_hint(uptime.end(), c.spec->key, CheckUptime{})->second;
-    const UptimeCache::Ratios& ratios = uptime_.Get(c.spec->key, now, c.state.last_run);
-    for (size_t i = 0; i < ratios.size(); ++i) {
-      if (ratios[i]) u.ratio_by_window[kUptimeWindows[i].name] = *ratios[i];
-    }
-    // The store opens a downtime event at a failed run and closes it at the next OK one, so an
-    // event is open exactly when the committed state is a failure: no query per check needed.
-    u.open_downtime = c.state.HasResult() && !c.state.ok;
-  }
-  uptime_.Retain(uptime);
+  UpdateUptime(snap, now);
   const ExpositionFormat format = ChooseFormat(request.Header("accept"));
   HttpResponse r;
   r.content_type = ContentTypeOf(format);
-  r.body = metrics_caches_->For(format).Render(
-      snap, metrics_, format, now, uptime,
-      extra_metrics_ ? extra_metrics_() : std::vector<Family>{});
+  // Tens of megabytes at 10 000 checks, most of it the cache's kept text: sent as it is.
+  for (auto& part : metrics_caches_->For(format).RenderParts(
+           snap, metrics_, format, now, metrics_caches_->uptime,
+           extra_metrics_ ? extra_metrics_() : std::vector<Family>{})) {
+    r.body_parts.push_back({std::move(part.owner), part.text});
+  }
   return r;
 }
 
-void HttpApi::KeepMetricsCache(const asio::any_io_executor& executor) {
-  if (!metrics_cache_timer_) metrics_cache_timer_.emplace(executor);
-  // Re-arming cancels the previous wait: the cache goes kMetricsCacheIdle after the last scrape.
-  metrics_cache_timer_->expires_after(kMetricsCacheIdle);
-  // The handler may run after this object is gone (expired, then destroyed before it ran).
-  metrics_cache_timer_->async_wait([caches = std::weak_ptr<MetricsCaches>(metrics_caches_)](
-                                       const boost::system::error_code& ec) {
-    if (auto alive = caches.lock(); alive && !ec) {
-      alive->text.Clear();
-      alive->openmetrics.Clear();
+void HttpApi::UpdateUptime(const StatusSnapshot& snap, TimePoint now) {
+  UptimeByCheck& uptime = metrics_caches_->uptime;
+  // The snapshot is in key order, as the map: one walk keeps, adds and drops entries, and an
+  // entry is rebuilt only when the uptime cache computed it again or its downtime flag moved.
+  auto it = uptime.begin();
+  for (const CheckView& c : snap.checks) {
+    const CheckKey& key = c.spec->key;
+    while (it != uptime.end() && it->first < key) it = uptime.erase(it);
+    if (it == uptime.end() || !(it->first == key)) it = uptime.emplace_hint(it, key, CheckUptime{});
+    const auto [ratios, computed] = uptime_.GetVersioned(key, now, c.state.last_run);
+    // The store opens a downtime event at a failed run and closes it at the next OK one, so an
+    // event is open exactly when the committed state is a failure: no query per check needed.
+    const bool open = c.state.HasResult() && !c.state.ok;
+    const uint64_t version = computed * 2 + (open ? 1 : 0);
+    CheckUptime& u = it->second;
+    if (u.version != version) {
+      u.ratio_by_window.clear();
+      for (size_t i = 0; i < ratios.size(); ++i) {
+        if (ratios[i]) u.ratio_by_window[kUptimeWindows[i].name] = *ratios[i];
+      }
+      u.open_downtime = open;
+      u.version = version;
     }
+    ++it;
+  }
+  uptime.erase(it, uptime.end());
+  uptime_.Retain(uptime);
+}
+
+void HttpApi::ClearWhenIdle(std::optional<asio::steady_timer>& timer,
+                            const asio::any_io_executor& executor, std::function<void()> clear) {
+  if (!timer) timer.emplace(executor);
+  // Re-arming cancels the previous wait: the cache goes kCacheIdle after the last read.
+  timer->expires_after(kCacheIdle);
+  timer->async_wait([clear = std::move(clear)](const boost::system::error_code& ec) {
+    if (!ec) clear();
   });
 }
 

@@ -12,6 +12,7 @@
 #include <optional>
 
 #include "contract/json_writer.hpp"
+#include "contract/status_page_cache.hpp"
 #include "engine/engine.hpp"
 #include "engine/uptime_cache.hpp"
 #include "metrics/exposition.hpp"
@@ -35,7 +36,7 @@ class HttpApi {
         metrics_(metrics),
         metrics_options_(std::move(metrics_options)),
         metrics_caches_(std::make_shared<MetricsCaches>(
-            MetricsCaches{MetricsCache(metrics_options_), MetricsCache(metrics_options_)})),
+            MetricsCaches{MetricsCache(metrics_options_), MetricsCache(metrics_options_), {}})),
         uptime_(store, kUptimeMaxAge),
         ui_(store) {}
 
@@ -66,6 +67,7 @@ class HttpApi {
   HttpResponse Logs(const HttpRequest& request);
   HttpResponse Healthz();
   HttpResponse Metrics(const HttpRequest& request);
+  void UpdateUptime(const StatusSnapshot& snap, TimePoint now);
   // History API (http_api_history.cpp).
   HttpResponse Checks(const HttpRequest& request);
   HttpResponse History(const HttpRequest& request);
@@ -82,18 +84,33 @@ class HttpApi {
   MetricsOptions metrics_options_;
   // /metrics keeps each check's rendered lines between scrapes (about 35 MB at 10 000 checks),
   // one cache per format (Prometheus asks for OpenMetrics, curl for text: one cache would render
-  // everything again whenever they alternate); freed kMetricsCacheIdle after the last scrape.
+  // everything again whenever they alternate); freed kCacheIdle after the last scrape.
   struct MetricsCaches {
     MetricsCache text;
     MetricsCache openmetrics;
+    // Every check's uptime as the last scrape had it, updated in place (UpdateUptime).
+    UptimeByCheck uptime;
     MetricsCache& For(ExpositionFormat f) {
       return f == ExpositionFormat::kOpenMetrics100 ? openmetrics : text;
     }
   };
   std::shared_ptr<MetricsCaches> metrics_caches_;  // shared with the idle timer's handler
-  static constexpr Duration kMetricsCacheIdle = std::chrono::minutes(5);
+  // "/" and "/json" keep each check's rendered member and the last body (StatusPageCache: about
+  // 11 MB each at 10 000 checks), freed kCacheIdle after the last read of each.
+  struct StatusCaches {
+    StatusPageCache v2{/*v3=*/false};
+    StatusPageCache v3{/*v3=*/true};
+  };
+  std::shared_ptr<StatusCaches> status_caches_ = std::make_shared<StatusCaches>();
+  static constexpr Duration kCacheIdle = std::chrono::minutes(5);
   std::optional<boost::asio::steady_timer> metrics_cache_timer_;
-  void KeepMetricsCache(const boost::asio::any_io_executor& executor);
+  std::optional<boost::asio::steady_timer> v2_cache_timer_;
+  std::optional<boost::asio::steady_timer> v3_cache_timer_;
+  // (Re)arms `timer` to call `clear` kCacheIdle from now; `clear` must not use `this` (it may
+  // run after this object is gone).
+  static void ClearWhenIdle(std::optional<boost::asio::steady_timer>& timer,
+                            const boost::asio::any_io_executor& executor,
+                            std::function<void()> clear);
   // /metrics and /api/checks list every check's uptime; see UptimeCache for why it is reused.
   static constexpr Duration kUptimeMaxAge = std::chrono::seconds(30);
   UptimeCache uptime_;

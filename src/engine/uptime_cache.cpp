@@ -4,11 +4,11 @@
 
 namespace sonde {
 
-const UptimeCache::Ratios& UptimeCache::Get(const CheckKey& key, TimePoint now,
-                                            std::optional<TimePoint> last_result) {
+std::pair<const UptimeCache::Ratios&, uint64_t> UptimeCache::GetVersioned(
+    const CheckKey& key, TimePoint now, std::optional<TimePoint> last_result) {
   auto [it, added] = entries_.try_emplace(key);
   Entry& e = it->second;
-  if (!added && now < e.expires && e.last_result == last_result) return e.ratios;
+  if (!added && now < e.expires && e.last_result == last_result) return {e.ratios, e.version};
   e.last_result = last_result;
   for (size_t i = 0; i < std::size(kUptimeWindows); ++i) {
     auto stats = store_.Uptime(key, kUptimeWindows[i].length, now);
@@ -17,7 +17,8 @@ const UptimeCache::Ratios& UptimeCache::Get(const CheckKey& key, TimePoint now,
   const auto spread =
       max_age_.count() > 0 ? std::hash<std::string>{}(key.str()) % max_age_.count() : 0;
   e.expires = now + max_age_ + Duration(spread);
-  return e.ratios;
+  e.version = ++computed_;
+  return {e.ratios, e.version};
 }
 
 }  // namespace sonde

@@ -30,7 +30,13 @@ class UptimeCache {
 
   // `last_result` is the check's committed state's last_run: the entry is asked afresh when it
   // differs from the one the entry was computed with.
-  const Ratios& Get(const CheckKey& key, TimePoint now, std::optional<TimePoint> last_result);
+  const Ratios& Get(const CheckKey& key, TimePoint now, std::optional<TimePoint> last_result) {
+    return GetVersioned(key, now, last_result).first;
+  }
+  // The same, with the entry's version: it changes whenever the entry is computed again (and is
+  // never given to two computations), so a caller can tell "unchanged" without comparing.
+  std::pair<const Ratios&, uint64_t> GetVersioned(const CheckKey& key, TimePoint now,
+                                                  std::optional<TimePoint> last_result);
   // Drops the entries of checks not in `keep` (removed checks). Every key of `keep` must have
   // been asked for (Get) since the last Retain: then equal sizes mean nothing to drop.
   template <class Keys>
@@ -44,8 +50,10 @@ class UptimeCache {
     TimePoint expires;
     std::optional<TimePoint> last_result;  // what it was computed after
     Ratios ratios;
+    uint64_t version = 0;
   };
   Store& store_;
+  uint64_t computed_ = 0;  // computations so far: the next entry version
   Duration max_age_;
   std::map<CheckKey, Entry> entries_;
 };

@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+#include <set>
+
 #include "store/memory_store.hpp"
 
 namespace sonde {
@@ -84,6 +87,43 @@ TEST(UptimeCache, ANewResultRefreshesTheEntryAtOnce) {
     const auto ratio = cache.Get(kA, soon, at)[0];
     ASSERT_EQ(ratio.has_value(), c.want_1h.has_value());
     EXPECT_DOUBLE_EQ(*ratio, *c.want_1h);
+  }
+}
+
+// The version moves exactly when the entry is computed again: /metrics keeps each check's
+// uptime between scrapes and rebuilds it only then.
+TEST(UptimeCache, VersionMovesOnlyWhenTheEntryIsComputedAgain) {
+  MemoryStore store;
+  Record(store, "1", kT0, true);
+  UptimeCache cache(store, seconds(30));
+  const CheckKey kB{"ns", "b"};
+  struct Ask {
+    const char* what;
+    CheckKey key;
+    TimePoint now;
+    std::optional<TimePoint> last_result;
+    bool moves;
+  };
+  const Ask asks[] = {
+      {"first", kA, kT0, kT0, true},
+      {"again", kA, kT0 + seconds(10), kT0, false},
+      {"another check", kB, kT0, std::nullopt, true},
+      {"the first, unchanged by the other", kA, kT0 + seconds(11), kT0, false},
+      {"a new result", kA, kT0 + seconds(12), kT0 + seconds(12), true},
+      {"expired", kA, kT0 + minutes(2), kT0 + seconds(12), true},
+      {"the other, expired too", kB, kT0 + minutes(2), std::nullopt, true},
+  };
+  std::map<CheckKey, uint64_t> last;
+  std::set<uint64_t> seen;
+  for (const Ask& a : asks) {
+    SCOPED_TRACE(a.what);
+    const uint64_t v = cache.GetVersioned(a.key, a.now, a.last_result).second;
+    EXPECT_NE(v, 0u);
+    EXPECT_EQ(v != last[a.key], a.moves);
+    if (a.moves) {
+      EXPECT_TRUE(seen.insert(v).second) << "a version is never given twice";
+    }
+    last[a.key] = v;
   }
 }
 

@@ -36,7 +36,13 @@ struct MetricsOptions {
 struct CheckUptime {
   std::map<std::string, double> ratio_by_window;  // "1h" -> 0.9986; only observed windows
   bool open_downtime = false;                     // a downtime event is open (check failing)
-  bool operator==(const CheckUptime&) const = default;
+  // 0, or a version its maker never gives two different contents (the daemon's kept map bumps
+  // it at every change): MetricsCache then sees "unchanged" without comparing the windows.
+  uint64_t version = 0;
+  // The contents; the version is not compared.
+  bool operator==(const CheckUptime& o) const {
+    return open_downtime == o.open_downtime && ratio_by_window == o.ratio_by_window;
+  }
 };
 using UptimeByCheck = std::map<CheckKey, CheckUptime>;
 

@@ -35,6 +35,18 @@ const CheckUptime* FindUptime(const UptimeByCheck& uptime, UptimeByCheck::const_
 std::string MetricsCache::Render(const StatusSnapshot& snap, const SondeMetrics& own,
                                  ExpositionFormat format, TimePoint now,
                                  const UptimeByCheck& uptime, std::vector<Family> extra) {
+  const std::vector<BodyPart> parts = RenderParts(snap, own, format, now, uptime, std::move(extra));
+  size_t size = 0;
+  for (const BodyPart& part : parts) size += part.text.size();
+  std::string out;
+  out.reserve(size);
+  for (const BodyPart& part : parts) out += part.text;
+  return out;
+}
+
+std::vector<MetricsCache::BodyPart> MetricsCache::RenderParts(
+    const StatusSnapshot& snap, const SondeMetrics& own, ExpositionFormat format, TimePoint now,
+    const UptimeByCheck& uptime, std::vector<Family> extra) {
   if (format_ != format) Clear();
   format_ = format;
   std::vector<std::pair<std::string, const CheckView*>> named;
@@ -47,7 +59,9 @@ std::string MetricsCache::Render(const StatusSnapshot& snap, const SondeMetrics&
     // Two checks with one `check` label: their series are ordered by their other labels, which
     // the kept pieces cannot do. Keys are "namespace/name", so this takes a '/' in a namespace.
     Clear();
-    return RenderMetrics(snap, own, opts_, format, now, uptime, std::move(extra));
+    auto whole = std::make_shared<const std::string>(
+        RenderMetrics(snap, own, opts_, format, now, uptime, std::move(extra)));
+    return {BodyPart{whole, *whole}};
   }
   const bool regrouped = Align(named);
 
@@ -84,34 +98,41 @@ std::string MetricsCache::Render(const StatusSnapshot& snap, const SondeMetrics&
   const std::set<std::string> unused;
   const BodyInputs in{snap, all, with_result, own, opts_, now, uptime, unused};
   const std::vector<Family> families = BodyFamilies(in, FamilyParts::kShared, std::move(extra));
-  size_t size = 64 * 1024;  // the shared families, about 10 KB; more for the operator's
-  for (const std::string& column : columns_) size += column.size();
-  size += entries_.size() * 32;  // the seconds_since_success values
-  std::string out;
-  out.reserve(size);
+  // The kept columns are parts of the body as they are; the text between them (family headers,
+  // shared families, the values that depend on `now`) goes into strings of its own.
+  std::vector<BodyPart> parts;
+  auto own_text = std::make_shared<std::string>();
+  const auto flush = [&] {
+    if (own_text->empty()) return;
+    parts.push_back({own_text, *own_text});
+    own_text = std::make_shared<std::string>();
+  };
   size_t part = 0;
   for (const Family& f : families) {
     if (f.owner == SeriesOwner::kShared || part >= columns_.size()) {
-      WriteFamily(f, format, out);
+      WriteFamily(f, format, *own_text);
       continue;
     }
-    const std::string& column = columns_[part];
+    const std::shared_ptr<std::string>& column = columns_[part];
     const size_t k = part++;
-    if (column.empty()) continue;  // as WriteFamily skips a family without series
-    WriteFamilyHeader(f, format, out);
+    if (column->empty()) continue;  // as WriteFamily skips a family without series
+    WriteFamilyHeader(f, format, *own_text);
     if (f.owner != SeriesOwner::kCheckLastOkAge) {
-      out += column;
+      flush();
+      parts.push_back({column, *column});
       continue;
     }
+    own_text->reserve(own_text->size() + column->size() + entries_.size() * 24);
     for (const Entry& e : entries_) {
       if (e.pieces[k].size == 0) continue;
-      out.append(column, e.pieces[k].begin, e.pieces[k].size);
-      out += FormatSampleValue(SecondsSinceLastOk(e.state, now));
-      out += '\n';
+      own_text->append(*column, e.pieces[k].begin, e.pieces[k].size);
+      *own_text += FormatSampleValue(SecondsSinceLastOk(e.state, now));
+      *own_text += '\n';
     }
   }
-  WriteEnd(format, out);
-  return out;
+  WriteEnd(format, *own_text);
+  flush();
+  return parts;
 }
 
 void MetricsCache::Clear() {
@@ -124,8 +145,8 @@ void MetricsCache::Clear() {
 }
 
 size_t MetricsCache::MemoryBytes() const {
-  size_t n = entries_.capacity() * sizeof(Entry) + columns_.capacity() * sizeof(std::string);
-  for (const std::string& column : columns_) n += HeapOf(column);
+  size_t n = entries_.capacity() * sizeof(Entry) + columns_.capacity() * sizeof(columns_[0]);
+  for (const auto& column : columns_) n += HeapOf(*column);
   for (const Entry& e : entries_) {
     n += HeapOf(e.name) + e.pieces.capacity() * sizeof(Piece) + HeapOf(e.state) + HeapOf(e.uptime);
   }
@@ -137,7 +158,9 @@ bool MetricsCache::Changed(const Entry& e, const CheckView& c, uint64_t version,
   if (e.pieces.empty() || e.spec != c.spec || e.own_version != version) return true;
   if (!(e.state == c.state)) return true;
   if (uptime == nullptr) return e.uptime.has_value();
-  return !e.uptime || !(*e.uptime == *uptime);
+  if (!e.uptime) return true;
+  if (uptime->version != 0 && uptime->version == e.uptime->version) return false;
+  return !(*e.uptime == *uptime);
 }
 
 void MetricsCache::RenderCheck(Entry& e, const CheckView& c, const StatusSnapshot& snap,
@@ -159,7 +182,11 @@ void MetricsCache::RenderCheck(Entry& e, const CheckView& c, const StatusSnapsho
     e.fresh_ends.push_back(static_cast<uint32_t>(e.fresh.size()));
   }
   // Every check has the same per-check families; the first rendered one sets their number.
-  if (columns_.empty()) columns_.resize(e.fresh_ends.size());
+  if (columns_.empty()) {
+    for (size_t i = 0; i < e.fresh_ends.size(); ++i) {
+      columns_.push_back(std::make_shared<std::string>());
+    }
+  }
   e.pieces.resize(columns_.size());
   e.spec = c.spec;
   e.state = c.state;
@@ -176,7 +203,11 @@ bool MetricsCache::OverwriteInPlace(size_t part) {
   for (const Entry& e : entries_) {
     if (!e.fresh_ends.empty() && fresh_of(e).size() != e.pieces[part].size) return false;
   }
-  std::string& column = columns_[part];
+  // A body still being sent may hold the column: change a copy then (copy on write).
+  if (columns_[part].use_count() > 1) {
+    columns_[part] = std::make_shared<std::string>(*columns_[part]);
+  }
+  std::string& column = *columns_[part];
   for (const Entry& e : entries_) {
     if (!e.fresh_ends.empty())
       column.replace(e.pieces[part].begin, e.pieces[part].size, fresh_of(e));
@@ -185,7 +216,7 @@ bool MetricsCache::OverwriteInPlace(size_t part) {
 }
 
 void MetricsCache::RebuildColumn(size_t part) {
-  const std::string& old = columns_[part];
+  const std::string& old = *columns_[part];
   std::string next;
   size_t size = 0;
   for (const Entry& e : entries_) {
@@ -218,7 +249,7 @@ void MetricsCache::RebuildColumn(size_t part) {
     next.append(e.fresh, begin, p.size);
   }
   flush();
-  columns_[part] = std::move(next);
+  columns_[part] = std::make_shared<std::string>(std::move(next));
 }
 
 bool MetricsCache::Align(const std::vector<std::pair<std::string, const CheckView*>>& named) {

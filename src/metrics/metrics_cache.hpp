@@ -16,6 +16,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "metrics/exposition.hpp"
@@ -26,6 +27,18 @@ class MetricsCache {
  public:
   explicit MetricsCache(MetricsOptions opts) : opts_(std::move(opts)) {}
 
+  // Text shared with the cache: `owner` keeps it alive, and the cache never changes text a body
+  // still holds (it changes a copy instead), so a body may be sent while later scrapes render.
+  struct BodyPart {
+    std::shared_ptr<const std::string> owner;
+    std::string_view text;
+  };
+  // The body as parts to write one after the other, most of them the kept text itself (no copy
+  // of the tens of megabytes a scrape of 10 000 checks is). Joined: Render's bytes.
+  std::vector<BodyPart> RenderParts(const StatusSnapshot& snap, const SondeMetrics& own,
+                                    ExpositionFormat format, TimePoint now,
+                                    const UptimeByCheck& uptime = {},
+                                    std::vector<Family> extra = {});
   // The same arguments and result as RenderMetrics (with this cache's options).
   std::string Render(const StatusSnapshot& snap, const SondeMetrics& own, ExpositionFormat format,
                      TimePoint now, const UptimeByCheck& uptime = {},
@@ -77,7 +90,7 @@ class MetricsCache {
   // One per per-check family, in body order: every entry's piece of it, in entry order, so that
   // a family's samples are written with one copy. The SeriesOwner::kCheckLastOkAge family's
   // pieces stop before their value, which is written at every scrape.
-  std::vector<std::string> columns_;
+  std::vector<std::shared_ptr<std::string>> columns_;
   size_t last_rendered_ = 0;
 };
 

@@ -246,5 +246,76 @@ TEST(MetricsCache, ClearFreesEverythingAndTheNextRenderRebuilds) {
   EXPECT_EQ(cache.last_rendered(), 4u);
 }
 
+// Versioned uptime (as the daemon's kept map has it): an unchanged version skips comparing the
+// windows, a new version with the same windows renders nothing, new windows render the check;
+// the body stays identical to a full render throughout.
+TEST(MetricsCache, UptimeVersionsSkipTheComparisonButNotAChange) {
+  World w;
+  uint64_t next = 1;
+  for (auto& [key, u] : w.uptime) u.version = next++;
+  MetricsCache cache(MetricsOptions{});
+  const CheckKey key = w.uptime.begin()->first;
+  struct Change {
+    const char* what;
+    std::function<void(CheckUptime&)> apply;
+    size_t rendered;
+  };
+  const Change changes[] = {
+      {"nothing", [](CheckUptime&) {}, 0},
+      {"recomputed, same windows", [&](CheckUptime& u) { u.version = next++; }, 0},
+      {"recomputed, a window moved",
+       [&](CheckUptime& u) {
+         u.ratio_by_window["1h"] = 0.25;
+         u.version = next++;
+       },
+       1},
+      {"the downtime flag moved",
+       [&](CheckUptime& u) {
+         u.open_downtime = !u.open_downtime;
+         u.version = next++;
+       },
+       1},
+  };
+  cache.Render(w.snap, w.own, w.format, w.now, w.uptime);
+  for (const Change& c : changes) {
+    SCOPED_TRACE(c.what);
+    c.apply(w.uptime[key]);
+    ASSERT_EQ(cache.Render(w.snap, w.own, w.format, w.now, w.uptime),
+              RenderMetrics(w.snap, w.own, MetricsOptions{}, w.format, w.now, w.uptime));
+    EXPECT_EQ(cache.last_rendered(), c.rendered);
+  }
+}
+
+// A body's parts are the cache's kept text: later scrapes that change it (in place or rebuilt)
+// must leave a body still being sent as it was.
+TEST(MetricsCache, PartsOfAnEarlierBodyStayAsTheyWere) {
+  World w;
+  MetricsCache cache(MetricsOptions{});
+  const auto join = [](const std::vector<MetricsCache::BodyPart>& parts) {
+    std::string s;
+    for (const auto& p : parts) s += p.text;
+    return s;
+  };
+  std::vector<std::pair<std::vector<MetricsCache::BodyPart>, std::string>> held;
+  const std::function<void(World&)> changes[] = {
+      [](World&) {},
+      // A count moves by one digit: the same length, written over the kept text in place.
+      [](World& x) { x.Report("db-replica", true); },
+      [](World& x) { x.Report("db-replica", true); },
+      [](World& x) { x.now += seconds(90); },  // only the values that depend on the time
+      [](World& x) { x.Report("new-check", true); },
+      [](World& x) { x.Add("zz", "added", true); },
+      [](World& x) { x.Remove("db-replica"); },
+  };
+  for (const auto& change : changes) {
+    change(w);
+    auto parts = cache.RenderParts(w.snap, w.own, w.format, w.now, w.uptime);
+    std::string text = join(parts);
+    ASSERT_EQ(text, RenderMetrics(w.snap, w.own, MetricsOptions{}, w.format, w.now, w.uptime));
+    held.emplace_back(std::move(parts), std::move(text));
+    for (const auto& [parts_then, text_then] : held) ASSERT_EQ(join(parts_then), text_then);
+  }
+}
+
 }  // namespace
 }  // namespace sonde

@@ -22,6 +22,8 @@
 #include <cctype>
 #include <string>
 #include <string_view>
+#include <tuple>
+#include <vector>
 
 namespace sonde {
 namespace {
@@ -138,6 +140,14 @@ void AppendHeader(std::string& out, std::string_view name, std::string_view valu
 void SerializeResponse(HttpResponse response, unsigned version, bool keep_alive, bool head,
                        std::string& out) {
   Sanitise(response);
+  SerializeHead(response, version, keep_alive, out);
+  if (head) return;
+  out.append(response.body);
+  for (const SharedText& part : response.body_parts) out.append(part.text);
+}
+
+void SerializeHead(const HttpResponse& response, unsigned version, bool keep_alive,
+                   std::string& out) {
   out.clear();
   out.append(version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ");
   char digits[3] = {static_cast<char>('0' + response.status / 100),
@@ -148,14 +158,13 @@ void SerializeResponse(HttpResponse response, unsigned version, bool keep_alive,
   AppendHeader(out, "Server", "sonde");
   AppendHeader(out, "Content-Type", response.content_type);
   for (const auto& [name, value] : response.headers) AppendHeader(out, name, value);
-  AppendHeader(out, "Content-Length", std::to_string(response.body.size()));
+  AppendHeader(out, "Content-Length", std::to_string(response.BodySize()));
   if (!keep_alive) {
     AppendHeader(out, "Connection", "close");
   } else if (version < 11) {
     AppendHeader(out, "Connection", "keep-alive");
   }
   out.append("\r\n");
-  if (!head) out.append(response.body);
 }
 
 class HttpConnection {
@@ -274,9 +283,24 @@ asio::awaitable<HttpResponse> HttpConnection::CallHandler(HttpRequest request) {
 
 asio::awaitable<bool> HttpConnection::Write(HttpResponse response, unsigned version,
                                             bool keep_alive, bool head) {
-  SerializeResponse(std::move(response), version, keep_alive, head, out_);
+  beast::error_code ec;
   stream_.expires_after(state_->options.write_timeout);
-  auto [ec, n] = co_await asio::async_write(stream_, asio::buffer(out_), kToken);
+  if (response.body_parts.empty() || head) {
+    SerializeResponse(std::move(response), version, keep_alive, head, out_);
+    std::tie(ec, std::ignore) = co_await asio::async_write(stream_, asio::buffer(out_), kToken);
+  } else {
+    // A gather write of the shared parts: no copy of a kept body into out_.
+    Sanitise(response);
+    SerializeHead(response, version, keep_alive, out_);
+    out_.append(response.body);
+    std::vector<asio::const_buffer> buffers;
+    buffers.reserve(response.body_parts.size() + 1);
+    buffers.emplace_back(out_.data(), out_.size());
+    for (const SharedText& part : response.body_parts) {
+      if (!part.text.empty()) buffers.emplace_back(part.text.data(), part.text.size());
+    }
+    std::tie(ec, std::ignore) = co_await asio::async_write(stream_, buffers, kToken);
+  }
   stream_.expires_never();
   if (out_.capacity() > kKeptOutputBytes) std::string().swap(out_);  // a big answer: let it go
   if (ec) spdlog::debug("http: writing to {} failed: {}", remote_address_, ec.message());

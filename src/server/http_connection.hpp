@@ -46,6 +46,10 @@ void CloseIdleConnections(HttpServerState& state);
 // An invalid status becomes a 500.
 void SerializeResponse(HttpResponse response, unsigned version, bool keep_alive, bool head,
                        std::string& out);
+// The same up to the end of the header (the body's parts are written as they are, unserialized).
+// REQUIRES: `response` already checked (SerializeResponse's status and header rules).
+void SerializeHead(const HttpResponse& response, unsigned version, bool keep_alive,
+                   std::string& out);
 
 // co_spawn completion handler: logs a coroutine's escaped exception instead of letting it
 // propagate out of io_context::run().

@@ -98,5 +98,36 @@ TEST(SerializeResponse, WritesWhatBeastWrote) {
   }
 }
 
+// A body given as shared parts is written as the same bytes as the joined body.
+TEST(SerializeResponse, SharedPartsAreTheJoinedBody) {
+  auto kept = std::make_shared<const std::string>(std::string(70000, 'k') + "\n");
+  struct Case {
+    std::string name;
+    std::string body;
+    std::vector<std::string_view> parts;
+  };
+  const std::vector<Case> cases = {
+      {"one part", "", {*kept}},
+      {"body then parts", "head:", {"a", "", "bc", *kept}},
+      {"empty parts", "x", {"", ""}},
+      {"slices of one string",
+       "",
+       {std::string_view(*kept).substr(0, 10), "|", std::string_view(*kept).substr(69990)}},
+  };
+  std::string joined_out;
+  std::string parts_out;
+  for (const Case& c : cases) {
+    HttpResponse parts = With(200, "text/plain", c.body, {{"X-Case", c.name}});
+    for (std::string_view p : c.parts) parts.body_parts.push_back({kept, p});
+    HttpResponse joined = With(200, "text/plain", parts.BodyString(), {{"X-Case", c.name}});
+    EXPECT_EQ(parts.BodySize(), joined.body.size()) << c.name;
+    for (bool head : {false, true}) {
+      SerializeResponse(parts, 11, true, head, parts_out);
+      SerializeResponse(joined, 11, true, head, joined_out);
+      EXPECT_EQ(parts_out, joined_out) << c.name << " head " << head;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace sonde

@@ -35,6 +35,12 @@ boost::asio::awaitable<HttpResponse> Echo(HttpRequest request) {
   co_return response;
 }
 
+std::string BigText() {
+  std::string s;
+  for (int i = 0; s.size() < 3 * 1024 * 1024; ++i) s += "line " + std::to_string(i) + "\n";
+  return s;
+}
+
 boost::asio::awaitable<HttpResponse> Route(HttpRequest request) {
   if (request.path == "/throw") throw std::runtime_error("boom");
   if (request.path == "/throw-int") throw 42;
@@ -44,6 +50,15 @@ boost::asio::awaitable<HttpResponse> Route(HttpRequest request) {
     co_await timer.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
   }
   if (request.path == "/teapot") co_return HttpResponse::Text(418, "short and stout");
+  if (request.path == "/parts") {
+    // A kept body of several megabytes shared by every answer, after a small copied prefix.
+    static const auto kept = std::make_shared<const std::string>(BigText());
+    HttpResponse response;
+    response.content_type = "text/plain";
+    response.body = "prefix:";
+    response.body_parts = {{kept, *kept}, {kept, std::string_view(*kept).substr(0, 5)}};
+    co_return response;
+  }
   if (request.path == "/json") {
     HttpResponse response;
     response.body = R"({"ok":true})";
@@ -59,6 +74,26 @@ std::string Get(std::string_view target, std::string_view extra_headers = "") {
 
 bool Contains(std::string_view haystack, std::string_view needle) {
   return haystack.find(needle) != std::string_view::npos;
+}
+
+TEST(HttpServerTest, WritesSharedBodyParts) {
+  TestServer server(Route);
+  RawClient client(server.port());
+  ASSERT_TRUE(client.connected());
+  const std::string big = BigText();
+  const std::string body = "prefix:" + big + big.substr(0, 5);
+  for (int round = 0; round < 2; ++round) {  // twice over one connection: the parts are reused
+    ASSERT_TRUE(client.Send(Get("/parts")));
+    const std::string response = client.ReadResponse();
+    EXPECT_EQ(StatusOf(response), 200);
+    EXPECT_TRUE(Contains(response, "Content-Length: " + std::to_string(body.size()) + "\r\n"));
+    ASSERT_TRUE(response.ends_with(body)) << response.size();
+    EXPECT_EQ(response.size() - response.find("\r\n\r\n") - 4, body.size());
+  }
+  ASSERT_TRUE(client.Send("HEAD /parts HTTP/1.1\r\nHost: test\r\n\r\n"));
+  const std::string head = client.ReadResponse(std::chrono::seconds(5), /*head=*/true);
+  EXPECT_TRUE(Contains(head, "Content-Length: " + std::to_string(body.size()) + "\r\n")) << head;
+  EXPECT_TRUE(head.ends_with("\r\n\r\n")) << head;
 }
 
 TEST(HttpServerTest, RoutesToHandler) {

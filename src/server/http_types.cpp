@@ -14,6 +14,20 @@ std::string HttpRequest::Header(std::string_view lower_name) const {
   return it == headers.end() ? std::string() : it->second;
 }
 
+size_t HttpResponse::BodySize() const {
+  size_t n = body.size();
+  for (const SharedText& part : body_parts) n += part.text.size();
+  return n;
+}
+
+std::string HttpResponse::BodyString() const {
+  std::string out;
+  out.reserve(BodySize());
+  out += body;
+  for (const SharedText& part : body_parts) out += part.text;
+  return out;
+}
+
 HttpResponse HttpResponse::Text(int status, std::string reason) {
   HttpResponse response;
   response.status = status;
