@@ -34,9 +34,7 @@ class Stmt {
  public:
   Stmt() = default;
   explicit Stmt(sqlite3_stmt* stmt) : stmt_(stmt) {}
-  Stmt(Stmt&& other) noexcept : stmt_(other.stmt_), dirty_(other.dirty_) {
-    other.stmt_ = nullptr;
-  }
+  Stmt(Stmt&& other) noexcept : stmt_(other.stmt_), dirty_(other.dirty_) { other.stmt_ = nullptr; }
   Stmt& operator=(Stmt&& other) noexcept;
   Stmt(const Stmt&) = delete;
   Stmt& operator=(const Stmt&) = delete;

@@ -58,8 +58,7 @@ void HistogramMerge(sqlite3_context* ctx, int /*argc*/, sqlite3_value** argv) {
     if (auto runs = DurationHistogram::Decode(added); runs.ok()) histogram.Merge(runs.value());
     merged = histogram.Encode();
   }
-  sqlite3_result_blob64(ctx, merged.empty() ? "" : merged.data(), merged.size(),
-                        SQLITE_TRANSIENT);
+  sqlite3_result_blob64(ctx, merged.empty() ? "" : merged.data(), merged.size(), SQLITE_TRANSIENT);
 }
 
 std::array<RollupTable, 2> Tables(const Retention& r) {

@@ -110,8 +110,8 @@ class SqliteWriter {
     int64_t observed_ns = 0;
     std::optional<Duration> run;  // the run itself falls in this bucket
   };
-  std::vector<RollupChange> op_rollups_;        // of the op being applied
-  std::map<RollupKey, RollupDelta> rollups_;    // of the batch's ops that succeeded
+  std::vector<RollupChange> op_rollups_;      // of the op being applied
+  std::map<RollupKey, RollupDelta> rollups_;  // of the batch's ops that succeeded
 
   struct PrunePass {
     TimePoint now;

@@ -30,13 +30,12 @@ bool GetVarint(std::string_view& in, uint64_t& v) {
 
 // Reads the next (bucket, count) pair of an encoded histogram whose buckets must rise above
 // `previous` (updated); false at the end (`*bad` false) or on anything Encode() does not write.
-bool NextPair(std::string_view& in, int64_t& previous, uint64_t& bucket, uint64_t& count,
-              bool* bad, int buckets) {
+bool NextPair(std::string_view& in, int64_t& previous, uint64_t& bucket, uint64_t& count, bool* bad,
+              int buckets) {
   *bad = false;
   if (in.empty()) return false;
-  if (!GetVarint(in, bucket) || !GetVarint(in, count) ||
-      bucket >= static_cast<uint64_t>(buckets) || count > (uint64_t{1} << 62) ||
-      static_cast<int64_t>(bucket) <= previous) {
+  if (!GetVarint(in, bucket) || !GetVarint(in, count) || bucket >= static_cast<uint64_t>(buckets) ||
+      count > (uint64_t{1} << 62) || static_cast<int64_t>(bucket) <= previous) {
     *bad = true;
     return false;
   }
