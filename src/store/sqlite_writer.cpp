@@ -116,15 +116,15 @@ SqliteWriter::BatchResult SqliteWriter::Apply(const std::map<CheckKey, StateWrit
   // Savepoints cost every op (each page it writes is copied to the sub-journal) but are only
   // needed when an op fails alone, which is rare (a duplicate run uuid): try the batch without
   // them, and only if an op fails alone roll back and apply it again with one per op.
-  if (std::optional<BatchResult> result = ApplyBatch(retries, ops, false)) return *result;
-  return *ApplyBatch(retries, ops, true);
+  const TimePoint now = clock_.Now();
+  if (std::optional<BatchResult> result = ApplyBatch(retries, ops, now, false)) return *result;
+  return *ApplyBatch(retries, ops, now, true);
 }
 
 std::optional<SqliteWriter::BatchResult> SqliteWriter::ApplyBatch(
-    const std::map<CheckKey, StateWrite>& retries, const std::vector<WriteOp>& ops,
+    const std::map<CheckKey, StateWrite>& retries, const std::vector<WriteOp>& ops, TimePoint now,
     bool savepoints) {
   BatchResult result;
-  const TimePoint now = clock_.Now();
   auto fail_all = [&](const DbStatus& s) {
     Abort();
     result.ops.assign(ops.size(), Describe(s, nullptr));

@@ -63,7 +63,8 @@ class SqliteWriter {
  private:
   // Apply without (or with) a savepoint per op; none when an op failed alone without them.
   std::optional<BatchResult> ApplyBatch(const std::map<CheckKey, StateWrite>& retries,
-                                        const std::vector<WriteOp>& ops, bool savepoints);
+                                        const std::vector<WriteOp>& ops, TimePoint now,
+                                        bool savepoints);
   DbStatus ApplyOp(const WriteOp& op, TimePoint now);
   DbStatus ApplyRun(const RunRecord& run, const CheckState& state, TimePoint now);
   DbStatus ApplyState(const CheckKey& key, const std::optional<CheckState>& state);
