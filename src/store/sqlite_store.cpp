@@ -68,9 +68,6 @@ Status CheckOptions(const SqliteOptions& o) {
   if (o.max_batch == 0 || o.max_queue == 0) {
     return Status::Error("store batch and queue sizes must be positive");
   }
-  if (o.checkpoint_frames <= 0 || o.max_wal_frames <= 0) {
-    return Status::Error("store checkpoint sizes must be positive");
-  }
   return Status::Ok();
 }
 
@@ -93,17 +90,12 @@ R SqliteStore::Open(const std::string& state_dir, SqliteOptions options) {
   }
   auto read = OpenReadConnection(path);
   if (!read.ok()) return fail(read.error());
-  auto checkpointer =
-      SqliteCheckpointer::Start(path, options.checkpoint_frames, options.max_wal_frames);
-  if (!checkpointer.ok()) return fail(checkpointer.error());
-  checkpointer.value()->Attach(*write.value());
   std::unique_ptr<const Clock> own_clock;
   if (!options.clock) own_clock = std::make_unique<SystemClock>();
   std::unique_ptr<SqliteStore> store(
       new SqliteStore(path, lock.value(), options, std::move(own_clock)));
   const Retention retention{options.raw_retention, options.hourly_retention,
                             options.daily_retention};
-  store->checkpointer_ = std::move(checkpointer.value());
   store->writer_ =
       std::make_unique<SqliteWriter>(std::move(write.value()), path, retention, store->clock_);
   if (options.max_db_bytes > 0) {
@@ -133,7 +125,6 @@ SqliteStore::~SqliteStore() {
   wake_.notify_all();
   if (thread_.joinable()) thread_.join();
   writer_.reset();
-  checkpointer_.reset();
   reader_.reset();
   ::close(lock_fd_);
 }

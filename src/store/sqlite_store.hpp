@@ -26,7 +26,6 @@
 #include <thread>
 
 #include "core/clock.hpp"
-#include "store/sqlite_checkpointer.hpp"
 #include "store/sqlite_reader.hpp"
 #include "store/sqlite_writer.hpp"
 #include "store/store.hpp"
@@ -40,11 +39,7 @@ struct SqliteOptions {
   size_t max_batch = 512;                                   // writes per transaction
   size_t max_queue = 50'000;  // queued writes; beyond it CommitRun fails at once (see below)
   Duration prune_interval = std::chrono::minutes(1);
-  int64_t max_db_bytes = 0;  // caps sonde.db (0: no cap); reaching it acts as a full disk
-  // WAL checkpoints (sqlite_checkpointer.hpp): on their own thread once this many frames
-  // (pages) are new since the last, and on the writer's thread at this many in the WAL.
-  int checkpoint_frames = 1000;
-  int max_wal_frames = 8000;
+  int64_t max_db_bytes = 0;      // caps sonde.db (0: no cap); reaching it acts as a full disk
   const Clock* clock = nullptr;  // for retention; nullptr: the system clock
 };
 
@@ -98,8 +93,7 @@ class SqliteStore final : public Store {
   const SqliteOptions options_;
   std::unique_ptr<const Clock> own_clock_;  // when options.clock was nullptr
   const Clock& clock_;
-  std::unique_ptr<SqliteCheckpointer> checkpointer_;  // outlives the writer's connection
-  std::unique_ptr<SqliteWriter> writer_;              // writer thread only
+  std::unique_ptr<SqliteWriter> writer_;  // writer thread only
   std::unique_ptr<SqliteReader> reader_;
 
   std::mutex mu_;

@@ -111,54 +111,6 @@ TEST_F(SqliteStoreTest, DuplicateRunUuidFailsOnlyThatRun) {
   EXPECT_FALSE(store.value()->OpenEvent(kA).value().has_value());
 }
 
-// Checkpoints run on their own thread: committed pages reach sonde.db while the writer's
-// commits never checkpoint (the inline limit is out of reach).
-TEST_F(SqliteStoreTest, CheckpointsRunBesideTheWriter) {
-  SqliteOptions options;
-  options.checkpoint_frames = 20;
-  options.max_wal_frames = 1'000'000;
-  auto store = Open(options);
-  ASSERT_TRUE(store.ok());
-  const auto initial = std::filesystem::file_size(DbPath());
-  for (int i = 0; i < 60; ++i) {
-    ASSERT_TRUE(CommitSync(*store.value(), MakeRun(kA, "r" + std::to_string(i), kT0 + minutes(i),
-                                                   seconds(1), i % 3 != 0))
-                    .ok());
-  }
-  WaitFor([&] { return std::filesystem::file_size(DbPath()) > initial; });
-  EXPECT_GT(std::filesystem::file_size(DbPath()), initial);
-  EXPECT_EQ(store.value()->History({kA}).value().size(), 60u);
-}
-
-// A writer that never pauses leaves frames past every background checkpoint; the inline limit
-// still bounds the WAL (without it, these commits leave about 1500 frames in it).
-TEST_F(SqliteStoreTest, TheWalStaysBoundedWithoutBackgroundCheckpoints) {
-  SqliteOptions options;
-  options.checkpoint_frames = 1'000'000;
-  options.max_wal_frames = 50;
-  auto store = Open(options);
-  ASSERT_TRUE(store.ok());
-  for (int i = 0; i < 300; ++i) {
-    ASSERT_TRUE(CommitSync(*store.value(), MakeRun(kA, "r" + std::to_string(i), kT0 + minutes(i),
-                                                   seconds(1), i % 3 != 0))
-                    .ok());
-  }
-  EXPECT_LT(std::filesystem::file_size(DbPath() + "-wal"), 100u * (4096 + 24));
-  store.value().reset();
-  auto reopened = Open();
-  ASSERT_TRUE(reopened.ok());
-  EXPECT_EQ(reopened.value()->History({kA, std::nullopt, std::nullopt, 1000}).value().size(), 300u);
-}
-
-TEST_F(SqliteStoreTest, RefusesBadCheckpointSizes) {
-  SqliteOptions options;
-  options.checkpoint_frames = 0;
-  EXPECT_FALSE(Open(options).ok());
-  options.checkpoint_frames = 100;
-  options.max_wal_frames = -1;
-  EXPECT_FALSE(Open(options).ok());
-}
-
 TEST_F(SqliteStoreTest, RefusesAFileThatIsNotSqlite) {
   std::ofstream(DbPath()) << "hello, this is a text file that happens to be called sonde.db\n";
   auto store = Open();
