@@ -29,6 +29,7 @@ Stmt& Stmt::operator=(Stmt&& other) noexcept {
   if (this != &other) {
     sqlite3_finalize(stmt_);
     stmt_ = other.stmt_;
+    dirty_ = other.dirty_;
     other.stmt_ = nullptr;
   }
   return *this;
@@ -37,28 +38,33 @@ Stmt& Stmt::operator=(Stmt&& other) noexcept {
 Stmt::~Stmt() { sqlite3_finalize(stmt_); }
 
 Stmt& Stmt::Bind(int i, int64_t v) {
+  dirty_ = true;
   sqlite3_bind_int64(stmt_, i, v);
   return *this;
 }
 
 Stmt& Stmt::Bind(int i, std::string_view text) {
+  dirty_ = true;
   sqlite3_bind_text64(stmt_, i, text.data(), text.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
   return *this;
 }
 
 Stmt& Stmt::Bind(int i, std::optional<int64_t> v) {
   if (v) return Bind(i, *v);
+  dirty_ = true;
   sqlite3_bind_null(stmt_, i);
   return *this;
 }
 
 Stmt& Stmt::BindBlob(int i, std::string_view bytes) {
   // A zero-length blob, not NULL, for an empty value.
+  dirty_ = true;
   sqlite3_bind_blob64(stmt_, i, bytes.empty() ? "" : bytes.data(), bytes.size(), SQLITE_TRANSIENT);
   return *this;
 }
 
 bool Stmt::Step() {
+  dirty_ = true;
   const int rc = sqlite3_step(stmt_);
   if (rc == SQLITE_ROW) return true;
   if (rc == SQLITE_DONE) {
@@ -81,6 +87,7 @@ void Stmt::Reset() {
   sqlite3_reset(stmt_);
   sqlite3_clear_bindings(stmt_);
   status_ = DbStatus::Ok();
+  dirty_ = false;
 }
 
 std::optional<int64_t> Stmt::OptInt(int col) const {
@@ -124,7 +131,8 @@ DbStatus Db::Exec(const std::string& sql) {
 Stmt* Db::Prepare(std::string_view sql, DbStatus* error) {
   auto it = cache_.find(sql);
   if (it != cache_.end()) {
-    it->second.Reset();
+    // Run() leaves its statement reset: a hot statement is not reset and unbound twice.
+    if (it->second.dirty()) it->second.Reset();
     return &it->second;
   }
   sqlite3_stmt* raw = nullptr;

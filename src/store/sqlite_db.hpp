@@ -34,7 +34,7 @@ class Stmt {
  public:
   Stmt() = default;
   explicit Stmt(sqlite3_stmt* stmt) : stmt_(stmt) {}
-  Stmt(Stmt&& other) noexcept : stmt_(other.stmt_) { other.stmt_ = nullptr; }
+  Stmt(Stmt&& other) noexcept : stmt_(other.stmt_), dirty_(other.dirty_) { other.stmt_ = nullptr; }
   Stmt& operator=(Stmt&& other) noexcept;
   Stmt(const Stmt&) = delete;
   Stmt& operator=(const Stmt&) = delete;
@@ -50,6 +50,8 @@ class Stmt {
   bool Step();
   // Steps until done; the status of the run.
   DbStatus Run();
+  // Bound or stepped since the last Reset.
+  bool dirty() const { return dirty_; }
   // The error of the last Step, if it failed.
   const DbStatus& status() const { return status_; }
   // Ready for new bindings and a new run (also ends the statement's read of the database and
@@ -65,6 +67,7 @@ class Stmt {
  private:
   sqlite3_stmt* stmt_ = nullptr;
   DbStatus status_;
+  bool dirty_ = false;  // bound or stepped since the last Reset (Db::Prepare skips a clean one)
 };
 
 class Db {
@@ -90,6 +93,8 @@ class Db {
   DbStatus LastError() const;
   bool InTransaction() const { return sqlite3_get_autocommit(db_) == 0; }
   int64_t LastInsertId() const { return sqlite3_last_insert_rowid(db_); }
+  // Rows changed by the last INSERT, UPDATE or DELETE.
+  int64_t Changes() const { return sqlite3_changes64(db_); }
   sqlite3* get() const { return db_; }
   // Drops cached statements (before closing, or after the schema changes).
   void ClearCache() { cache_.clear(); }

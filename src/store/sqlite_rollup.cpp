@@ -18,41 +18,47 @@ struct RollupTable {
   Duration retention;
 };
 
-// One upsert adds a bucket's time and, in the bucket holding the run's point, the run itself:
-// ?1 check, ?2 bucket, ?3 OK ns, ?4 observed ns, ?5 runs (0 or 1), ?6 duration sum, ?7 the
-// run's duration for the histogram (NULL: none). In the order of Tables().
+// One upsert adds a bucket's time and runs: ?1 check, ?2 bucket, ?3 OK ns, ?4 observed ns,
+// ?5 runs, ?6 duration sum, ?7 the runs' durations as an encoded histogram (NULL: none). In the
+// order of Tables().
 constexpr const char* kRollupUpsert[2] = {
     "INSERT INTO rollup_hourly(check_id, bucket_ns, ok_ns, observed_ns, runs, duration_sum_ns,"
-    " histogram) VALUES(?1, ?2, ?3, ?4, ?5, ?6, sonde_histogram_add(x'', ?7))"
+    " histogram) VALUES(?1, ?2, ?3, ?4, ?5, ?6, sonde_histogram_merge(x'', ?7))"
     " ON CONFLICT(check_id, bucket_ns) DO UPDATE SET ok_ns = ok_ns + excluded.ok_ns,"
     " observed_ns = observed_ns + excluded.observed_ns, runs = runs + excluded.runs,"
     " duration_sum_ns = duration_sum_ns + excluded.duration_sum_ns,"
-    " histogram = sonde_histogram_add(histogram, ?7)",
+    " histogram = sonde_histogram_merge(histogram, ?7)",
     "INSERT INTO rollup_daily(check_id, bucket_ns, ok_ns, observed_ns, runs, duration_sum_ns,"
-    " histogram) VALUES(?1, ?2, ?3, ?4, ?5, ?6, sonde_histogram_add(x'', ?7))"
+    " histogram) VALUES(?1, ?2, ?3, ?4, ?5, ?6, sonde_histogram_merge(x'', ?7))"
     " ON CONFLICT(check_id, bucket_ns) DO UPDATE SET ok_ns = ok_ns + excluded.ok_ns,"
     " observed_ns = observed_ns + excluded.observed_ns, runs = runs + excluded.runs,"
     " duration_sum_ns = duration_sum_ns + excluded.duration_sum_ns,"
-    " histogram = sonde_histogram_add(histogram, ?7)"};
+    " histogram = sonde_histogram_merge(histogram, ?7)"};
 
-// sonde_histogram_add(blob, duration_ns): the encoded DurationHistogram `blob` with one run of
-// `duration_ns` added; `blob` unchanged when the duration is NULL. A damaged blob (only from
+// sonde_histogram_merge(blob, added): the encoded DurationHistogram `blob` merged with the
+// encoded histogram `added`; `blob` unchanged when `added` is NULL. A damaged blob (only from
 // outside tampering) restarts that bucket's histogram rather than failing every later run.
-void HistogramAdd(sqlite3_context* ctx, int /*argc*/, sqlite3_value** argv) {
-  const auto* data = static_cast<const char*>(sqlite3_value_blob(argv[0]));
-  const std::string_view blob(data ? data : "", static_cast<size_t>(sqlite3_value_bytes(argv[0])));
+void HistogramMerge(sqlite3_context* ctx, int /*argc*/, sqlite3_value** argv) {
+  auto bytes = [](sqlite3_value* v) {
+    const auto* data = static_cast<const char*>(sqlite3_value_blob(v));
+    return std::string_view(data ? data : "", static_cast<size_t>(sqlite3_value_bytes(v)));
+  };
+  const std::string_view blob = bytes(argv[0]);
   if (sqlite3_value_type(argv[1]) == SQLITE_NULL) {
     return sqlite3_result_blob64(ctx, blob.empty() ? "" : blob.data(), blob.size(),
                                  SQLITE_TRANSIENT);
   }
-  DurationHistogram histogram;
-  if (auto decoded = DurationHistogram::Decode(blob); decoded.ok()) {
-    histogram = std::move(decoded.value());
+  const std::string_view added = bytes(argv[1]);
+  std::string merged;
+  if (!DurationHistogram::MergeEncoded(blob, added, merged)) {
+    DurationHistogram histogram;
+    if (auto decoded = DurationHistogram::Decode(blob); decoded.ok()) {
+      histogram = std::move(decoded.value());
+    }
+    if (auto runs = DurationHistogram::Decode(added); runs.ok()) histogram.Merge(runs.value());
+    merged = histogram.Encode();
   }
-  histogram.Add(Duration(sqlite3_value_int64(argv[1])));
-  const std::string encoded = histogram.Encode();
-  sqlite3_result_blob64(ctx, encoded.empty() ? "" : encoded.data(), encoded.size(),
-                        SQLITE_TRANSIENT);
+  sqlite3_result_blob64(ctx, merged.empty() ? "" : merged.data(), merged.size(), SQLITE_TRANSIENT);
 }
 
 std::array<RollupTable, 2> Tables(const Retention& r) {
@@ -79,9 +85,9 @@ DbStatus Delete(Db& db, const std::string& sql, int64_t check_id, int64_t cutoff
 }  // namespace
 
 DbStatus RegisterRollupFunctions(Db& db) {
-  const int rc = sqlite3_create_function_v2(db.get(), "sonde_histogram_add", 2,
+  const int rc = sqlite3_create_function_v2(db.get(), "sonde_histogram_merge", 2,
                                             SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY,
-                                            nullptr, HistogramAdd, nullptr, nullptr, nullptr);
+                                            nullptr, HistogramMerge, nullptr, nullptr, nullptr);
   return rc == SQLITE_OK ? DbStatus::Ok() : db.LastError();
 }
 
@@ -90,30 +96,57 @@ DbStatus SqliteWriter::AddToRollups(int64_t check_id, std::optional<TimePoint> f
   const auto tables = Tables(retention_);
   for (size_t i = 0; i < tables.size(); ++i) {
     const RollupTable& t = tables[i];
-    DbStatus err;
-    Stmt* s = db_->Prepare(kRollupUpsert[i], &err);
-    if (!s) return err;
     const TimePoint keep = KeepFrom(now, t);
     const TimePoint run_bucket = BucketStart(at, t.bucket);
     bool run_pending = run_bucket >= keep;
-    auto upsert = [&](TimePoint bucket, Duration part, bool ok) {
-      if (!err.ok()) return;
+    auto add = [&](TimePoint bucket, Duration part, bool ok) {
       const bool with_run = run_pending && bucket == run_bucket;
-      s->Bind(1, check_id).Bind(2, ToNs(bucket));
-      s->Bind(3, ok ? part.count() : int64_t{0}).Bind(4, part.count());
-      s->Bind(5, int64_t{with_run}).Bind(6, with_run ? int64_t{duration.count()} : int64_t{0});
-      s->Bind(7, with_run ? std::optional<int64_t>(duration.count()) : std::nullopt);
-      err = s->Run();
+      op_rollups_.push_back({{i, check_id, ToNs(bucket)},
+                             ok ? part.count() : int64_t{0},
+                             part.count(),
+                             with_run ? std::optional<Duration>(duration) : std::nullopt});
       if (with_run) run_pending = false;
     };
     // The check was in the previous run's state from that run's point until this one's.
     if (from) {
       ForEachBucket(std::max(*from, keep), at, t.bucket,
-                    [&](TimePoint bucket, Duration part) { upsert(bucket, part, from_ok); });
+                    [&](TimePoint bucket, Duration part) { add(bucket, part, from_ok); });
     }
-    if (run_pending) upsert(run_bucket, Duration::zero(), false);
-    if (!err.ok()) return err;
+    if (run_pending) add(run_bucket, Duration::zero(), false);
   }
+  return DbStatus::Ok();
+}
+
+void SqliteWriter::KeepOpRollups() {
+  for (const RollupChange& c : op_rollups_) {
+    RollupDelta& d = rollups_[c.key];
+    d.ok_ns += c.ok_ns;
+    d.observed_ns += c.observed_ns;
+    if (!c.run) continue;
+    ++d.runs;
+    d.duration_sum_ns += c.run->count();
+    std::string histogram;
+    DurationHistogram::AddEncoded(d.histogram, *c.run, 1, histogram);  // d.histogram is ours
+    d.histogram = std::move(histogram);
+  }
+  op_rollups_.clear();
+}
+
+DbStatus SqliteWriter::FlushRollups() {
+  DbStatus err;
+  for (const auto& [key, d] : rollups_) {
+    Stmt* s = db_->Prepare(kRollupUpsert[key.table], &err);
+    if (!s) return err;
+    s->Bind(1, key.check_id).Bind(2, key.bucket_ns).Bind(3, d.ok_ns).Bind(4, d.observed_ns);
+    s->Bind(5, d.runs).Bind(6, d.duration_sum_ns);
+    if (d.runs > 0) {
+      s->BindBlob(7, d.histogram);
+    } else {
+      s->Bind(7, std::optional<int64_t>());
+    }
+    if (err = s->Run(); !err.ok()) return err;
+  }
+  rollups_.clear();
   return DbStatus::Ok();
 }
 

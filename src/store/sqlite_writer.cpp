@@ -78,12 +78,14 @@ DbStatus WriteEvent(Db& db, int64_t check_id, const EventChange& change,
   return DbStatus::Ok();
 }
 
-DbStatus SaveTimeline(Db& db, int64_t check_id, const Timeline& t) {
+// `existed`: the check has a timeline row already (updated in place; else inserted).
+DbStatus SaveTimeline(Db& db, int64_t check_id, const Timeline& t, bool existed) {
   DbStatus err;
-  Stmt* s = db.Prepare(
-      "INSERT OR REPLACE INTO timelines(check_id, first_at_ns, last_at_ns, last_ok,"
-      " open_event_id) VALUES(?, ?, ?, ?, ?)",
-      &err);
+  Stmt* s = db.Prepare(existed ? "UPDATE timelines SET first_at_ns = ?2, last_at_ns = ?3,"
+                                 " last_ok = ?4, open_event_id = ?5 WHERE check_id = ?1"
+                               : "INSERT INTO timelines(check_id, first_at_ns, last_at_ns, last_ok,"
+                                 " open_event_id) VALUES(?1, ?2, ?3, ?4, ?5)",
+                       &err);
   if (!s) return err;
   s->Bind(1, check_id).Bind(2, t.first_at).Bind(3, t.last_at).Bind(4, int64_t{t.last_ok});
   s->Bind(5, t.open_event);
@@ -111,8 +113,18 @@ SqliteWriter::SqliteWriter(std::unique_ptr<Db> db, std::string path, Retention r
 
 SqliteWriter::BatchResult SqliteWriter::Apply(const std::map<CheckKey, StateWrite>& retries,
                                               const std::vector<WriteOp>& ops) {
-  BatchResult result;
+  // Savepoints cost every op (each page it writes is copied to the sub-journal) but are only
+  // needed when an op fails alone, which is rare (a duplicate run uuid): try the batch without
+  // them, and only if an op fails alone roll back and apply it again with one per op.
   const TimePoint now = clock_.Now();
+  if (std::optional<BatchResult> result = ApplyBatch(retries, ops, now, false)) return *result;
+  return *ApplyBatch(retries, ops, now, true);
+}
+
+std::optional<SqliteWriter::BatchResult> SqliteWriter::ApplyBatch(
+    const std::map<CheckKey, StateWrite>& retries, const std::vector<WriteOp>& ops, TimePoint now,
+    bool savepoints) {
+  BatchResult result;
   auto fail_all = [&](const DbStatus& s) {
     Abort();
     result.ops.assign(ops.size(), Describe(s, nullptr));
@@ -122,22 +134,30 @@ SqliteWriter::BatchResult SqliteWriter::Apply(const std::map<CheckKey, StateWrit
   for (const auto& [key, write] : retries) {
     if (DbStatus s = ApplyState(key, write.state); !s.ok()) return fail_all(s);
   }
+  rollups_.clear();
   for (const WriteOp& op : ops) {
-    if (DbStatus s = db_->Run("SAVEPOINT op"); !s.ok()) return fail_all(s);
+    op_rollups_.clear();
+    if (savepoints) {
+      if (DbStatus s = db_->Run("SAVEPOINT op"); !s.ok()) return fail_all(s);
+    }
     DbStatus s = ApplyOp(op, now);
-    if (s.ok()) s = db_->Run("RELEASE op");
+    if (s.ok() && savepoints) s = db_->Run("RELEASE op");
     if (s.ok()) {
+      KeepOpRollups();
       result.ops.push_back(Status::Ok());
       continue;
     }
     // A constraint failure spoils only this op; anything else may have ended the transaction.
-    if (s.AbortsTransaction() || !db_->InTransaction() ||
-        !db_->Exec("ROLLBACK TO op; RELEASE op").ok()) {
-      return fail_all(s);
+    if (s.AbortsTransaction() || !db_->InTransaction()) return fail_all(s);
+    if (!savepoints) {  // undo the op's other statements: again, with savepoints
+      Abort();
+      return std::nullopt;
     }
+    if (!db_->Exec("ROLLBACK TO op; RELEASE op").ok()) return fail_all(s);
     check_ids_.clear();  // ids inserted inside the rolled-back savepoint are gone
     result.ops.push_back(Describe(s, &op));
   }
+  if (DbStatus s = FlushRollups(); !s.ok()) return fail_all(s);
   if (DbStatus s = db_->Run("COMMIT"); !s.ok()) return fail_all(s);
   result.committed = true;
   return result;
@@ -146,6 +166,8 @@ SqliteWriter::BatchResult SqliteWriter::Apply(const std::map<CheckKey, StateWrit
 void SqliteWriter::Abort() {
   if (db_->InTransaction()) db_->Exec("ROLLBACK");
   check_ids_.clear();
+  op_rollups_.clear();
+  rollups_.clear();
 }
 
 Status SqliteWriter::Describe(const DbStatus& s, const WriteOp* op) const {
@@ -194,7 +216,7 @@ DbStatus SqliteWriter::ApplyRun(const RunRecord& run, const CheckState& state, T
       !s.ok()) {
     return s;
   }
-  if (DbStatus s = SaveTimeline(*db_, id, next); !s.ok()) return s;
+  if (DbStatus s = SaveTimeline(*db_, id, next, timeline.has_value()); !s.ok()) return s;
   if (DbStatus s = InsertRun(*db_, id, run, at); !s.ok()) return s;
   return WriteState(id, state);
 }
@@ -221,22 +243,31 @@ DbStatus SqliteWriter::ApplyToken(const CheckKey& key, const std::string& token)
   return s->Run();
 }
 
+// The state row is updated in place (one b-tree seek and rewrite) and inserted only when the
+// check has none yet: INSERT OR REPLACE would delete and insert the row on every run.
 DbStatus SqliteWriter::WriteState(int64_t check_id, const CheckState& st) {
   DbStatus err;
-  Stmt* s = db_->Prepare(
-      "INSERT OR REPLACE INTO check_states(check_id, ok, errors, run_duration_ns, node,"
-      " authoritative_pod, last_run_ns, run_uuid, current_uuid, last_run_start_ns, last_ok_ns,"
-      " last_failure_ns, consecutive_failures, success_count, failure_count)"
-      " VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-      &err);
-  if (!s) return err;
-  s->Bind(1, check_id).Bind(2, int64_t{st.ok}).Bind(3, EncodeErrors(st.errors));
-  s->Bind(4, static_cast<int64_t>(st.run_duration.count())).Bind(5, st.node);
-  s->Bind(6, st.authoritative_pod).Bind(7, ToNs(st.last_run)).Bind(8, st.run_uuid);
-  s->Bind(9, st.current_uuid).Bind(10, ToNs(st.last_run_start)).Bind(11, ToNs(st.last_ok));
-  s->Bind(12, ToNs(st.last_failure)).Bind(13, st.consecutive_failures);
-  s->Bind(14, st.success_count).Bind(15, st.failure_count);
-  return s->Run();
+  for (const char* sql :
+       {"UPDATE check_states SET ok = ?2, errors = ?3, run_duration_ns = ?4, node = ?5,"
+        " authoritative_pod = ?6, last_run_ns = ?7, run_uuid = ?8, current_uuid = ?9,"
+        " last_run_start_ns = ?10, last_ok_ns = ?11, last_failure_ns = ?12,"
+        " consecutive_failures = ?13, success_count = ?14, failure_count = ?15"
+        " WHERE check_id = ?1",
+        "INSERT INTO check_states(check_id, ok, errors, run_duration_ns, node,"
+        " authoritative_pod, last_run_ns, run_uuid, current_uuid, last_run_start_ns, last_ok_ns,"
+        " last_failure_ns, consecutive_failures, success_count, failure_count)"
+        " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"}) {
+    Stmt* s = db_->Prepare(sql, &err);
+    if (!s) return err;
+    s->Bind(1, check_id).Bind(2, int64_t{st.ok}).Bind(3, EncodeErrors(st.errors));
+    s->Bind(4, static_cast<int64_t>(st.run_duration.count())).Bind(5, st.node);
+    s->Bind(6, st.authoritative_pod).Bind(7, ToNs(st.last_run)).Bind(8, st.run_uuid);
+    s->Bind(9, st.current_uuid).Bind(10, ToNs(st.last_run_start)).Bind(11, ToNs(st.last_ok));
+    s->Bind(12, ToNs(st.last_failure)).Bind(13, st.consecutive_failures);
+    s->Bind(14, st.success_count).Bind(15, st.failure_count);
+    if (err = s->Run(); !err.ok() || db_->Changes() > 0) return err;
+  }
+  return DbStatus{SQLITE_INTERNAL, "check state row neither updated nor inserted"};
 }
 
 DbStatus SqliteWriter::CheckId(const CheckKey& key, int64_t* id) {

@@ -61,6 +61,10 @@ class SqliteWriter {
   DbStatus SetMaxBytes(int64_t bytes);
 
  private:
+  // Apply without (or with) a savepoint per op; none when an op failed alone without them.
+  std::optional<BatchResult> ApplyBatch(const std::map<CheckKey, StateWrite>& retries,
+                                        const std::vector<WriteOp>& ops, TimePoint now,
+                                        bool savepoints);
   DbStatus ApplyOp(const WriteOp& op, TimePoint now);
   DbStatus ApplyRun(const RunRecord& run, const CheckState& state, TimePoint now);
   DbStatus ApplyState(const CheckKey& key, const std::optional<CheckState>& state);
@@ -74,6 +78,9 @@ class SqliteWriter {
   // check's first run) to this run's point `at`, in the previous run's state, and the run.
   DbStatus AddToRollups(int64_t check_id, std::optional<TimePoint> from, bool from_ok, TimePoint at,
                         Duration duration, TimePoint now);
+  // Writes the batch's roll-up changes: one upsert per bucket (before COMMIT).
+  DbStatus FlushRollups();
+  void KeepOpRollups();  // the op succeeded: its roll-up changes join the batch's
   DbStatus PruneNextCheck();
   DbStatus PruneEvents();
 
@@ -82,6 +89,30 @@ class SqliteWriter {
   const Retention retention_;
   const Clock& clock_;
   std::map<CheckKey, int64_t> check_ids_;  // only ids of committed rows (cleared on rollback)
+
+  // Roll-up changes are summed in memory per bucket and written once per batch: a check
+  // reporting many times within one group commit costs one upsert per bucket, not one per run.
+  struct RollupKey {
+    size_t table = 0;  // index in the roll-up tables (hourly, daily)
+    int64_t check_id = 0;
+    int64_t bucket_ns = 0;
+    auto operator<=>(const RollupKey&) const = default;
+  };
+  struct RollupDelta {
+    int64_t ok_ns = 0;
+    int64_t observed_ns = 0;
+    int64_t runs = 0;
+    int64_t duration_sum_ns = 0;
+    std::string histogram;  // the runs' durations, as DurationHistogram::Encode() writes them
+  };
+  struct RollupChange {
+    RollupKey key;
+    int64_t ok_ns = 0;
+    int64_t observed_ns = 0;
+    std::optional<Duration> run;  // the run itself falls in this bucket
+  };
+  std::vector<RollupChange> op_rollups_;      // of the op being applied
+  std::map<RollupKey, RollupDelta> rollups_;  // of the batch's ops that succeeded
 
   struct PrunePass {
     TimePoint now;

@@ -28,6 +28,21 @@ bool GetVarint(std::string_view& in, uint64_t& v) {
   return false;
 }
 
+// Reads the next (bucket, count) pair of an encoded histogram whose buckets must rise above
+// `previous` (updated); false at the end (`*bad` false) or on anything Encode() does not write.
+bool NextPair(std::string_view& in, int64_t& previous, uint64_t& bucket, uint64_t& count, bool* bad,
+              int buckets) {
+  *bad = false;
+  if (in.empty()) return false;
+  if (!GetVarint(in, bucket) || !GetVarint(in, count) || bucket >= static_cast<uint64_t>(buckets) ||
+      count > (uint64_t{1} << 62) || static_cast<int64_t>(bucket) <= previous) {
+    *bad = true;
+    return false;
+  }
+  previous = static_cast<int64_t>(bucket);
+  return true;
+}
+
 // Nearest rank: the ceil(q * n)-th smallest, counting from 1.
 int64_t Rank(double q, int64_t n) {
   return std::clamp<int64_t>(static_cast<int64_t>(std::ceil(q * static_cast<double>(n))), 1, n);
@@ -82,6 +97,73 @@ std::string DurationHistogram::Encode() const {
     PutVarint(out, static_cast<uint64_t>(counts_[i]));
   }
   return out;
+}
+
+bool DurationHistogram::AddEncoded(std::string_view blob, Duration d, int64_t count,
+                                   std::string& out) {
+  if (count <= 0) return false;
+  const auto target = static_cast<uint64_t>(BucketOf(d));
+  out.clear();
+  bool added = false;
+  auto put = [&](uint64_t bucket, uint64_t n) {
+    PutVarint(out, bucket);
+    PutVarint(out, n);
+  };
+  int64_t previous = -1;
+  while (!blob.empty()) {
+    uint64_t bucket = 0;
+    uint64_t n = 0;
+    if (!GetVarint(blob, bucket) || !GetVarint(blob, n) ||
+        bucket >= static_cast<uint64_t>(kBuckets) || n > (uint64_t{1} << 62) ||
+        static_cast<int64_t>(bucket) <= previous) {
+      return false;
+    }
+    previous = static_cast<int64_t>(bucket);
+    if (!added && bucket >= target) {
+      added = true;
+      if (bucket == target) {
+        n += static_cast<uint64_t>(count);
+      } else {
+        put(target, static_cast<uint64_t>(count));
+      }
+    }
+    if (n != 0) put(bucket, n);  // Encode() leaves out empty buckets
+  }
+  if (!added) put(target, static_cast<uint64_t>(count));
+  return true;
+}
+
+bool DurationHistogram::MergeEncoded(std::string_view a, std::string_view b, std::string& out) {
+  out.clear();
+  int64_t prev_a = -1;
+  int64_t prev_b = -1;
+  uint64_t bucket_a = 0, count_a = 0, bucket_b = 0, count_b = 0;
+  bool bad_a = false;
+  bool bad_b = false;
+  bool has_a = NextPair(a, prev_a, bucket_a, count_a, &bad_a, kBuckets);
+  bool has_b = NextPair(b, prev_b, bucket_b, count_b, &bad_b, kBuckets);
+  while (has_a || has_b) {
+    uint64_t bucket = 0;
+    uint64_t n = 0;
+    if (has_a && (!has_b || bucket_a <= bucket_b)) {
+      bucket = bucket_a;
+      n = count_a;
+      if (has_b && bucket_b == bucket_a) {
+        n += count_b;
+        has_b = NextPair(b, prev_b, bucket_b, count_b, &bad_b, kBuckets);
+      }
+      has_a = NextPair(a, prev_a, bucket_a, count_a, &bad_a, kBuckets);
+    } else {
+      bucket = bucket_b;
+      n = count_b;
+      has_b = NextPair(b, prev_b, bucket_b, count_b, &bad_b, kBuckets);
+    }
+    if (n != 0) {  // Encode() leaves out empty buckets
+      PutVarint(out, bucket);
+      PutVarint(out, n);
+    }
+  }
+  return !bad_a && !bad_b;
 }
 
 Result<DurationHistogram> DurationHistogram::Decode(std::string_view blob) {

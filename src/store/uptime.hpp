@@ -50,6 +50,13 @@ class DurationHistogram {
   // A compact text-free blob: (bucket, count) varint pairs for non-empty buckets.
   std::string Encode() const;
   static Result<DurationHistogram> Decode(std::string_view blob);
+  // Encode() of Decode(blob) with `count` runs of `d` added, without decoding into the bucket
+  // array, into `out`; false (out unspecified) when `blob` is not as Encode() writes it
+  // (buckets strictly increasing, counts in range) or `count` is not positive: then decode it.
+  static bool AddEncoded(std::string_view blob, Duration d, int64_t count, std::string& out);
+  // Encode() of Decode(a) merged with Decode(b), the same way: false when either is not as
+  // Encode() writes it.
+  static bool MergeEncoded(std::string_view a, std::string_view b, std::string& out);
 
   bool operator==(const DurationHistogram&) const = default;
 

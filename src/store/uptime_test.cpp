@@ -132,6 +132,60 @@ TEST(UptimeTest, HistogramQuantileMergeAndEncoding) {
   EXPECT_FALSE(DurationHistogram::Decode(std::string("\xc8\x01\x01", 3)).ok());  // bucket 200
 }
 
+// AddEncoded (the roll-ups' fast path) gives the bytes of Decode + Add + Encode for every blob
+// Encode writes, and refuses the rest (the caller then decodes).
+TEST(UptimeTest, AddEncodedMatchesDecodeAddEncode) {
+  auto encoded = [](std::vector<Duration> runs) {
+    DurationHistogram h;
+    for (Duration d : runs) h.Add(d);
+    return h.Encode();
+  };
+  struct AddCase {
+    const char* name;
+    std::string blob;
+    Duration add;
+    int64_t count;
+    bool fast;  // AddEncoded takes it
+  };
+  const std::string big_count = [] {
+    DurationHistogram h;
+    h.Add(seconds(1), int64_t{1} << 40);
+    return h.Encode();
+  }();
+  const std::vector<AddCase> cases = {
+      {"empty", "", seconds(1), 1, true},
+      {"same bucket", encoded({seconds(1), seconds(1)}), seconds(1), 1, true},
+      {"before the first", encoded({seconds(5), minutes(3)}), milliseconds(3), 1, true},
+      {"between two", encoded({milliseconds(3), minutes(3)}), seconds(5), 1, true},
+      {"after the last", encoded({milliseconds(3), seconds(5)}), hours(1), 1, true},
+      {"below the base", encoded({seconds(1)}), Duration(0), 1, true},
+      {"beyond the top", encoded({seconds(1)}), hours(100), 1, true},
+      {"several runs", encoded({seconds(1), seconds(2)}), seconds(2), 7, true},
+      {"a large count", big_count, seconds(1), 1, true},
+      {"many buckets",
+       encoded({milliseconds(1), milliseconds(10), milliseconds(100), seconds(1), seconds(10),
+                minutes(10), hours(2)}),
+       seconds(3), 1, true},
+      {"a zero count is left out", std::string("\x01\x00\x09\x02", 4), seconds(1), 1, true},
+      {"a longer varint than needed", std::string("\x81\x00\x02", 3), seconds(1), 1, true},
+      {"buckets out of order", std::string("\x09\x01\x01\x01", 4), seconds(1), 1, false},
+      {"a bucket twice", std::string("\x09\x01\x09\x01", 4), seconds(1), 1, false},
+      {"bucket out of range", std::string("\xc8\x01\x01", 3), seconds(1), 1, false},
+      {"truncated", "\xff", seconds(1), 1, false},
+      {"no runs", encoded({seconds(1)}), seconds(1), 0, false},
+  };
+  for (const AddCase& c : cases) {
+    SCOPED_TRACE(c.name);
+    std::string fast;
+    ASSERT_EQ(DurationHistogram::AddEncoded(c.blob, c.add, c.count, fast), c.fast);
+    if (!c.fast) continue;
+    auto decoded = DurationHistogram::Decode(c.blob);
+    ASSERT_TRUE(decoded.ok());
+    decoded.value().Add(c.add, c.count);
+    EXPECT_EQ(fast, decoded.value().Encode());
+  }
+}
+
 TEST(UptimeTest, ForEachBucketSplitsAtBoundaries) {
   const TimePoint h = FromUnixSeconds(3600 * 1000);
   std::vector<std::pair<TimePoint, Duration>> parts;
