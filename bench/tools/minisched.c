@@ -3,7 +3,8 @@
 //   minisched [-c CAP] [-t SECONDS] INTERVALS_FILE PROG [ARG...]
 //
 // INTERVALS_FILE: "ID INTERVAL_SECONDS" per line. Every check is due at start; each runs again
-// INTERVAL after the start of its previous run, never overlapping itself; at most CAP run at a
+// INTERVAL after its previous run was due (after that run's start when it started over half an
+// interval late, as Sonde's scheduler does), never overlapping itself; at most CAP run at a
 // time and waiting ones start earliest-due first. A run is PROG ARG... started with
 // posix_spawn, with BENCH_ID=ID added to this environment (so the same minimal checker logs
 // its start in the same way). One thread: a binary heap of due times, clock_nanosleep-free
@@ -111,7 +112,7 @@ int main(int argc, char** argv) {
   envp[env_n] = id_var;
   char** child_argv = argv + optind + 1;
 
-  struct { pid_t pid; int id; int64_t start; } * slots = calloc((size_t)cap, sizeof *slots);
+  struct { pid_t pid; int id; int64_t due, start; } * slots = calloc((size_t)cap, sizeof *slots);
   long running = 0, runs = 0;
   sigset_t chld;
   sigemptyset(&chld);
@@ -123,7 +124,9 @@ int main(int argc, char** argv) {
     while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
       for (long s = 0; s < cap; ++s) {
         if (slots[s].pid != pid) continue;
-        push((Item){slots[s].start + interval[slots[s].id], slots[s].id});
+        const int64_t iv = interval[slots[s].id];
+        const int64_t from = slots[s].start - slots[s].due > iv / 2 ? slots[s].start : slots[s].due;
+        push((Item){from + iv, slots[s].id});
         slots[s].pid = 0;
         --running;
         ++runs;
@@ -142,6 +145,7 @@ int main(int argc, char** argv) {
         return 1;
       }
       slots[s].id = it.id;
+      slots[s].due = it.due;
       slots[s].start = now_ns();
       ++running;
     }
