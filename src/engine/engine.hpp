@@ -9,7 +9,6 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -242,7 +241,7 @@ class Engine {
   std::vector<std::string> load_errors_;
   std::unordered_map<std::string, ActiveRun> active_;        // by run uuid
   std::unordered_map<std::string, RunView> run_views_;       // recent runs, by uuid
-  std::map<CheckKey, std::deque<std::string>> recent_runs_;  // uuids, oldest first
+  std::map<CheckKey, std::vector<std::string>> recent_runs_;  // uuids, oldest first
   // Expires with the engine, so a probe or a store commit finishing after it does not touch it.
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   std::map<CheckKey, HeartbeatEntry> heartbeats_;

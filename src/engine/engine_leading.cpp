@@ -41,7 +41,7 @@ void Engine::SetLeading(bool leading) {
 
 bool Engine::AdoptRun(const CheckKey& key) {
   const auto spec = checks_.at(key);
-  const CheckState& state = states_[key];
+  const CheckState& state = StateOf(key);
   const std::string uuid = state.current_uuid;
   const TimePoint now = clock_.Now();
   if (uuid.empty() || active_.count(uuid) > 0 || !state.last_run_start || spec->probe) {

@@ -114,9 +114,13 @@ void Engine::RememberRun(const CheckKey& key, const std::string& uuid, TimePoint
   }
   run_views_[uuid] = RunView{key.str(), RunEnd::kActive, deadline};
   recent.push_back(uuid);
-  while (recent.size() > options_.runs_remembered_per_check) {
-    run_views_.erase(recent.front());
-    recent.pop_front();
+  // At most runs_remembered_per_check (16) strings: moving them down is cheaper than a deque,
+  // whose first element alone allocates 576 bytes (58 MB at 100 000 running checks).
+  const size_t limit = options_.runs_remembered_per_check;
+  if (recent.size() > limit) {
+    const auto drop = recent.begin() + static_cast<std::ptrdiff_t>(recent.size() - limit);
+    for (auto it = recent.begin(); it != drop; ++it) run_views_.erase(*it);
+    recent.erase(recent.begin(), drop);
   }
 }
 
@@ -274,7 +278,11 @@ void Engine::ApplyCommitted(const CheckKey& key, const std::string& uuid,
 // A run the store says was in flight, but that no process of ours runs: the daemon died
 // during it. Close it as failed, and stop what the dead daemon's checker left behind.
 void Engine::CloseInterruptedRun(const CheckKey& key) {
-  CheckState& state = states_[key];
+  // Looked up, not inserted: an empty state per added check cost 35 MB at 100 000 checks
+  // before their first runs.
+  auto found = states_.find(key);
+  if (found == states_.end()) return;
+  const CheckState& state = found->second;
   const std::string uuid = state.current_uuid;
   if (uuid.empty() || active_.count(uuid) > 0) return;
   runner_.StopLeftovers(uuid);
