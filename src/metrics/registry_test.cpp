@@ -18,6 +18,15 @@ TEST(Histogram, CountsCumulativelyWithImplicitInf) {
   EXPECT_EQ(v->counts, (std::vector<uint64_t>{2, 3}));
   EXPECT_EQ(v->count, 4u);
   EXPECT_DOUBLE_EQ(v->sum, 11.5);
+  // A series keeps only its counts; what it exposes carries the instrument's bounds.
+  const Family f = h.Collect();
+  ASSERT_EQ(f.series.size(), 1u);
+  EXPECT_EQ(f.series[0].histogram.bounds, (std::vector<double>{1, 5}));
+  EXPECT_EQ(f.series[0].histogram.counts, (std::vector<uint64_t>{2, 3}));
+  EXPECT_EQ(f.series[0].histogram.count, 4u);
+  EXPECT_DOUBLE_EQ(f.series[0].histogram.sum, 11.5);
+  h.Ensure({});  // an existing series is left as it is
+  EXPECT_EQ(h.Find({})->counts, (std::vector<uint64_t>{2, 3}));
 }
 
 TEST(Counter, IgnoresNegativeIncrementsAndPadsLabelValues) {
