@@ -74,7 +74,7 @@ void Engine::ObserveStates(std::map<CheckKey, CheckState> states) {
   std::set<CheckKey> running;
   for (const auto& [uuid, run] : active_) running.insert(run.key);
   for (auto& [key, state] : states) {
-    if (running.count(key) == 0) states_[key] = std::move(state);
+    if (running.count(key) == 0) records_[key].state = std::move(state);
   }
 }
 

@@ -198,6 +198,15 @@ TEST_F(EngineTest, RemovedCheckIsTerminatedAndForgotten) {
   EXPECT_EQ(Report(a, R"({"OK": true})").http_status, 410);
   // b was not disturbed: still its first run.
   EXPECT_EQ(runner_.started.size(), 2u);
+  // Added again, a starts afresh: no state of its former self, a new run; the former run's
+  // late report is still answered 410.
+  engine_.ApplyChecks({Check("a"), Check("b")}, {});
+  ASSERT_EQ(runner_.started.size(), 3u);
+  EXPECT_EQ(State("a").success_count + State("a").failure_count, 0);
+  EXPECT_EQ(State("a").current_uuid, runner_.started[2].run_uuid);
+  EXPECT_EQ(Report(a, R"({"OK": true})").http_status, 410);
+  EXPECT_EQ(Report(runner_.started[2].run_uuid, R"({"OK": true})").http_status, 200);
+  EXPECT_EQ(State("a").success_count, 1);
 }
 
 // Each check remembers its last runs_remembered_per_check (16) run uuids: a late report for one
