@@ -85,27 +85,11 @@ double Counter::Get(const LabelValues& values) const {
   return it == series_.end() ? 0 : it->second;
 }
 
-Family Counter::Collect(const SeriesFilter& keep) const {
-  Family f = Start(MetricType::kCounter);
-  for (const auto& [values, v] : series_) {
-    Series s{LabelsOf(values), v, {}, {}};
-    if (!keep || keep(s.labels)) f.series.push_back(std::move(s));
-  }
-  return f;
-}
-
-Family Counter::CollectWhereFirst(std::string_view first) const {
-  Family f = Start(MetricType::kCounter);
-  const auto [begin, end] = RangeOf(first);
-  for (auto it = begin; it != end; ++it)
-    f.series.push_back({LabelsOf(it->first), it->second, {}, {}});
-  return f;
-}
-
 void Gauge::Set(LabelValues values, double v) { At(std::move(values)) = v; }
 
-Family Gauge::Collect(const SeriesFilter& keep) const {
-  Family f = Start(MetricType::kGauge);
+template <MetricType Type>
+Family Scalar<Type>::Collect(const SeriesFilter& keep) const {
+  Family f = Start(Type);
   for (const auto& [values, v] : series_) {
     Series s{LabelsOf(values), v, {}, {}};
     if (!keep || keep(s.labels)) f.series.push_back(std::move(s));
@@ -113,13 +97,17 @@ Family Gauge::Collect(const SeriesFilter& keep) const {
   return f;
 }
 
-Family Gauge::CollectWhereFirst(std::string_view first) const {
-  Family f = Start(MetricType::kGauge);
+template <MetricType Type>
+Family Scalar<Type>::CollectWhereFirst(std::string_view first) const {
+  Family f = Start(Type);
   const auto [begin, end] = RangeOf(first);
   for (auto it = begin; it != end; ++it)
     f.series.push_back({LabelsOf(it->first), it->second, {}, {}});
   return f;
 }
+
+template class Scalar<MetricType::kCounter>;
+template class Scalar<MetricType::kGauge>;
 
 void Histogram::Ensure(LabelValues values) {
   HistogramCell& h = At(std::move(values));

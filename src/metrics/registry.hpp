@@ -58,25 +58,29 @@ class Instrument {
   SeriesMap series_;
 };
 
-class Counter : public Instrument<double> {
+// A series per label set holding one number; Counter and Gauge differ only in how it changes.
+template <MetricType Type>
+class Scalar : public Instrument<double> {
  public:
-  static constexpr MetricType kType = MetricType::kCounter;
+  static constexpr MetricType kType = Type;
   using Instrument::Instrument;
-  // REQUIRES: by >= 0 (counters only go up; a negative `by` is ignored).
-  void Inc(LabelValues values, double by = 1);
-  double Get(const LabelValues& values) const;  // 0 when the series does not exist
   Family Collect(const SeriesFilter& keep = {}) const;
   // Only the series whose first label value is `first`.
   Family CollectWhereFirst(std::string_view first) const;
 };
 
-class Gauge : public Instrument<double> {
+class Counter : public Scalar<MetricType::kCounter> {
  public:
-  static constexpr MetricType kType = MetricType::kGauge;
-  using Instrument::Instrument;
+  using Scalar::Scalar;
+  // REQUIRES: by >= 0 (counters only go up; a negative `by` is ignored).
+  void Inc(LabelValues values, double by = 1);
+  double Get(const LabelValues& values) const;  // 0 when the series does not exist
+};
+
+class Gauge : public Scalar<MetricType::kGauge> {
+ public:
+  using Scalar::Scalar;
   void Set(LabelValues values, double v);
-  Family Collect(const SeriesFilter& keep = {}) const;
-  Family CollectWhereFirst(std::string_view first) const;
 };
 
 // A histogram series as an instrument keeps it: the bounds are the instrument's, so each series
