@@ -61,8 +61,8 @@ Engine::Engine(boost::asio::any_io_executor executor, const Clock& clock, Runner
       scheduler_(std::max<size_t>(1, options_.max_concurrent_runs)),
       wake_(executor),
       last_pump_(clock.Now()),
-      states_(store.LoadStates()),
       heartbeat_timer_(executor) {
+  for (auto& [key, state] : store_.LoadStates()) records_[key].state = std::move(state);
   if (auto tokens = store_.LoadHeartbeatTokens(); tokens.ok()) {
     stored_tokens_ = std::move(tokens.value());
   } else {
@@ -85,8 +85,7 @@ std::string Engine::ReportingUrl(const CheckSpec& spec, const std::string& uuid)
 // name: a thousand probes loaded together then spread out instead of all falling due at the
 // same instant, every interval, for ever. A checker process starts at once, as Kuberhealthy's.
 std::optional<TimePoint> Engine::LastStart(const CheckSpec& spec, TimePoint now) const {
-  auto state = states_.find(spec.key);
-  if (state != states_.end() && state->second.last_run_start) return state->second.last_run_start;
+  if (const auto& last = StateOf(spec.key).last_run_start) return last;
   if (!spec.probe || spec.IsJob()) return std::nullopt;
   const Duration spread = std::min<Duration>(spec.run_interval, std::chrono::seconds(10));
   if (spread.count() <= 0) return std::nullopt;
@@ -167,7 +166,13 @@ void Engine::ForgetCheck(const CheckKey& key) {
   ForgetHeartbeat(key);
   scheduler_.Remove(key);
   checks_.erase(key);
-  states_.erase(key);
+  if (auto record = records_.find(key); record != records_.end()) {
+    if (record->second.recent_runs.empty()) {
+      records_.erase(record);
+    } else {
+      record->second.state = CheckState{};
+    }
+  }
   if (auto s = store_.DeleteState(key); !s.ok()) {
     spdlog::error("store: cannot delete state of {}: {}", key.str(), s.message());
   }
@@ -206,7 +211,7 @@ void Engine::ArmWake() {
 }
 
 void Engine::SaveState(const CheckKey& key) {
-  if (auto st = store_.SaveState(key, states_[key]); !st.ok()) {
+  if (auto st = store_.SaveState(key, records_[key].state); !st.ok()) {
     spdlog::error("store: cannot save state of {}: {}", key.str(), st.message());
   }
 }
@@ -217,8 +222,8 @@ void Engine::ReleaseMemoryWhenSettled() {
 
 const CheckState& Engine::StateOf(const CheckKey& key) const {
   static const CheckState kNone;
-  auto it = states_.find(key);
-  return it == states_.end() ? kNone : it->second;
+  auto it = records_.find(key);
+  return it == records_.end() ? kNone : it->second.state;
 }
 
 RunNowResult Engine::RunNow(const CheckKey& key) {
@@ -236,14 +241,14 @@ StatusSnapshot Engine::Snapshot(bool with_schedule, bool with_urls) const {
   snap.metadata = options_.metadata;
   snap.load_errors = load_errors_;
   snap.checks.reserve(checks_.size());
-  // states_ and heartbeats_ have checks_' key order (and fewer keys): walked alongside it, not
+  // records_ and heartbeats_ have checks_' key order (and fewer keys): walked alongside it, not
   // searched (the searches were most of a status page's cost at 10 000 checks).
-  auto st = states_.begin();
+  auto st = records_.begin();
   auto hb = heartbeats_.begin();
   for (const auto& [key, spec] : checks_) {
-    while (st != states_.end() && st->first < key) ++st;
-    const bool has_state = st != states_.end() && st->first == key;
-    CheckView view{spec, has_state ? st->second : CheckState{}, {}};
+    while (st != records_.end() && st->first < key) ++st;
+    const bool has_state = st != records_.end() && st->first == key;
+    CheckView view{spec, has_state ? st->second.state : CheckState{}, {}};
     if (with_schedule) {
       while (hb != heartbeats_.end() && hb->first < key) ++hb;
       if (hb != heartbeats_.end() && hb->first == key) {

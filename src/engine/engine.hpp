@@ -9,7 +9,6 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -239,11 +238,17 @@ class Engine {
   TimePoint last_pump_;
 
   std::map<CheckKey, std::shared_ptr<const CheckSpec>> checks_;
-  std::map<CheckKey, CheckState> states_;
+  // One record per check that has a state or recent runs, so the key is held once for both
+  // (a map node each cost 96 bytes of key and node per running check). A removed check keeps
+  // its record while it has recent runs (their late reports answer 410), with an empty state.
+  struct CheckRecord {
+    CheckState state;                      // committed, plus the current run's uuid and start
+    std::vector<std::string> recent_runs;  // uuids, oldest first
+  };
+  std::map<CheckKey, CheckRecord> records_;
   std::vector<std::string> load_errors_;
-  std::unordered_map<std::string, ActiveRun> active_;        // by run uuid
-  std::unordered_map<std::string, RunView> run_views_;       // recent runs, by uuid
-  std::map<CheckKey, std::deque<std::string>> recent_runs_;  // uuids, oldest first
+  std::unordered_map<std::string, ActiveRun> active_;   // by run uuid
+  std::unordered_map<std::string, RunView> run_views_;  // recent runs, by uuid
   // Expires with the engine, so a probe or a store commit finishing after it does not touch it.
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   std::map<CheckKey, HeartbeatEntry> heartbeats_;

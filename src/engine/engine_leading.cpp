@@ -41,7 +41,7 @@ void Engine::SetLeading(bool leading) {
 
 bool Engine::AdoptRun(const CheckKey& key) {
   const auto spec = checks_.at(key);
-  const CheckState& state = states_[key];
+  const CheckState& state = StateOf(key);
   const std::string uuid = state.current_uuid;
   const TimePoint now = clock_.Now();
   if (uuid.empty() || active_.count(uuid) > 0 || !state.last_run_start || spec->probe) {
@@ -74,7 +74,7 @@ void Engine::ObserveStates(std::map<CheckKey, CheckState> states) {
   std::set<CheckKey> running;
   for (const auto& [uuid, run] : active_) running.insert(run.key);
   for (auto& [key, state] : states) {
-    if (running.count(key) == 0) states_[key] = std::move(state);
+    if (running.count(key) == 0) records_[key].state = std::move(state);
   }
 }
 

@@ -198,6 +198,43 @@ TEST_F(EngineTest, RemovedCheckIsTerminatedAndForgotten) {
   EXPECT_EQ(Report(a, R"({"OK": true})").http_status, 410);
   // b was not disturbed: still its first run.
   EXPECT_EQ(runner_.started.size(), 2u);
+  // Added again, a starts afresh: no state of its former self, a new run; the former run's
+  // late report is still answered 410.
+  engine_.ApplyChecks({Check("a"), Check("b")}, {});
+  ASSERT_EQ(runner_.started.size(), 3u);
+  EXPECT_EQ(State("a").success_count + State("a").failure_count, 0);
+  EXPECT_EQ(State("a").current_uuid, runner_.started[2].run_uuid);
+  EXPECT_EQ(Report(a, R"({"OK": true})").http_status, 410);
+  EXPECT_EQ(Report(runner_.started[2].run_uuid, R"({"OK": true})").http_status, 200);
+  EXPECT_EQ(State("a").success_count, 1);
+}
+
+// Each check remembers its last runs_remembered_per_check (16) run uuids: a late report for one
+// of them is 410 (with the reason), for an older one 400 (unknown); other checks' runs do not
+// push a check's runs out.
+TEST_F(EngineTest, RemembersTheLastRunsOfEachCheck) {
+  engine_.ApplyChecks({Check("a"), Check("b")}, {});
+  ASSERT_EQ(runner_.started.size(), 2u);
+  const std::string b = runner_.started[1].run_uuid;
+  std::vector<std::string> a_runs{runner_.started[0].run_uuid};
+  for (int i = 0; i < 19; ++i) {
+    runner_.Exit(a_runs.back(), 0);
+    Drain();
+    ASSERT_EQ(engine_.RunNow({"default", "a"}), RunNowResult::kStarted);
+    a_runs.push_back(runner_.started.back().run_uuid);
+  }
+  runner_.Exit(a_runs.back(), 0);
+  Drain();
+  ASSERT_EQ(a_runs.size(), 20u);
+  for (size_t i = 0; i < a_runs.size(); ++i) {
+    const ReportVerdict v = Report(a_runs[i], R"({"OK": true})");
+    EXPECT_EQ(v.http_status, i < 4 ? 400 : 410) << "run " << i;
+    if (i >= 4) {
+      EXPECT_NE(v.reason.find("exited"), std::string::npos) << v.reason;
+    }
+  }
+  EXPECT_EQ(Report(b, R"({"OK": true})").http_status, 200);
+  EXPECT_EQ(State("a").failure_count, 20);
 }
 
 TEST_F(EngineTest, HttpApiRoutesAndStatusCodes) {

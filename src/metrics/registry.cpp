@@ -73,7 +73,7 @@ Labels Instrument<V>::LabelsOf(const LabelValues& values) const {
 }
 
 template class Instrument<double>;
-template class Instrument<HistogramValue>;
+template class Instrument<HistogramCell>;
 
 void Counter::Inc(LabelValues values, double by) {
   if (!(by >= 0)) return;
@@ -110,33 +110,36 @@ template class Scalar<MetricType::kCounter>;
 template class Scalar<MetricType::kGauge>;
 
 void Histogram::Ensure(LabelValues values) {
-  HistogramValue& h = At(std::move(values));
-  if (h.bounds.empty()) {
-    h.bounds = bounds_;
-    h.counts.assign(bounds_.size(), 0);
-  }
+  HistogramCell& h = At(std::move(values));
+  if (h.counts.empty()) h.counts.assign(bounds_.size(), 0);
 }
 
 void Histogram::Observe(LabelValues values, double v) {
-  Ensure(values);
-  HistogramValue& h = At(std::move(values));
-  for (size_t i = 0; i < h.bounds.size(); ++i) {
-    if (v <= h.bounds[i]) ++h.counts[i];
+  HistogramCell& h = At(std::move(values));
+  if (h.counts.empty()) h.counts.assign(bounds_.size(), 0);
+  for (size_t i = 0; i < bounds_.size(); ++i) {
+    if (v <= bounds_[i]) ++h.counts[i];
   }
   h.sum += v;
   ++h.count;
 }
 
-const HistogramValue* Histogram::Find(const LabelValues& values) const {
+const HistogramCell* Histogram::Find(const LabelValues& values) const {
   const auto it = series_.find(values);
   return it == series_.end() ? nullptr : &it->second;
+}
+
+HistogramValue Histogram::ValueOf(const HistogramCell& cell) const {
+  return HistogramValue{bounds_, cell.counts, cell.sum, cell.count};
 }
 
 Family Histogram::Collect(const SeriesFilter& keep) const {
   Family f = Start(MetricType::kHistogram);
   for (const auto& [values, h] : series_) {
-    Series s{LabelsOf(values), 0, {}, h};
-    if (!keep || keep(s.labels)) f.series.push_back(std::move(s));
+    Series s{LabelsOf(values), 0, {}, {}};
+    if (keep && !keep(s.labels)) continue;
+    s.histogram = ValueOf(h);
+    f.series.push_back(std::move(s));
   }
   return f;
 }
@@ -145,7 +148,7 @@ Family Histogram::CollectWhereFirst(std::string_view first) const {
   Family f = Start(MetricType::kHistogram);
   const auto [begin, end] = RangeOf(first);
   for (auto it = begin; it != end; ++it)
-    f.series.push_back({LabelsOf(it->first), 0, {}, it->second});
+    f.series.push_back({LabelsOf(it->first), 0, {}, ValueOf(it->second)});
   return f;
 }
 

@@ -83,7 +83,15 @@ class Gauge : public Scalar<MetricType::kGauge> {
   void Set(LabelValues values, double v);
 };
 
-class Histogram : public Instrument<HistogramValue> {
+// A histogram series as an instrument keeps it: the bounds are the instrument's, so each series
+// holds only its counts (a copy of the bounds per check cost 96 bytes at 100 000 checks).
+struct HistogramCell {
+  std::vector<uint64_t> counts;  // one per bound, cumulative
+  double sum = 0;
+  uint64_t count = 0;
+};
+
+class Histogram : public Instrument<HistogramCell> {
  public:
   static constexpr MetricType kType = MetricType::kHistogram;
   // `bounds`: ascending finite upper bounds; +Inf is implicit.
@@ -94,11 +102,12 @@ class Histogram : public Instrument<HistogramValue> {
   void Observe(LabelValues values, double v);
   // Creates the series with zero counts, so it is exposed before the first observation.
   void Ensure(LabelValues values);
-  const HistogramValue* Find(const LabelValues& values) const;  // null when never observed
+  const HistogramCell* Find(const LabelValues& values) const;  // null when never observed
   Family Collect(const SeriesFilter& keep = {}) const;
   Family CollectWhereFirst(std::string_view first) const;
 
  private:
+  HistogramValue ValueOf(const HistogramCell& cell) const;
   std::vector<double> bounds_;
 };
 

@@ -13,11 +13,20 @@ using std::chrono::seconds;
 TEST(Histogram, CountsCumulativelyWithImplicitInf) {
   Histogram h("x_seconds", "X", {}, {1, 5});
   for (double v : {0.5, 1.0, 3.0, 7.0}) h.Observe({}, v);
-  const HistogramValue* v = h.Find({});
+  const HistogramCell* v = h.Find({});
   ASSERT_NE(v, nullptr);
   EXPECT_EQ(v->counts, (std::vector<uint64_t>{2, 3}));
   EXPECT_EQ(v->count, 4u);
   EXPECT_DOUBLE_EQ(v->sum, 11.5);
+  // A series keeps only its counts; what it exposes carries the instrument's bounds.
+  const Family f = h.Collect();
+  ASSERT_EQ(f.series.size(), 1u);
+  EXPECT_EQ(f.series[0].histogram.bounds, (std::vector<double>{1, 5}));
+  EXPECT_EQ(f.series[0].histogram.counts, (std::vector<uint64_t>{2, 3}));
+  EXPECT_EQ(f.series[0].histogram.count, 4u);
+  EXPECT_DOUBLE_EQ(f.series[0].histogram.sum, 11.5);
+  h.Ensure({});  // an existing series is left as it is
+  EXPECT_EQ(h.Find({})->counts, (std::vector<uint64_t>{2, 3}));
 }
 
 TEST(Counter, IgnoresNegativeIncrementsAndPadsLabelValues) {
@@ -72,7 +81,7 @@ TEST(SondeMetrics, RunsByOutcomeAndPerCheckDuration) {
   EXPECT_EQ(m.runs_finished().Get({"timeout"}), 1);
   EXPECT_EQ(m.runs_finished().Get({"removed"}), 1);
   EXPECT_EQ(m.runs_finished().Get({"interrupted"}), 0);
-  const HistogramValue* h = m.run_duration().Find({"ns/a", "ns"});
+  const HistogramCell* h = m.run_duration().Find({"ns/a", "ns"});
   ASSERT_NE(h, nullptr);
   EXPECT_EQ(h->count, 2u) << "removed runs say nothing about the checker";
   m.ForgetCheck({"ns", "a"});

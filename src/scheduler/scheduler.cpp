@@ -4,40 +4,42 @@
 
 namespace sonde {
 
-void Scheduler::SetDue(const CheckKey& key, Entry& e, std::optional<TimePoint> due) {
-  if (e.due) queue_.erase({*e.due, key});
+void Scheduler::SetDue(Entries::value_type& entry, std::optional<TimePoint> due) {
+  Entry& e = entry.second;
+  if (e.due) queue_.erase({*e.due, &entry.first});
   e.due = due;
-  if (due) queue_.insert({*due, key});
+  if (due) queue_.insert({*due, &entry.first});
 }
 
 void Scheduler::Upsert(const CheckKey& key, Duration interval, bool job,
                        std::optional<TimePoint> last_start, TimePoint now) {
   auto [it, added] = entries_.try_emplace(key);
+  auto& entry = *it;
   Entry& e = it->second;
   e.interval = interval;
   e.job = job;
   if (added) {
     e.last_start = last_start;
     if (!last_start) {
-      SetDue(key, e, now);
+      SetDue(entry, now);
     } else if (!job) {
-      SetDue(key, e, *last_start + interval);
+      SetDue(entry, *last_start + interval);
     }
     return;
   }
   // An update takes effect from the next run: re-derive the due time from the last start.
   if (e.running || !e.due) return;
   if (job) {
-    SetDue(key, e, e.last_start ? std::nullopt : std::optional<TimePoint>(now));
+    SetDue(entry, e.last_start ? std::nullopt : std::optional<TimePoint>(now));
   } else {
-    SetDue(key, e, e.last_start ? *e.last_start + interval : now);
+    SetDue(entry, e.last_start ? *e.last_start + interval : now);
   }
 }
 
 void Scheduler::Remove(const CheckKey& key) {
   auto it = entries_.find(key);
   if (it == entries_.end()) return;
-  SetDue(key, it->second, std::nullopt);
+  SetDue(*it, std::nullopt);
   if (it->second.running) --running_;
   entries_.erase(it);
 }
@@ -45,7 +47,7 @@ void Scheduler::Remove(const CheckKey& key) {
 bool Scheduler::MarkRunning(const CheckKey& key, TimePoint start) {
   auto it = entries_.find(key);
   if (it == entries_.end() || it->second.running) return false;
-  SetDue(key, it->second, std::nullopt);
+  SetDue(*it, std::nullopt);
   it->second.running = true;
   it->second.last_start = start;
   ++running_;
@@ -55,7 +57,7 @@ bool Scheduler::MarkRunning(const CheckKey& key, TimePoint start) {
 bool Scheduler::RequestNow(const CheckKey& key, TimePoint now) {
   auto it = entries_.find(key);
   if (it == entries_.end() || it->second.running) return false;
-  if (!it->second.due || *it->second.due > now) SetDue(key, it->second, now);
+  if (!it->second.due || *it->second.due > now) SetDue(*it, now);
   return true;
 }
 
@@ -63,12 +65,13 @@ std::vector<DueCheck> Scheduler::TakeDue(TimePoint now) {
   std::vector<DueCheck> started;
   while (running_ < max_concurrent_ && !queue_.empty() && queue_.begin()->first <= now) {
     const auto [due, key] = *queue_.begin();
-    Entry& e = entries_.at(key);
-    SetDue(key, e, std::nullopt);
+    auto& entry = *entries_.find(*key);
+    SetDue(entry, std::nullopt);
+    Entry& e = entry.second;
     e.running = true;
     e.last_start = now;
     ++running_;
-    started.push_back({key, due});
+    started.push_back({entry.first, due});
   }
   return started;
 }
@@ -80,7 +83,7 @@ void Scheduler::Finished(const CheckKey& key, TimePoint now) {
   e.running = false;
   --running_;
   if (e.job) return;
-  SetDue(key, e, std::max(*e.last_start + e.interval, now));
+  SetDue(*it, std::max(*e.last_start + e.interval, now));
 }
 
 std::optional<TimePoint> Scheduler::NextDue() const {

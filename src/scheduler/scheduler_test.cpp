@@ -134,5 +134,41 @@ TEST(Scheduler, MarkRunningHoldsTheCheckUntilFinished) {
   EXPECT_EQ(s.running(), 0u);
 }
 
+// The queue holds pointers to its entries' keys: checks due at one instant still start in key
+// order, also after one was removed and added again, and with keys that are copies the caller
+// later drops.
+TEST(Scheduler, ChecksDueTogetherStartInKeyOrder) {
+  struct Step {
+    const char* what;
+    std::vector<std::string> added;  // names, added in this order
+    std::vector<std::string> removed_and_readded;
+    std::vector<std::string> want;
+  };
+  const std::vector<Step> steps = {
+      {"added in order", {"a", "b", "c"}, {}, {"a", "b", "c"}},
+      {"added in reverse", {"c", "b", "a"}, {}, {"a", "b", "c"}},
+      {"one removed and added again", {"a", "b", "c"}, {"a"}, {"a", "b", "c"}},
+      {"two removed and added again", {"b", "a", "c"}, {"c", "a"}, {"a", "b", "c"}},
+  };
+  for (const Step& step : steps) {
+    Scheduler s(10);
+    for (const auto& name : step.added) {
+      const CheckKey key{"default", name};  // dropped after the call: the queue keeps its own
+      s.Upsert(key, minutes(1), false, std::nullopt, kT0);
+    }
+    for (const auto& name : step.removed_and_readded) {
+      s.Remove({"default", name});
+      s.Upsert({"default", name}, minutes(1), false, std::nullopt, kT0);
+    }
+    std::vector<CheckKey> want;
+    for (const auto& name : step.want) want.push_back({"default", name});
+    EXPECT_EQ(s.NextDue(), kT0) << step.what;
+    EXPECT_EQ(s.Waiting(kT0), want.size()) << step.what;
+    EXPECT_EQ(Keys(s.TakeDue(kT0)), want) << step.what;
+    for (const auto& key : want) s.Finished(key, kT0 + seconds(1));
+    EXPECT_EQ(Keys(s.TakeDue(kT0 + minutes(1) + seconds(1))), want) << step.what;
+  }
+}
+
 }  // namespace
 }  // namespace sonde
