@@ -59,15 +59,16 @@ bool Scheduler::RequestNow(const CheckKey& key, TimePoint now) {
   return true;
 }
 
-// A run that starts a little late keeps its check's cadence: the next one is due an interval
-// after this one was due, not after it started. Otherwise every check started by one late
-// wake-up shares that wake-up's instant for ever after: checks that were spread over the
-// interval merge into clumps, clumps only grow, and near saturation a clump bigger than the
-// free slots makes every later start in it late (seen with 10 000 probes a second). A start
-// later than a tenth of the interval (a long stall, a full queue) counts from the start, so
-// the next run never follows it by less than nine tenths of an interval.
+// A run that starts late keeps its check's cadence: the next one is due an interval after this
+// one was due, not after it started (as a ticker that drops ticks, like Kuberhealthy's). Counted
+// from the start instead, every check started by one late wake-up shares that wake-up's instant
+// for ever after: checks spread over the interval merge into clumps that only grow, and near
+// saturation a clump bigger than what the loop starts in a few milliseconds makes every later
+// start in it late, round after round. Kept, a clump made by a stall dissolves at the next
+// round. A start later than half the interval (a long stall, a long wait for a slot) counts
+// from the start, so the next run never follows by less than half an interval.
 TimePoint Scheduler::CadenceBase(TimePoint due, TimePoint start, Duration interval) {
-  return start - due <= interval / 10 ? due : start;
+  return start - due <= interval / 2 ? due : start;
 }
 
 std::vector<DueCheck> Scheduler::TakeDue(TimePoint now) {

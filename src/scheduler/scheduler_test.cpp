@@ -121,8 +121,8 @@ TEST(Scheduler, ScalesToManyChecks) {
   EXPECT_EQ(s.running(), 0u);
 }
 
-// A run that starts within a tenth of its interval of its due time keeps the check's cadence;
-// a later one counts the next interval from its start.
+// A run that starts within half its interval of its due time keeps the check's cadence; a
+// later one counts the next interval from its start.
 TEST(Scheduler, SlightlyLateStartKeepsTheCadence) {
   using std::chrono::milliseconds;
   struct Case {
@@ -133,8 +133,9 @@ TEST(Scheduler, SlightlyLateStartKeepsTheCadence) {
   const Case cases[] = {
       {"on time", Duration{0}, kT0 + seconds(1)},
       {"5 ms late", milliseconds(5), kT0 + seconds(1)},
-      {"a tenth late", milliseconds(100), kT0 + seconds(1)},
-      {"more than a tenth late", milliseconds(101), kT0 + milliseconds(1101)},
+      {"300 ms late", milliseconds(300), kT0 + seconds(1)},
+      {"half late", milliseconds(500), kT0 + seconds(1)},
+      {"more than half late", milliseconds(501), kT0 + milliseconds(1501)},
   };
   for (const Case& c : cases) {
     Scheduler s(10);
@@ -145,9 +146,10 @@ TEST(Scheduler, SlightlyLateStartKeepsTheCadence) {
   }
 }
 
-// Checks spread over their interval stay spread when the loop wakes up only every 7 ms: a
-// wake-up that starts several due checks at once must not give them one shared cadence (they
-// would then fall due together for ever, and clumps only grow).
+// Checks spread over their interval stay spread when the loop wakes up only every 7 ms, and
+// once in a while not for 400 ms: a wake-up that starts several due checks at once must not
+// give them one shared cadence (they would then fall due together for ever, and clumps only
+// grow).
 TEST(Scheduler, CoarseWakeUpsDoNotMergeChecks) {
   using std::chrono::milliseconds;
   Scheduler s(1000);
@@ -158,7 +160,8 @@ TEST(Scheduler, CoarseWakeUpsDoNotMergeChecks) {
   }
   TimePoint now = kT0;
   size_t started = 0;
-  for (; now < kT0 + seconds(20); now += milliseconds(7)) {
+  for (int wakeup = 1; now < kT0 + seconds(20); ++wakeup) {
+    now += wakeup % 500 == 0 ? milliseconds(400) : milliseconds(7);
     for (const DueCheck& d : s.TakeDue(now)) {
       s.Finished(d.key, now + milliseconds(1));
       ++started;
