@@ -348,11 +348,7 @@ scenario_ingest() {
 # of the same nginx, driven as fast as wrk can.
 
 # probe_lateness N FROM TO OUT: for a sample of PROBE_SAMPLE of the N probes, the lateness in ms
-# of each start inside [FROM, TO] behind the probe's 1 s cadence: the k-th start's offset
-# (start - k s) minus the smallest offset of that probe in the window (its most punctual start,
-# left out, so that each probe gives one figure per interval as before). The scheduler keeps a check's cadence (a run is due an
-# interval after the previous one was due, unless that one started over half an interval late);
-# start - previous start - 1 s would credit a late start's lateness to the next one. From
+# of each start inside [FROM, TO] behind the probe's 1 s cadence (see cadence_lateness), from
 # /api/history (an indexed query per probe; /metrics would stall the loop it measures).
 probe_lateness() {
   local n=$1 from=$2 to=$3 out=$4 i step
@@ -361,8 +357,7 @@ probe_lateness() {
   for ((i = 0; i < n; i += step)); do
     curl -fsS --max-time 30 "$SONDE_URL/api/history?namespace=bench&healthcheck=h$i&limit=100" |
       grep -oE '"started": *"[^"]*"' | sed -E 's/.*"([^"]*)"$/\1/' | date -f - +%s.%N | sort -n |
-      awk -v from="$from" -v to="$to" '$1 >= from && $1 <= to { o[k] = $1 - k; if (k == 0 || o[k] < o[mi]) mi = k; k++ }
-        END { for (i = 0; i < k; i++) if (i != mi) printf "%.3f\n", (o[i] - o[mi]) * 1000 }' >>"$out"
+      awk '{ print "p", $1 }' | cadence_lateness "$from" "$to" 1 >>"$out"
   done
 }
 
@@ -482,17 +477,41 @@ gen_scale() {
 first_runs() { awk '!($1 in f) { f[$1] = $2; n++; if ($2 > m) m = $2 } END { printf "%d %.6f\n", n, m }' "$1" 2>/dev/null || echo "0 0"; }
 all_ran_once() { [ "$(first_runs "$1" | cut -d' ' -f1)" -ge "$2" ]; }
 
-# lateness LOG INTERVALS FROM TO OUT: for consecutive starts t1 < t2 of one check with
-# FROM <= t1 and t2 <= TO, writes (t2 - t1 - interval) in ms to OUT.
+# cadence_lateness FROM TO [INTERVAL]: reads "id start" lines sorted by id then start (an
+# "id interval" line per id first when INTERVAL is empty, as lateness passes them) and writes,
+# in ms, how far each start inside [FROM, TO] lies behind its check's cadence: the k-th start
+# minus k intervals, minus the check's smallest such offset in the window (its most punctual
+# start, left out, so that each check gives one figure per interval). Sonde keeps a check's
+# cadence (a run is due an interval after the previous one was due, unless that one started
+# over half an interval late), so start - previous start - interval would credit a late start's
+# lateness to the next one.
+cadence_lateness() {
+  awk -v from="$1" -v to="$2" -v fixed="${3:-}" '
+    function flush(i) { for (i = 0; i < k; i++) if (i != mi) printf "%.3f\n", (o[i] - o[mi]) * 1000; k = 0 }
+    NF == 3 { iv[$2] = $3; next }
+    { if ($1 != id) { flush(); id = $1 }
+      if ($2 < from || $2 > to) next
+      o[k] = $2 - k * (fixed != "" ? fixed : iv[$1]); if (k == 0 || o[k] < o[mi]) mi = k; k++ }
+    END { flush() }'
+}
+
+# lateness LOG INTERVALS FROM TO OUT [MODE]: the start lateness of the checks in LOG ("id start"
+# lines) inside [FROM, TO], in ms to OUT. MODE "previous" (a yardstick that counts each interval
+# from the previous start): (t2 - t1 - interval) for consecutive starts t1 < t2 of one check;
+# otherwise behind each check's cadence (cadence_lateness).
 lateness() {
-  sort -k1,1n -k2,2n "$1" | awk -v from="$3" -v to="$4" 'NR == FNR { iv[$1] = $2; next }
-    { if ($1 == id && prev >= from && $2 <= to) printf "%.3f\n", ($2 - prev - iv[$1]) * 1000; id = $1; prev = $2 }' \
-    "$2" - >"$5"
+  if [ "${6:-cadence}" = previous ]; then
+    sort -k1,1n -k2,2n "$1" | awk -v from="$3" -v to="$4" 'NR == FNR { iv[$1] = $2; next }
+      { if ($1 == id && prev >= from && $2 <= to) printf "%.3f\n", ($2 - prev - iv[$1]) * 1000; id = $1; prev = $2 }' \
+      "$2" - >"$5"
+  else
+    { awk '{ print "iv", $1, $2 }' "$2"; sort -k1,1n -k2,2n "$1"; } | cadence_lateness "$3" "$4" >"$5"
+  fi
 }
 runs_between() { awk -v a="$2" -v b="$3" '$2 >= a && $2 <= b { n++ } END { print n + 0 }' "$1"; }
 
-# measure_steady NAME PID LOG N: waits for the start-up burst (every check ran once), then
-# measures STEADY_WINDOW seconds. Sets BURST_S (from LOADED_S), LATE_N/P50/P99/MAX (ms),
+# measure_steady NAME PID LOG N [MODE]: waits for the start-up burst (every check ran once), then
+# measures STEADY_WINDOW seconds (MODE: lateness's). Sets BURST_S (from LOADED_S), LATE_N/P50/P99/MAX (ms),
 # STEADY_RATE (runs/s), CPU_PCT (% of one core), RSS_MIB.
 measure_steady() {
   local name=$1 pid=$2 logf=$3 n=$4 burst_end t0 t1 s0 s1
@@ -506,7 +525,8 @@ measure_steady() {
   RSS_MIB=$(calc "$(rss_kib "$pid") / 1024")
   CPU_PCT=$(calc "($t1 - $t0) * 100 / $CLK_TCK / ($s1 - $s0)")
   STEADY_RATE=$(calc "$(runs_between "$logf" "$s0" "$s1") / ($s1 - $s0)")
-  lateness "$logf" "$(dirname "$logf")/intervals.txt" "$burst_end" "$s1" "$(dirname "$logf")/late.txt"
+  lateness "$logf" "$(dirname "$logf")/intervals.txt" "$burst_end" "$s1" "$(dirname "$logf")/late.txt" \
+    "${5:-cadence}"
   LATE_N=$(wc -l <"$(dirname "$logf")/late.txt")
   read -r LATE_P50 LATE_P99 LATE_MAX <<<"$(pctl "$(dirname "$logf")/late.txt" 50 99 100)"
   log "$name: lateness over $LATE_N intervals: p50 $LATE_P50 p99 $LATE_P99 max $LATE_MAX ms; $(fmt "$STEADY_RATE") runs/s; CPU $(fmt "$CPU_PCT")%; RSS $(fmt "$RSS_MIB") MiB"
@@ -544,7 +564,7 @@ scenario_scale_small() {
     "$BIN/minisched" -c "$CAP" -t $((BURST_MAX + STEADY_WINDOW + 30)) "$y/intervals.txt" \
     "$BIN/tinycheck" report "$y/runs.log"
   local mpid=$LAST_PID
-  measure_steady minisched "$mpid" "$y/runs.log" "$n"
+  measure_steady minisched "$mpid" "$y/runs.log" "$n" previous  # it counts from each start
   stop_pid "$mpid"
 
   local what="$n checks, intervals 1s..3600s evenly spread, cap $CAP, minimal C checker"
@@ -708,7 +728,7 @@ history_lateness() {
     iv=$((1 + i * 3599 / (SCALE_LARGE - 1)))
     curl -fsS --max-time 30 "$SONDE_URL/api/history?namespace=bench&healthcheck=p$i&limit=200" |
       grep -oE '"started": *"[^"]*"' | sed -E 's/.*"([^"]*)"$/\1/' | date -f - +%s.%N | sort -n |
-      awk -v from="$from" -v to="$to" -v iv="$iv" 'prev >= from && $1 <= to && prev > 0 { printf "%.3f\n", ($1 - prev - iv) * 1000 } { prev = $1 }' >>"$out"
+      awk '{ print "p", $1 }' | cadence_lateness "$from" "$to" "$iv" >>"$out"
   done
 }
 
