@@ -343,13 +343,13 @@ scenario_ingest() {
 # ---------------------------------------------------------------------------------------------
 # Scenario 2: in-process HTTP probes against nginx. For each level of BENCH_PROBE_LEVELS probes,
 # each every 1 s, the daemon runs for a window after a warm-up; the figure is the highest probe
-# rate whose p99 start lateness (between consecutive starts of a sample of probes) stays within
+# rate whose p99 start lateness (behind each sampled probe's cadence) stays within
 # 10 ms with no failed probe. Yardstick: blackbox_exporter's http_2xx probes
 # of the same nginx, driven as fast as wrk can.
 
 # probe_lateness N FROM TO OUT: for a sample of PROBE_SAMPLE of the N probes, the lateness in ms
-# of each start after the previous one (start - previous start - 1 s) with both inside [FROM, TO],
-# from /api/history (an indexed query per probe; /metrics would stall the loop it measures).
+# of each start inside [FROM, TO] behind the probe's 1 s cadence (see cadence_lateness), from
+# /api/history (an indexed query per probe; /metrics would stall the loop it measures).
 probe_lateness() {
   local n=$1 from=$2 to=$3 out=$4 i step
   step=$((n / PROBE_SAMPLE)); [ "$step" -gt 0 ] || step=1
@@ -357,7 +357,7 @@ probe_lateness() {
   for ((i = 0; i < n; i += step)); do
     curl -fsS --max-time 30 "$SONDE_URL/api/history?namespace=bench&healthcheck=h$i&limit=100" |
       grep -oE '"started": *"[^"]*"' | sed -E 's/.*"([^"]*)"$/\1/' | date -f - +%s.%N | sort -n |
-      awk -v from="$from" -v to="$to" 'prev >= from && $1 <= to && prev > 0 { printf "%.3f\n", ($1 - prev - 1) * 1000 } { prev = $1 }' >>"$out"
+      awk '{ print "p", $1 }' | cadence_lateness "$from" "$to" 1 >>"$out"
   done
 }
 
@@ -477,12 +477,28 @@ gen_scale() {
 first_runs() { awk '!($1 in f) { f[$1] = $2; n++; if ($2 > m) m = $2 } END { printf "%d %.6f\n", n, m }' "$1" 2>/dev/null || echo "0 0"; }
 all_ran_once() { [ "$(first_runs "$1" | cut -d' ' -f1)" -ge "$2" ]; }
 
-# lateness LOG INTERVALS FROM TO OUT: for consecutive starts t1 < t2 of one check with
-# FROM <= t1 and t2 <= TO, writes (t2 - t1 - interval) in ms to OUT.
+# cadence_lateness FROM TO [INTERVAL]: reads "id start" lines sorted by id then start (an
+# "id interval" line per id first when INTERVAL is empty, as lateness passes them) and writes,
+# in ms, how far each start inside [FROM, TO] lies behind its check's cadence: the k-th start
+# minus k intervals, minus the check's smallest such offset in the window (its most punctual
+# start, left out, so that each check gives one figure per interval). Sonde keeps a check's
+# cadence (a run is due an interval after the previous one was due, unless that one started
+# over half an interval late), so start - previous start - interval would credit a late start's
+# lateness to the next one.
+cadence_lateness() {
+  awk -v from="$1" -v to="$2" -v fixed="${3:-}" '
+    function flush(i) { for (i = 0; i < k; i++) if (i != mi) printf "%.3f\n", (o[i] - o[mi]) * 1000; k = 0 }
+    NF == 3 { iv[$2] = $3; next }
+    { if ($1 != id) { flush(); id = $1 }
+      if ($2 < from || $2 > to) next
+      o[k] = $2 - k * (fixed != "" ? fixed : iv[$1]); if (k == 0 || o[k] < o[mi]) mi = k; k++ }
+    END { flush() }'
+}
+
+# lateness LOG INTERVALS FROM TO OUT: the start lateness (cadence_lateness) of the checks in LOG
+# ("id start" lines) inside [FROM, TO], with their intervals from INTERVALS, in ms to OUT.
 lateness() {
-  sort -k1,1n -k2,2n "$1" | awk -v from="$3" -v to="$4" 'NR == FNR { iv[$1] = $2; next }
-    { if ($1 == id && prev >= from && $2 <= to) printf "%.3f\n", ($2 - prev - iv[$1]) * 1000; id = $1; prev = $2 }' \
-    "$2" - >"$5"
+  { awk '{ print "iv", $1, $2 }' "$2"; sort -k1,1n -k2,2n "$1"; } | cadence_lateness "$3" "$4" >"$5"
 }
 runs_between() { awk -v a="$2" -v b="$3" '$2 >= a && $2 <= b { n++ } END { print n + 0 }' "$1"; }
 
@@ -547,7 +563,7 @@ scenario_scale_small() {
     "minisched: heap + posix_spawn, same rules (limit)" "$BURST_S" "s" \
     "$what. Every check is due at load (fresh state directory, no splay). Load of the YAML ($(du -h "$d/checks/scale.yaml" | cut -f1)): $(fmt "$load_s") s. Burst rate $(fmt "$(calc "$n / $s_burst")") runs/s (minisched $(fmt "$(calc "$n / $BURST_S")")). Load average at start: $load."
   row 4.2 "Scheduler, $n checks: steady-state lateness p50" "$s_p50" "minisched p50" "$LATE_P50" "ms" \
-    "Per interval: (start − previous start) − interval, from the checker's own CLOCK_REALTIME at process start (µs resolution; includes spawn-delay jitter, so it can be negative). $s_n intervals over ${STEADY_WINDOW}s after the burst (minisched: $LATE_N)."
+    "Per interval: how far each start lies behind the check's cadence (k-th start − k × interval − the check's most punctual such offset in the window; both schedulers keep a check's cadence), from the checker's own CLOCK_REALTIME at process start (µs resolution; includes spawn-delay jitter). $s_n intervals over ${STEADY_WINDOW}s after the burst (minisched: $LATE_N)."
   row 4.3 "Scheduler, $n checks: steady-state lateness p99" "$s_p99" "minisched p99" "$LATE_P99" "ms" ""
   row 4.4 "Scheduler, $n checks: steady-state lateness max" "$s_max" "minisched max" "$LATE_MAX" "ms" ""
   row 4.5 "Scheduler, $n checks: daemon CPU at steady state" "$s_cpu" "minisched CPU" "$CPU_PCT" \
@@ -693,7 +709,7 @@ wait_idle() {
 # n * ln(3600) / 3599 runs/s. Lateness comes from /api/history for the PROBE_SAMPLE probes with
 # the shortest intervals (the only ones with several runs in the window).
 
-# history_lateness N_SAMPLE FROM TO OUT: lateness in ms (start - previous start - interval) of
+# history_lateness N_SAMPLE FROM TO OUT: lateness in ms (cadence_lateness) of
 # probes p0..p(N-1), with interval 1 + floor(i * 3599 / (SCALE_LARGE - 1)) s, both starts in
 # [FROM, TO].
 history_lateness() {
@@ -703,7 +719,7 @@ history_lateness() {
     iv=$((1 + i * 3599 / (SCALE_LARGE - 1)))
     curl -fsS --max-time 30 "$SONDE_URL/api/history?namespace=bench&healthcheck=p$i&limit=200" |
       grep -oE '"started": *"[^"]*"' | sed -E 's/.*"([^"]*)"$/\1/' | date -f - +%s.%N | sort -n |
-      awk -v from="$from" -v to="$to" -v iv="$iv" 'prev >= from && $1 <= to && prev > 0 { printf "%.3f\n", ($1 - prev - iv) * 1000 } { prev = $1 }' >>"$out"
+      awk '{ print "p", $1 }' | cadence_lateness "$from" "$to" "$iv" >>"$out"
   done
 }
 
@@ -740,7 +756,7 @@ scenario_scale_probes() {
   log "sonde: $n probes: loaded in $(fmt "$load_s") s; steady $(fmt "$rate") runs/s, CPU $(fmt "$cpu")%, RSS $(fmt "$rss") MiB; lateness over $late_n intervals: p50 $p50 p99 $p99 max $pmax ms; $fails failed runs"
   local what="$n in-process TCP probes of nginx (connect only), intervals 1s..3600s evenly spread, --max-concurrent-runs $PROBE_CAP; measured over ${STEADY_WINDOW}s after ${SCALE_PROBE_SETTLE}s of settling (first runs are spread over each probe's first interval, at most 10 s)"
   row 4.13 "Scheduler, $n checks (in-process probes): steady-state lateness p99" "$p99" "—" "—" "ms" \
-    "$what. Lateness = start − previous start − interval, from /api/history, for the $PROBE_SAMPLE probes with the shortest intervals (1–$((1 + (PROBE_SAMPLE - 1) * 3599 / (n - 1))) s): $late_n intervals, p50 $p50, max $pmax ms. Steady load $(fmt "$rate") runs/s; $fails failed runs (since load). Target (issue #7): p99 under 5 ms. Process checks at this size: 4.9, 4.11, 4.12. Load average at start: $load."
+    "$what. Lateness = how far each start lies behind the probe's cadence (k-th start − k × interval − its most punctual such offset), from /api/history, for the $PROBE_SAMPLE probes with the shortest intervals (1–$((1 + (PROBE_SAMPLE - 1) * 3599 / (n - 1))) s): $late_n intervals, p50 $p50, max $pmax ms. Steady load $(fmt "$rate") runs/s; $fails failed runs (since load). Target (issue #7): p99 under 5 ms. Process checks at this size: 4.9, 4.11, 4.12. Load average at start: $load."
   row 4.14 "Scheduler, $n checks (in-process probes): daemon CPU at steady state" "$cpu" "—" "—" "% of a core" \
     "As 4.13; includes running the probes ($(fmt "$rate") a second) and committing each run."
   row 4.15 "Scheduler, $n checks (in-process probes): RSS at steady state" "$rss" "—" "—" "MiB" \

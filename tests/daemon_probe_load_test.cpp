@@ -48,7 +48,11 @@ TEST(DaemonProbe, ThousandHttpProbesEverySecondRunOnTime) {
   std::this_thread::sleep_for(kWindow);
   const TimePoint to = SystemClock().Now();
 
-  std::vector<double> gaps_ms;  // between consecutive starts of one check
+  // Lateness behind each check's 1 s cadence: the k-th start minus k s, minus the check's
+  // smallest such offset in the window (its most punctual start, left out). The scheduler keeps
+  // the cadence, so start - previous start - 1 s would credit a late start to the next one.
+  std::vector<double> late_ms;
+  double shortest_gap_ms = 1e9;  // between consecutive starts of one check
   int failed_runs = 0, fewest_runs = 1 << 30;
   for (int i = 0; i < kProbes; ++i) {
     const ClientResponse r =
@@ -64,22 +68,32 @@ TEST(DaemonProbe, ThousandHttpProbesEverySecondRunOnTime) {
     }
     std::sort(starts.begin(), starts.end());
     fewest_runs = std::min<int>(fewest_runs, static_cast<int>(starts.size()));
-    for (size_t k = 1; k < starts.size(); ++k) {
-      gaps_ms.push_back(
-          std::chrono::duration<double, std::milli>(starts[k] - starts[k - 1]).count());
+    std::vector<double> offsets_ms;
+    for (size_t k = 0; k < starts.size(); ++k) {
+      offsets_ms.push_back(
+          std::chrono::duration<double, std::milli>(starts[k] - starts[0]).count() - 1000.0 * k);
+      if (k > 0) {
+        shortest_gap_ms =
+            std::min(shortest_gap_ms,
+                     std::chrono::duration<double, std::milli>(starts[k] - starts[k - 1]).count());
+      }
+    }
+    if (offsets_ms.empty()) continue;
+    const auto punctual = std::min_element(offsets_ms.begin(), offsets_ms.end());
+    for (auto it = offsets_ms.begin(); it != offsets_ms.end(); ++it) {
+      if (it != punctual) late_ms.push_back(*it - *punctual);
     }
   }
-  ASSERT_FALSE(gaps_ms.empty());
-  std::sort(gaps_ms.begin(), gaps_ms.end());
-  const auto at = [&](double q) { return gaps_ms[static_cast<size_t>(q * (gaps_ms.size() - 1))]; };
-  const double late_p50 = at(0.50) - 1000, late_p99 = at(0.99) - 1000;
-  const double late_max = gaps_ms.back() - 1000;
+  ASSERT_FALSE(late_ms.empty());
+  std::sort(late_ms.begin(), late_ms.end());
+  const auto at = [&](double q) { return late_ms[static_cast<size_t>(q * (late_ms.size() - 1))]; };
+  const double late_p50 = at(0.50), late_p99 = at(0.99), late_max = late_ms.back();
   std::printf(
       "%d probes @1s, %lld s measured: %zu intervals, fewest runs per probe %d, failed %d, "
       "start lateness p50 %.2f ms, p99 %.2f ms, max %.2f ms\n",
       kProbes,
       static_cast<long long>(std::chrono::duration_cast<std::chrono::seconds>(to - from).count()),
-      gaps_ms.size(), fewest_runs, failed_runs, late_p50, late_p99, late_max);
+      late_ms.size(), fewest_runs, failed_runs, late_p50, late_p99, late_max);
   RecordProperty("late_p99_ms", std::to_string(late_p99));
   EXPECT_EQ(failed_runs, 0);
   // 4.5 s measured: every probe started at least 4 times.
@@ -87,7 +101,9 @@ TEST(DaemonProbe, ThousandHttpProbesEverySecondRunOnTime) {
   // Generous bounds for a shared 2-core machine and sanitizer builds; the benchmark suite
   // holds the tight target (p99 under 10 ms).
   EXPECT_LT(late_p99, 250.0);
-  EXPECT_GT(at(0.01), 900.0) << "runs came faster than their interval";
+  // A late run keeps the cadence, so the next may follow sooner, but never by less than half
+  // an interval.
+  EXPECT_GE(shortest_gap_ms, 500.0) << "runs came faster than their interval allows";
 }
 
 }  // namespace

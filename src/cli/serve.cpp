@@ -5,12 +5,15 @@
 #include <unistd.h>
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <optional>
+#include <thread>
 
 #include "cli/check_files.hpp"
 #include "cli/serve_internal.hpp"
@@ -66,7 +69,31 @@ namespace {
 // glibc's own ceiling for its dynamic mmap threshold (DEFAULT_MMAP_THRESHOLD_MAX on 64-bit).
 constexpr int kServingMmapThreshold = 32 * 1024 * 1024;
 
-// Owns the concrete pieces for one daemon lifetime, all on one io_context thread.
+// The thread in-process probes do their network I/O on (EngineOptions::probe_executor), so
+// that their socket work does not delay the loop that starts runs. Stop (or destruction) joins
+// it and abandons probes still in flight, whose results would have nowhere to go.
+class ProbeIoThread {
+ public:
+  ProbeIoThread() : thread_([this] { io_.run(); }) {}
+  ~ProbeIoThread() { Stop(); }
+  ProbeIoThread(const ProbeIoThread&) = delete;
+  ProbeIoThread& operator=(const ProbeIoThread&) = delete;
+  asio::any_io_executor executor() { return io_.get_executor(); }
+  void Stop() {
+    if (!thread_.joinable()) return;
+    work_.reset();
+    io_.stop();
+    thread_.join();
+  }
+
+ private:
+  asio::io_context io_{1};
+  asio::executor_work_guard<asio::io_context::executor_type> work_ = asio::make_work_guard(io_);
+  std::thread thread_;
+};
+
+// Owns the concrete pieces for one daemon lifetime: everything but probes' network I/O
+// (ProbeIoThread) on one io_context thread.
 class Daemon {
  public:
   explicit Daemon(const ServeSettings& s)
@@ -104,6 +131,7 @@ class Daemon {
       if (auto st = WriteReadyFile(settings_.ready_file, base); !st.ok()) return Fail(st.message());
     }
     io_.run();
+    probe_io_.reset();  // before the engine and the loop its results are posted to
     spdlog::info("stopped");
     return 0;
   }
@@ -127,6 +155,7 @@ class Daemon {
     o.reporting_base_url = base;
     o.max_concurrent_runs = settings_.max_concurrent_runs;
     o.metadata = settings_.state_metadata;
+    o.probe_executor = probe_io_.emplace().executor();
     o.release_memory = [] {
       malloc_trim(0);
       // Loaded: from now on the big blocks are answers (a 23 MiB /metrics at 10 000 checks)
@@ -226,6 +255,8 @@ class Daemon {
   std::string fingerprint_;
   bool stopping_ = false;
   std::chrono::steady_clock::time_point drain_deadline_;
+  // Declared last: destroyed (joined) before the engine and the loop its results go to.
+  std::optional<ProbeIoThread> probe_io_;
 };
 
 }  // namespace

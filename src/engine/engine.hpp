@@ -43,6 +43,12 @@ struct EngineOptions {
   // Called once the work of applying a check set is done, new heartbeat tokens stored: much
   // memory was freed just then; the daemon gives it back to the system (malloc_trim).
   std::function<void()> release_memory;
+  // Where in-process probes do their network I/O (connect, exchange, close). Empty: the engine's
+  // own executor. Another thread's executor takes the probes' socket work (most of a probe's
+  // cost) off the engine's loop, so that starts stay on time; only the observation comes back
+  // to the loop, which judges it and records the run. Must outlive the engine's probes: stop
+  // its thread before the engine's executor goes.
+  boost::asio::any_io_executor probe_executor;
 };
 
 enum class RunNowResult { kStarted, kUnknown, kAlreadyRunning, kHeartbeat };

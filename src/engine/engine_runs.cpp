@@ -84,22 +84,35 @@ void Engine::StartRun(const CheckKey& key) {
 
 void Engine::StartProbe(const std::string& uuid, const std::shared_ptr<const CheckSpec>& spec) {
   std::shared_ptr<const ProbeDefinition> definition = spec->probe.definition;
-  boost::asio::co_spawn(
-      executor_, definition->probe->Run(spec->timeout),
-      [this, uuid, key = spec->key, definition, alive = std::weak_ptr<bool>(alive_)](
-          std::exception_ptr e, Observation observation) {
-        if (alive.expired()) return;  // the engine is gone; nothing to record into
-        std::vector<std::string> errors;
-        if (e) {
-          errors.push_back(definition->probe->Target() + ": the probe failed unexpectedly");
-        } else {
-          errors = Judge(*definition, observation, clock_.Now());
-          if (metrics_) metrics_->CertificateExpiry(key, observation.certificate_not_after);
-        }
-        const bool ok = errors.empty();
-        RecordResult(uuid, ok, std::move(errors), RunEnd::kProbed);
-        OnExit(uuid, RunExit{});
-      });
+  // Judged and recorded on the engine's loop, wherever the probe ran.
+  auto finish = [this, uuid, key = spec->key, definition, alive = std::weak_ptr<bool>(alive_)](
+                    std::exception_ptr e, Observation observation) {
+    if (alive.expired()) return;  // the engine is gone; nothing to record into
+    std::vector<std::string> errors;
+    if (e) {
+      errors.push_back(definition->probe->Target() + ": the probe failed unexpectedly");
+    } else {
+      errors = Judge(*definition, observation, clock_.Now());
+      if (metrics_) metrics_->CertificateExpiry(key, observation.certificate_not_after);
+    }
+    const bool ok = errors.empty();
+    RecordResult(uuid, ok, std::move(errors), RunEnd::kProbed);
+    OnExit(uuid, RunExit{});
+  };
+  if (!options_.probe_executor) {
+    return boost::asio::co_spawn(executor_, definition->probe->Run(spec->timeout),
+                                 std::move(finish));
+  }
+  // On the probe executor's thread: touch nothing of the engine's, only post back.
+  boost::asio::co_spawn(options_.probe_executor, definition->probe->Run(spec->timeout),
+                        [executor = executor_, finish = std::move(finish)](
+                            std::exception_ptr e, Observation observation) mutable {
+                          boost::asio::post(executor,
+                                            [finish = std::move(finish), e,
+                                             observation = std::move(observation)]() mutable {
+                                              finish(e, std::move(observation));
+                                            });
+                        });
 }
 
 void Engine::RememberRun(const CheckKey& key, const std::string& uuid, TimePoint deadline) {

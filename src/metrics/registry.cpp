@@ -259,6 +259,9 @@ void SondeMetrics::HttpAnswered(std::string_view route, int code) {
 }
 
 void SondeMetrics::CertificateExpiry(const CheckKey& key, std::optional<TimePoint> not_after) {
+  // Called for every probe run; with no certificate seen by any check there is nothing to
+  // erase, and the run's own RunFinished marks the check changed.
+  if (!not_after && certificate_expiry_.size() == 0) return;
   Touch(key.str());
   if (!not_after) return certificate_expiry_.EraseWhere("check", key.str());
   certificate_expiry_.Set({key.str(), key.ns}, static_cast<double>(UnixSeconds(*not_after)));

@@ -245,9 +245,12 @@ class DnsProbe final : public Probe {
   asio::awaitable<std::string> ExchangeTcp(const std::vector<tcp::endpoint>& endpoints,
                                            const Query& query, Clock::time_point deadline,
                                            Duration timeout, std::vector<uint8_t>& reply) const {
-    boost::beast::tcp_stream stream(co_await asio::this_coro::executor);
-    stream.expires_at(deadline);
-    auto connected = co_await Connect(stream, endpoints);
+    auto executor = co_await asio::this_coro::executor;
+    // One timer for the exchange, not Beast's per connect, write and read (see ProbeDeadline).
+    ProbeDeadline run_deadline(executor, deadline);
+    boost::beast::tcp_stream stream(executor);
+    ProbeDeadline::Watching watching(run_deadline, stream.socket());
+    auto connected = co_await Connect(stream, endpoints, &run_deadline);
     if (!connected.ok()) co_return "TCP: " + connected.error();
     std::vector<uint8_t> framed;
     framed.reserve(query.wire.size() + 2);
@@ -255,12 +258,15 @@ class DnsProbe final : public Probe {
     framed.push_back(static_cast<uint8_t>(query.wire.size() & 0xff));
     framed.insert(framed.end(), query.wire.begin(), query.wire.end());
     auto [wec, written] = co_await asio::async_write(stream, asio::buffer(framed), kToken);
+    wec = run_deadline.Translate(wec);
     if (wec) co_return "TCP: " + DescribeNetError(wec, timeout);
     std::array<uint8_t, 2> length{};
     auto [lec, got] = co_await asio::async_read(stream, asio::buffer(length), kToken);
+    lec = run_deadline.Translate(lec);
     if (lec) co_return "TCP: " + DescribeNetError(lec, timeout);
     reply.resize((size_t{length[0]} << 8) | length[1]);
     auto [rec, n] = co_await asio::async_read(stream, asio::buffer(reply), kToken);
+    rec = run_deadline.Translate(rec);
     if (rec) co_return "TCP: " + DescribeNetError(rec, timeout);
     co_return "";
   }

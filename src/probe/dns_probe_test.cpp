@@ -122,6 +122,23 @@ TEST(DnsProbe, SilentServerTimesOut) {
             std::vector<std::string>{o.error});
 }
 
+// Over TCP, a server that accepts and never answers: the exchange's one deadline ends the
+// wait, named as Beast's stream expiry named it.
+TEST(DnsProbe, SilentTcpServerTimesOut) {
+  asio::io_context io;
+  asio::ip::tcp::acceptor silent(io, {asio::ip::make_address("127.0.0.1"), 0});
+  const std::string server = "127.0.0.1:" + std::to_string(silent.local_endpoint().port());
+  auto probe = MakeDnsProbe({.name = "ok.test", .server = server, .tcp = true});
+  ASSERT_TRUE(probe.ok());
+  const auto start = std::chrono::steady_clock::now();
+  const Observation o = RunProbeBlocking(*probe.value(), std::chrono::milliseconds(300));
+  const auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_FALSE(o.connected);
+  EXPECT_EQ(o.error, "A ok.test @" + server + ": TCP: timed out after 300ms");
+  EXPECT_GE(took, std::chrono::milliseconds(290));
+  EXPECT_LT(took, std::chrono::seconds(2));
+}
+
 TEST(DnsProbe, ClosedPortIsRefused) {
   const std::string server = "127.0.0.1:" + std::to_string(testing::FreeUdpPort());
   auto probe = MakeDnsProbe({.name = "ok.test", .server = server});

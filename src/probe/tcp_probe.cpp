@@ -52,9 +52,12 @@ class TcpProbe final : public Probe {
   asio::awaitable<void> RunTcp(const std::vector<tcp::endpoint>& endpoints,
                                Clock::time_point deadline, Duration timeout,
                                Observation& out) const {
-    boost::beast::tcp_stream stream(co_await asio::this_coro::executor);
-    stream.expires_at(deadline);
-    auto connected = co_await Connect(stream, endpoints);
+    auto executor = co_await asio::this_coro::executor;
+    // One timer for the run, not Beast's per connect, write and read (see ProbeDeadline).
+    ProbeDeadline run_deadline(executor, deadline);
+    boost::beast::tcp_stream stream(executor);
+    ProbeDeadline::Watching watching(run_deadline, stream.socket());
+    auto connected = co_await Connect(stream, endpoints, &run_deadline);
     if (!connected.ok()) {
       out.error = Target() + ": " + connected.error();
       co_return;
@@ -63,6 +66,7 @@ class TcpProbe final : public Probe {
     out.ip = connected.value().address().to_string();
     if (!config_.send.empty()) {
       auto [ec, n] = co_await asio::async_write(stream, asio::buffer(config_.send), kToken);
+      ec = run_deadline.Translate(ec);
       if (ec) {
         out.error = Target() + ": send: " + DescribeNetError(ec, timeout);
         out.connected = false;
@@ -77,6 +81,7 @@ class TcpProbe final : public Probe {
       auto [ec, n] =
           co_await stream.async_read_some(asio::buffer(buf, kMaxReply - out.body.size()), kToken);
       out.body.append(buf, n);
+      ec = run_deadline.Translate(ec);
       if (ec) {
         if (ec != asio::error::eof && out.body.empty()) {
           out.error = Target() + ": no reply: " + DescribeNetError(ec, timeout);

@@ -46,13 +46,17 @@ class TlsProbe final : public Probe {
                                          Observation& out) const {
     auto endpoints = co_await Resolve(config_.host, config_.port, config_.family, deadline);
     if (!endpoints.ok()) co_return endpoints.error();
-    beast::tcp_stream tcp_stream(co_await asio::this_coro::executor);
-    tcp_stream.expires_at(deadline);
-    auto connected = co_await Connect(tcp_stream, endpoints.value());
+    auto executor = co_await asio::this_coro::executor;
+    // One timer for the run, not Beast's per connect and handshake step (see ProbeDeadline).
+    ProbeDeadline run_deadline(executor, deadline);
+    beast::tcp_stream tcp_stream(executor);
+    ProbeDeadline::Watching watching(run_deadline, tcp_stream.socket());
+    auto connected = co_await Connect(tcp_stream, endpoints.value(), &run_deadline);
     if (!connected.ok()) co_return connected.error();
     out.ip = connected.value().address().to_string();
 
     beast::ssl_stream<beast::tcp_stream> stream(std::move(tcp_stream), *ctx_);
+    watching.Switch(beast::get_lowest_layer(stream).socket());
     const std::string& name =
         config_.tls.server_name.empty() ? config_.host : config_.tls.server_name;
     ConfigureTlsPeerName(stream.native_handle(), name, config_.tls.verify);
@@ -60,6 +64,7 @@ class TlsProbe final : public Probe {
     // The certificate is read even when verification failed, so that a message about an
     // expired certificate can still say when it expired.
     out.certificate_not_after = PeerCertificateNotAfter(stream.native_handle());
+    ec = run_deadline.Translate(ec);
     if (ec) co_return DescribeHandshakeError(stream.native_handle(), ec, timeout);
     out.connected = true;
     // A polite close_notify is not awaited: the probe's answer is the handshake, and a

@@ -184,6 +184,24 @@ TEST_F(TlsProbeTest, HttpProbeOverHttps) {
   }
 }
 
+// A peer that accepts and never answers the ClientHello: the run's one deadline ends the
+// handshake, named as Beast's stream expiry named it.
+TEST(TlsProbe, SilentPeerTimesOutInTheHandshake) {
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::acceptor silent(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
+  const uint16_t port = silent.local_endpoint().port();
+  auto probe = MakeTlsProbe({.host = "127.0.0.1", .port = port, .tls = {.verify = false}});
+  ASSERT_TRUE(probe.ok()) << probe.error();
+  const auto start = std::chrono::steady_clock::now();
+  const Observation o = RunProbeBlocking(*probe.value(), std::chrono::milliseconds(200));
+  const auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_FALSE(o.connected);
+  EXPECT_EQ(o.error,
+            "tls://127.0.0.1:" + std::to_string(port) + ": TLS handshake: timed out after 200ms");
+  EXPECT_GE(took, std::chrono::milliseconds(190));
+  EXPECT_LT(took, std::chrono::seconds(2));
+}
+
 TEST(TlsProbe, IsRegistered) {
   const ProbeRegistry registry = BuiltinProbes();
   const ProbeKind* kind = registry.Find("tls");

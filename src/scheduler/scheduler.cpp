@@ -61,6 +61,18 @@ bool Scheduler::RequestNow(const CheckKey& key, TimePoint now) {
   return true;
 }
 
+// A run that starts late keeps its check's cadence: the next one is due an interval after this
+// one was due, not after it started (as a ticker that drops ticks, like Kuberhealthy's). Counted
+// from the start instead, every check started by one late wake-up shares that wake-up's instant
+// for ever after: checks spread over the interval merge into clumps that only grow, and near
+// saturation a clump bigger than what the loop starts in a few milliseconds makes every later
+// start in it late, round after round. Kept, a clump made by a stall dissolves at the next
+// round. A start later than half the interval (a long stall, a long wait for a slot) counts
+// from the start, so the next run never follows by less than half an interval.
+TimePoint Scheduler::CadenceBase(TimePoint due, TimePoint start, Duration interval) {
+  return start - due <= interval / 2 ? due : start;
+}
+
 std::vector<DueCheck> Scheduler::TakeDue(TimePoint now) {
   std::vector<DueCheck> started;
   while (running_ < max_concurrent_ && !queue_.empty() && queue_.begin()->first <= now) {
@@ -69,7 +81,7 @@ std::vector<DueCheck> Scheduler::TakeDue(TimePoint now) {
     SetDue(entry, std::nullopt);
     Entry& e = entry.second;
     e.running = true;
-    e.last_start = now;
+    e.last_start = CadenceBase(due, now, e.interval);
     ++running_;
     started.push_back({entry.first, due});
   }

@@ -1,10 +1,10 @@
 // Scheduling decisions, with no I/O and no clock of its own: the caller passes `now`.
 // Rules: a check runs when added (or when its persisted schedule says so), then every
-// run_interval measured from the start of its previous run; runs of one check never overlap;
-// a run that outlasts its interval is followed by the next right after it ends (never a burst
-// of catch-up runs); jobs run once; at most `max_concurrent` runs at a time, the rest wait
-// in due-time order.
-// Not thread-safe: owned by the engine's event loop.
+// run_interval measured from the start of its previous run (from when that run was due if it
+// started at most half an interval late, so late wake-ups do not merge checks); runs of one
+// check never overlap; a run that outlasts its interval is followed by the next right after it ends
+// (never a burst of catch-up runs); jobs run once; at most `max_concurrent` runs at a time, the
+// rest wait in due-time order. Not thread-safe: owned by the engine's event loop.
 #pragma once
 
 #include <cstddef>
@@ -82,6 +82,8 @@ class Scheduler {
     }
   };
   void SetDue(Entries::value_type& entry, std::optional<TimePoint> due);
+  // What the next due time of a run due at `due` and started at `start` counts from.
+  static TimePoint CadenceBase(TimePoint due, TimePoint start, Duration interval);
 
   size_t max_concurrent_;
   size_t running_ = 0;

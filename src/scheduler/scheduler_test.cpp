@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 namespace sonde {
 namespace {
 
@@ -117,6 +119,58 @@ TEST(Scheduler, ScalesToManyChecks) {
   }
   EXPECT_EQ(started, 20000u);
   EXPECT_EQ(s.running(), 0u);
+}
+
+// A run that starts within half its interval of its due time keeps the check's cadence; a
+// later one counts the next interval from its start.
+TEST(Scheduler, SlightlyLateStartKeepsTheCadence) {
+  using std::chrono::milliseconds;
+  struct Case {
+    const char* name;
+    Duration late;
+    TimePoint next;
+  };
+  const Case cases[] = {
+      {"on time", Duration{0}, kT0 + seconds(1)},
+      {"5 ms late", milliseconds(5), kT0 + seconds(1)},
+      {"300 ms late", milliseconds(300), kT0 + seconds(1)},
+      {"half late", milliseconds(500), kT0 + seconds(1)},
+      {"more than half late", milliseconds(501), kT0 + milliseconds(1501)},
+  };
+  for (const Case& c : cases) {
+    Scheduler s(10);
+    s.Upsert(kA, seconds(1), false, std::nullopt, kT0);
+    ASSERT_EQ(s.TakeDue(kT0 + c.late), (std::vector<DueCheck>{{kA, kT0}})) << c.name;
+    s.Finished(kA, kT0 + c.late + milliseconds(2));
+    EXPECT_EQ(s.NextRun(kA), c.next) << c.name;
+  }
+}
+
+// Checks spread over their interval stay spread when the loop wakes up only every 7 ms, and
+// once in a while not for 400 ms: a wake-up that starts several due checks at once must not
+// give them one shared cadence (they would then fall due together for ever, and clumps only
+// grow).
+TEST(Scheduler, CoarseWakeUpsDoNotMergeChecks) {
+  using std::chrono::milliseconds;
+  Scheduler s(1000);
+  constexpr int kChecks = 1000;
+  for (int i = 0; i < kChecks; ++i) {
+    s.Upsert({"ns", "c" + std::to_string(i)}, seconds(1), false, kT0 - seconds(1) + milliseconds(i),
+             kT0);
+  }
+  TimePoint now = kT0;
+  size_t started = 0;
+  for (int wakeup = 1; now < kT0 + seconds(20); ++wakeup) {
+    now += wakeup % 500 == 0 ? milliseconds(400) : milliseconds(7);
+    for (const DueCheck& d : s.TakeDue(now)) {
+      s.Finished(d.key, now + milliseconds(1));
+      ++started;
+    }
+  }
+  EXPECT_GE(started, 19u * kChecks);
+  std::set<TimePoint> due;
+  for (int i = 0; i < kChecks; ++i) due.insert(*s.NextRun({"ns", "c" + std::to_string(i)}));
+  EXPECT_EQ(due.size(), size_t{kChecks});
 }
 
 // A run started elsewhere (a former leader's) holds its check and a slot until it finishes;
