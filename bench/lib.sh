@@ -7,12 +7,15 @@ BENCH_PIDS=()
 log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "FAILED: $*"; exit 1; }
 
-# A TCP port nothing listens on at the moment, on 127.0.0.1.
+# A TCP port on 127.0.0.1 that no socket uses at the moment (listening or not), below the kernel's
+# ephemeral range, so that no outgoing connection takes it before the server binds it.
 free_port() {
-  local p
+  local p lo
+  read -r lo _ </proc/sys/net/ipv4/ip_local_port_range
+  [ "$lo" -gt 11000 ] || lo=61000
   for _ in $(seq 200); do
-    p=$((20000 + RANDOM % 40000))
-    if ! ss -Htln "sport = :$p" | grep -q .; then echo "$p"; return 0; fi
+    p=$((10000 + RANDOM % (lo - 10000)))
+    if ! ss -Htan "sport = :$p" | grep -q .; then echo "$p"; return 0; fi
   done
   die "no free port"
 }
