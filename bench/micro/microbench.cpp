@@ -86,6 +86,15 @@ void BM_RenderMetrics(benchmark::State& state) {
 }
 BENCHMARK(BM_RenderMetrics)->Arg(1000)->Arg(10000)->Unit(benchmark::kMillisecond);
 
+// Gives `count` checks of `snap` a new result at `now`, round-robin from `next`.
+void ChangeStates(StatusSnapshot& snap, size_t count, size_t& next, TimePoint now) {
+  for (size_t i = 0; i < count; ++i) {
+    CheckView& c = snap.checks[next++ % snap.checks.size()];
+    ++c.state.success_count;
+    c.state.last_run = c.state.last_ok = now;
+  }
+}
+
 // The daemon's /metrics path: MetricsCache, scraped once per iteration a second later, with
 // range(1) checks' states changed between scrapes (each a new result), out of range(0).
 void BM_RenderMetricsCached(benchmark::State& state) {
@@ -101,11 +110,7 @@ void BM_RenderMetricsCached(benchmark::State& state) {
   size_t next = 0;
   size_t bytes = 0;
   for (auto _ : state) {
-    for (size_t i = 0; i < changed; ++i) {
-      CheckView& c = snap.checks[next++ % snap.checks.size()];
-      ++c.state.success_count;
-      c.state.last_run = c.state.last_ok = now;
-    }
+    ChangeStates(snap, changed, next, now);
     now += std::chrono::seconds(1);
     // As the daemon sends it: the kept text as parts, not joined.
     const auto parts = cache.RenderParts(snap, own, ExpositionFormat::kText004, now);
@@ -133,11 +138,7 @@ void BM_StatusPageCached(benchmark::State& state) {
   size_t next = 0;
   TimePoint now = kNow;
   for (auto _ : state) {
-    for (size_t i = 0; i < changed; ++i) {
-      CheckView& c = snap.checks[next++ % snap.checks.size()];
-      ++c.state.success_count;
-      c.state.last_run = c.state.last_ok = now;
-    }
+    ChangeStates(snap, changed, next, now);
     now += std::chrono::seconds(1);
     benchmark::DoNotOptimize(cache.Render(snap, {}));
   }

@@ -7,15 +7,6 @@
 namespace sonde {
 namespace {
 
-size_t HeapOf(const std::string& s) { return s.capacity() > 15 ? s.capacity() + 1 : 0; }
-
-size_t HeapOf(const CheckState& s) {
-  size_t n = HeapOf(s.node) + HeapOf(s.authoritative_pod) + HeapOf(s.run_uuid) +
-             HeapOf(s.current_uuid) + s.errors.capacity() * sizeof(std::string);
-  for (const std::string& e : s.errors) n += HeapOf(e);
-  return n;
-}
-
 bool Selected(const std::set<std::string>& namespaces, const CheckKey& key) {
   return namespaces.empty() || namespaces.count(key.ns) > 0;
 }
@@ -83,10 +74,10 @@ void StatusPageCache::Clear() {
 }
 
 size_t StatusPageCache::MemoryBytes() const {
-  size_t n = entries_.capacity() * sizeof(Entry) + (body_ ? HeapOf(*body_) : 0);
+  size_t n = entries_.capacity() * sizeof(Entry) + (body_ ? HeapBytes(*body_) : 0);
   for (const Entry& e : entries_) {
-    n += HeapOf(e.key.ns) + HeapOf(e.key.name) + HeapOf(e.state) + HeapOf(e.member) +
-         HeapOf(e.errors);
+    n += HeapBytes(e.key.ns) + HeapBytes(e.key.name) + HeapBytes(e.state) + HeapBytes(e.member) +
+         HeapBytes(e.errors);
   }
   return n;
 }

@@ -7,16 +7,7 @@
 namespace sonde {
 namespace {
 
-size_t HeapOf(const std::string& s) { return s.capacity() > 15 ? s.capacity() + 1 : 0; }
-
-size_t HeapOf(const CheckState& s) {
-  size_t n = HeapOf(s.node) + HeapOf(s.authoritative_pod) + HeapOf(s.run_uuid) +
-             HeapOf(s.current_uuid) + s.errors.capacity() * sizeof(std::string);
-  for (const std::string& e : s.errors) n += HeapOf(e);
-  return n;
-}
-
-size_t HeapOf(const std::optional<CheckUptime>& u) {
+size_t HeapBytes(const std::optional<CheckUptime>& u) {
   constexpr size_t kMapNode = 32 + sizeof(std::pair<const std::string, double>);
   return u ? u->ratio_by_window.size() * kMapNode : 0;
 }
@@ -146,9 +137,10 @@ void MetricsCache::Clear() {
 
 size_t MetricsCache::MemoryBytes() const {
   size_t n = entries_.capacity() * sizeof(Entry) + columns_.capacity() * sizeof(columns_[0]);
-  for (const auto& column : columns_) n += HeapOf(*column);
+  for (const auto& column : columns_) n += HeapBytes(*column);
   for (const Entry& e : entries_) {
-    n += HeapOf(e.name) + e.pieces.capacity() * sizeof(Piece) + HeapOf(e.state) + HeapOf(e.uptime);
+    n += HeapBytes(e.name) + e.pieces.capacity() * sizeof(Piece) + HeapBytes(e.state) +
+         HeapBytes(e.uptime);
   }
   return n;
 }
