@@ -481,10 +481,10 @@ all_ran_once() { [ "$(first_runs "$1" | cut -d' ' -f1)" -ge "$2" ]; }
 # "id interval" line per id first when INTERVAL is empty, as lateness passes them) and writes,
 # in ms, how far each start inside [FROM, TO] lies behind its check's cadence: the k-th start
 # minus k intervals, minus the check's smallest such offset in the window (its most punctual
-# start, left out, so that each check gives one figure per interval). Sonde keeps a check's
-# cadence (a run is due an interval after the previous one was due, unless that one started
-# over half an interval late), so start - previous start - interval would credit a late start's
-# lateness to the next one.
+# start, left out, so that each check gives one figure per interval). Sonde and minisched keep a
+# check's cadence (a run is due an interval after the previous one was due, unless that one
+# started over half an interval late), so start - previous start - interval would credit a late
+# start's lateness to the next one.
 cadence_lateness() {
   awk -v from="$1" -v to="$2" -v fixed="${3:-}" '
     function flush(i) { for (i = 0; i < k; i++) if (i != mi) printf "%.3f\n", (o[i] - o[mi]) * 1000; k = 0 }
@@ -713,7 +713,7 @@ wait_idle() {
 # the shortest intervals (the only ones with several runs in the window).
 
 # history_lateness N_SAMPLE FROM TO OUT: lateness in ms (cadence_lateness) of
-# probes p0..p(N-1), with interval 1 + floor(i * 3599 / (SCALE_LARGE - 1)) s, both starts in
+# probes p0..p(N-1), with interval 1 + floor(i * 3599 / (SCALE_LARGE - 1)) s, starts in
 # [FROM, TO].
 history_lateness() {
   local k=$1 from=$2 to=$3 out=$4 i iv
