@@ -35,6 +35,7 @@ StatusSnapshot Snapshot(int n) {
     v.state.run_uuid = "1d309ed7-4b7a-4fd5-9706-d04f53c9ed30";
     v.state.authoritative_pod = "bench";
     v.state.success_count = 1000;
+    v.state_version = 2 + static_cast<uint64_t>(i);  // as the engine stamps them
     snap.checks.push_back(std::move(v));
   }
   // In key order, as the engine's snapshot is (it walks a map).
@@ -86,10 +87,12 @@ void BM_RenderMetrics(benchmark::State& state) {
 }
 BENCHMARK(BM_RenderMetrics)->Arg(1000)->Arg(10000)->Unit(benchmark::kMillisecond);
 
-// Gives `count` checks of `snap` a new result at `now`, round-robin from `next`.
+// Gives `count` checks of `snap` a new result at `now`, round-robin from `next`, each with a
+// new state version (above any Snapshot gives) as the engine stamps a changed state.
 void ChangeStates(StatusSnapshot& snap, size_t count, size_t& next, TimePoint now) {
   for (size_t i = 0; i < count; ++i) {
     CheckView& c = snap.checks[next++ % snap.checks.size()];
+    c.state_version = snap.checks.size() + 2 + next;
     ++c.state.success_count;
     c.state.last_run = c.state.last_ok = now;
   }

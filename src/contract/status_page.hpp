@@ -2,6 +2,7 @@
 // Pure: input is a snapshot, output is the response body. Thread-safe.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <optional>
@@ -15,12 +16,19 @@
 
 namespace sonde {
 
+// CheckView::state_version of a check whose state is the empty CheckState{}.
+inline constexpr uint64_t kDefaultStateVersion = 1;
+
 // One check as the status pages see it.
 struct CheckView {
   std::shared_ptr<const CheckSpec> spec;  // never null
   CheckState state;
   std::optional<TimePoint> next_run;  // none while running, or for a finished job
   std::string heartbeat_url;          // heartbeat checks: where the job reports ("" otherwise)
+  // Differs whenever `state` does (the engine stamps every change, versions never repeat within
+  // a process), so the incremental caches compare it instead of keeping a copy of the state.
+  // 0: not tracked, the caches render the check again every time.
+  uint64_t state_version = 0;
 };
 
 // The check's state as Sonde's own APIs and the dashboard name it: "running" (a run is in

@@ -1,7 +1,8 @@
 // StatusPageCache: after any sequence of changes its bodies (v2 and v3, with and without a
 // namespace filter) are byte-identical to a full RenderStatusV2/V3 of the same snapshot, it
 // renders again only the checks that changed, and it returns the previous body while nothing
-// changed.
+// changed. The cache sees a changed state by its version (CheckView::state_version), as the
+// engine stamps it: World stamps every change it makes the same way.
 #include "contract/status_page_cache.hpp"
 
 #include <gtest/gtest.h>
@@ -20,6 +21,7 @@ const TimePoint kT = FromUnixSeconds(1614578889) + std::chrono::nanoseconds(3579
 struct World {
   StatusSnapshot snap;
   std::set<std::string> namespaces;
+  uint64_t versions = kDefaultStateVersion;
 
   World() {
     snap.instance = "sonde-host";
@@ -36,6 +38,12 @@ struct World {
     }
     throw std::runtime_error("no check " + name);
   }
+  // The check's state, to be changed: a new version, as the engine's ChangeState gives.
+  CheckState& State(CheckView& c) {
+    c.state_version = ++versions;
+    return c.state;
+  }
+  CheckState& State(const std::string& name) { return State(Check(name)); }
   // A changed spec is a new object, as the engine's reload makes it.
   CheckSpec& EditSpec(const std::string& name) {
     CheckView& c = Check(name);
@@ -51,6 +59,7 @@ struct World {
     spec->run_interval = minutes(10);
     spec->timeout = minutes(5);
     CheckView c{spec, {}, kT + minutes(10)};
+    c.state_version = kDefaultStateVersion;
     auto at =
         std::lower_bound(snap.checks.begin(), snap.checks.end(), spec->key,
                          [](const CheckView& v, const CheckKey& k) { return v.spec->key < k; });
@@ -62,7 +71,7 @@ struct World {
   }
   void Report(const std::string& name, bool ok, std::vector<std::string> errors = {},
               const std::string& ns = "") {
-    CheckState& s = Check(name, ns).state;
+    CheckState& s = State(Check(name, ns));
     s.ok = ok;
     s.errors = std::move(errors);
     s.last_run = kT;
@@ -97,8 +106,12 @@ const Step kSteps[] = {
     {"a failing check recovers", [](World& w) { w.Report("dns", true, {}, "default"); }, 1, false},
     {"OK with an error (v2 fails the page, v3 does not)",
      [](World& w) { w.Report("never", true, {"odd but allowed"}); }, 1, false},
-    {"a run starts (current_uuid)",
-     [](World& w) { w.Check("migrate").state.current_uuid = "run-9"; }, 1, false},
+    {"a run starts (current_uuid)", [](World& w) { w.State("migrate").current_uuid = "run-9"; }, 1,
+     false},
+    {"a new run of the same length (the same size, other bytes)",
+     [](World& w) { w.State("migrate").current_uuid = "run-8"; }, 1, false},
+    {"a state changed to the same contents (a new version): rendered, the same bytes",
+     [](World& w) { w.State("migrate"); }, 1, false},
     {"the next run moves (v3 shows it)",
      [](World& w) { w.Check("migrate").next_run = kT + minutes(20); }, 1, false, true},
     {"a check is added", [](World& w) { w.Add("zz", "added", CheckKind::kKhCheck, true); }, 1,
@@ -175,7 +188,7 @@ TEST(StatusPageCache, RandomChangesOverManyRequestsStayIdentical) {
     const int changes = static_cast<int>(rng() % 20);
     for (int i = 0; i < changes; ++i) {
       CheckView& c = pick();
-      switch (rng() % 6) {
+      switch (rng() % 7) {
         case 0:
           w.Report(c.spec->key.name, rng() % 2, {"e" + std::to_string(rng() % 5)}, c.spec->key.ns);
           break;
@@ -193,7 +206,10 @@ TEST(StatusPageCache, RandomChangesOverManyRequestsStayIdentical) {
           c.next_run = kT + seconds(rng() % 1000);
           break;
         case 4:
-          c.state.current_uuid = rng() % 2 ? "running" : "";
+          w.State(c).current_uuid = rng() % 2 ? "running" : "";
+          break;
+        case 5:  // the same size, other bytes
+          w.State(c).run_uuid = "run-" + std::to_string(rng() % 10);
           break;
         default:
           w.EditSpec(c.spec->key.name).timeout = seconds(1 + rng() % 60);
@@ -220,12 +236,56 @@ TEST(StatusPageCache, ClearFreesEverythingAndTheNextRenderRebuilds) {
   EXPECT_EQ(cache.MemoryBytes(), 0u);
   const std::string first = *cache.Render(w.snap, {});
   EXPECT_EQ(cache.checks(), 4u);
-  EXPECT_GT(cache.MemoryBytes(), first.size()) << "the kept members and the body";
+  EXPECT_GT(cache.MemoryBytes(), first.size()) << "the body (the kept text) and the entries";
   cache.Clear();
   EXPECT_EQ(cache.checks(), 0u);
   EXPECT_EQ(cache.MemoryBytes(), 0u);
   EXPECT_EQ(*cache.Render(w.snap, {}), first);
   EXPECT_EQ(cache.last_rendered(), 4u);
+}
+
+// Checks whose state is not tracked (version 0) are rendered at every request; tracked ones
+// only when their version moves, whatever their state's bytes.
+TEST(StatusPageCache, VersionsDecideWhatIsRenderedAgain) {
+  World w;
+  StatusPageCache cache(true);
+  cache.Render(w.snap, {});
+  w.Check("migrate").state_version = 0;
+  for (int i = 0; i < 2; ++i) {
+    w.Check("migrate").state.run_uuid = "untracked-" + std::to_string(i);
+    EXPECT_EQ(*cache.Render(w.snap, {}), RenderStatusV3(w.snap, {}));
+    EXPECT_EQ(cache.last_rendered(), 1u);
+    EXPECT_FALSE(cache.last_reused());
+  }
+  w.State("migrate").run_uuid = "tracked";
+  EXPECT_EQ(*cache.Render(w.snap, {}), RenderStatusV3(w.snap, {}));
+  EXPECT_EQ(cache.last_rendered(), 1u);
+  // Only the version is compared: a state changed behind the cache's back (the engine never
+  // does) keeps the text rendered for its version.
+  const std::string kept = *cache.Render(w.snap, {});
+  EXPECT_TRUE(cache.last_reused());
+  w.Check("migrate").state.run_uuid = "behind";
+  EXPECT_EQ(*cache.Render(w.snap, {}), kept);
+  EXPECT_EQ(cache.last_rendered(), 0u);
+}
+
+// A filtered request leaves the kept text alone: checks it renders are rendered again by the
+// next unfiltered one, the others are not.
+TEST(StatusPageCache, FilteredRequestsKeepTheUnfilteredText) {
+  World w;
+  StatusPageCache cache(true);
+  cache.Render(w.snap, {});
+  w.Report("dns", false, {"x"}, "kuberhealthy");
+  w.Report("dns", true, {}, "default");
+  const std::set<std::string> only{"default"};
+  EXPECT_EQ(*cache.Render(w.snap, only), RenderStatusV3(w.snap, only));
+  EXPECT_EQ(cache.last_rendered(), 1u);
+  EXPECT_EQ(*cache.Render(w.snap, only), RenderStatusV3(w.snap, only));
+  EXPECT_EQ(cache.last_rendered(), 1u) << "not kept: rendered again";
+  EXPECT_EQ(*cache.Render(w.snap, {}), RenderStatusV3(w.snap, {}));
+  EXPECT_EQ(cache.last_rendered(), 2u);
+  EXPECT_EQ(*cache.Render(w.snap, only), RenderStatusV3(w.snap, only));
+  EXPECT_EQ(cache.last_rendered(), 0u);
 }
 
 }  // namespace

@@ -62,7 +62,7 @@ Engine::Engine(boost::asio::any_io_executor executor, const Clock& clock, Runner
       wake_(executor),
       last_pump_(clock.Now()),
       heartbeat_timer_(executor) {
-  for (auto& [key, state] : store_.LoadStates()) records_[key].state = std::move(state);
+  for (auto& [key, state] : store_.LoadStates()) ChangeState(key) = std::move(state);
   if (auto tokens = store_.LoadHeartbeatTokens(); tokens.ok()) {
     stored_tokens_ = std::move(tokens.value());
   } else {
@@ -170,7 +170,7 @@ void Engine::ForgetCheck(const CheckKey& key) {
     if (record->second.recent_runs.empty()) {
       records_.erase(record);
     } else {
-      record->second.state = CheckState{};
+      record->second.Change(state_versions_) = CheckState{};
     }
   }
   if (auto s = store_.DeleteState(key); !s.ok()) {
@@ -211,7 +211,7 @@ void Engine::ArmWake() {
 }
 
 void Engine::SaveState(const CheckKey& key) {
-  if (auto st = store_.SaveState(key, records_[key].state); !st.ok()) {
+  if (auto st = store_.SaveState(key, records_[key].state()); !st.ok()) {
     spdlog::error("store: cannot save state of {}: {}", key.str(), st.message());
   }
 }
@@ -223,7 +223,7 @@ void Engine::ReleaseMemoryWhenSettled() {
 const CheckState& Engine::StateOf(const CheckKey& key) const {
   static const CheckState kNone;
   auto it = records_.find(key);
-  return it == records_.end() ? kNone : it->second.state;
+  return it == records_.end() ? kNone : it->second.state();
 }
 
 RunNowResult Engine::RunNow(const CheckKey& key) {
@@ -248,7 +248,8 @@ StatusSnapshot Engine::Snapshot(bool with_schedule, bool with_urls) const {
   for (const auto& [key, spec] : checks_) {
     while (st != records_.end() && st->first < key) ++st;
     const bool has_state = st != records_.end() && st->first == key;
-    CheckView view{spec, has_state ? st->second.state : CheckState{}, {}};
+    CheckView view{spec, has_state ? st->second.state() : CheckState{}, {}};
+    view.state_version = has_state ? st->second.version() : kDefaultStateVersion;
     if (with_schedule) {
       while (hb != heartbeats_.end() && hb->first < key) ++hb;
       if (hb != heartbeats_.end() && hb->first == key) {

@@ -110,7 +110,8 @@ class Engine {
 
   // `with_schedule` false leaves out next_run and heartbeat_url, which /metrics and "/" do not
   // show; `with_urls` false leaves out heartbeat_url (formatting it costs a heartbeat check),
-  // which only the dashboard shows.
+  // which only the dashboard shows. Each view's state_version changes whenever its state does
+  // (CheckRecord::Change); kDefaultStateVersion for a check without a state yet.
   StatusSnapshot Snapshot(bool with_schedule = true, bool with_urls = true) const;
   bool Knows(const CheckKey& key) const { return checks_.count(key) > 0; }
   TimePoint Now() const { return clock_.Now(); }
@@ -247,11 +248,28 @@ class Engine {
   // One record per check that has a state or recent runs, so the key is held once for both
   // (a map node each cost 96 bytes of key and node per running check). A removed check keeps
   // its record while it has recent runs (their late reports answer 410), with an empty state.
-  struct CheckRecord {
-    CheckState state;                      // committed, plus the current run's uuid and start
+  class CheckRecord {
+   public:
+    // Committed, plus the current run's uuid and start.
+    const CheckState& state() const { return state_; }
+    // Stamps the state with a new version from `versions` (the engine's counter) and returns it
+    // to be changed: the only way to change it, so the version changes whenever it does. The
+    // status page and metrics caches compare versions instead of keeping a copy of each state.
+    CheckState& Change(uint64_t& versions) {
+      version_ = ++versions;
+      return state_;
+    }
+    uint64_t version() const { return version_; }
     std::vector<std::string> recent_runs;  // uuids, oldest first
+
+   private:
+    CheckState state_;
+    uint64_t version_ = kDefaultStateVersion;  // the empty state's
   };
   std::map<CheckKey, CheckRecord> records_;
+  uint64_t state_versions_ = kDefaultStateVersion;  // the last version handed out
+  // records_[key]'s state, to be changed (a new version).
+  CheckState& ChangeState(const CheckKey& key) { return records_[key].Change(state_versions_); }
   std::vector<std::string> load_errors_;
   std::unordered_map<std::string, ActiveRun> active_;   // by run uuid
   std::unordered_map<std::string, RunView> run_views_;  // recent runs, by uuid

@@ -286,7 +286,7 @@ void Engine::HandleHeartbeat(const std::string& token, HeartbeatSignal signal,
   if (signal == HeartbeatSignal::kStart) {
     e.started = now;
     e.start_uuid = NewUuidV4();
-    CheckState& state = records_[key].state;
+    CheckState& state = ChangeState(key);
     state.run_uuid = state.current_uuid = e.start_uuid;
     state.last_run_start = now;
     if (e.decided) {
@@ -330,7 +330,7 @@ void Engine::HandleHeartbeat(const std::string& token, HeartbeatSignal signal,
   if (same_result && e.last_row && now - *e.last_row < spec.heartbeat->min_record_interval) {
     count("coalesced");
     if (started) {  // the start is answered; the check is no longer running
-      records_[key].state.current_uuid.clear();
+      ChangeState(key).current_uuid.clear();
       if (e.decided) e.decided->current_uuid.clear();
       SaveState(key);
     }

@@ -74,7 +74,13 @@ void Engine::ObserveStates(std::map<CheckKey, CheckState> states) {
   std::set<CheckKey> running;
   for (const auto& [uuid, run] : active_) running.insert(run.key);
   for (auto& [key, state] : states) {
-    if (running.count(key) == 0) records_[key].state = std::move(state);
+    if (running.count(key) > 0) continue;
+    // A new version only for a changed state: a follower observes every state each time, and
+    // the status page caches render again whatever has a new version.
+    const auto found = records_.find(key);
+    if (found == records_.end() || !(found->second.state() == state)) {
+      ChangeState(key) = std::move(state);
+    }
   }
 }
 

@@ -45,7 +45,7 @@ void Engine::StartRun(const CheckKey& key) {
   const std::string uuid = NewUuidV4();
   const TimePoint deadline = now + spec->timeout;
 
-  CheckState& state = records_[key].state;
+  CheckState& state = ChangeState(key);
   state.run_uuid = uuid;
   state.current_uuid = uuid;
   state.last_run_start = now;
@@ -272,7 +272,7 @@ void Engine::Commit(Outcome outcome, std::function<void(Status)> then) {
 
 void Engine::ApplyCommitted(const CheckKey& key, const std::string& uuid,
                             const CheckState& committed) {
-  CheckState& s = records_[key].state;
+  CheckState& s = ChangeState(key);
   // A newer run may have started while this one was being committed: keep its fields.
   if (!s.current_uuid.empty() && s.current_uuid != uuid) {
     std::string current_uuid = std::move(s.current_uuid);
@@ -294,7 +294,7 @@ void Engine::CloseInterruptedRun(const CheckKey& key) {
   // before their first runs.
   auto found = records_.find(key);
   if (found == records_.end()) return;
-  const CheckState& state = found->second.state;
+  const CheckState& state = found->second.state();
   const std::string uuid = state.current_uuid;
   if (uuid.empty() || active_.count(uuid) > 0) return;
   runner_.StopLeftovers(uuid);

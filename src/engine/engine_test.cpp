@@ -102,12 +102,30 @@ class EngineTest : public ::testing::Test {
     EXPECT_TRUE(got.has_value()) << "no answer for " << uuid;
     return got.value_or(ReportVerdict{0, "no answer"});
   }
+  // Also checks every state of the snapshot against its version: the caches trust it.
   const CheckState& State(const std::string& name) {
-    for (const auto& c : (snap_ = engine_.Snapshot()).checks) {
+    snap_ = engine_.Snapshot();
+    CheckVersions(snap_);
+    for (const auto& c : snap_.checks) {
       if (c.spec->key.name == name) return c.state;
     }
     ADD_FAILURE() << "no check " << name;
     return empty_;
+  }
+
+  // A version stands for one state: seen again, it has the same contents (any check; the
+  // engine's versions never repeat), and kDefaultStateVersion is the empty state's.
+  void CheckVersions(const StatusSnapshot& snap) {
+    for (const CheckView& c : snap.checks) {
+      ASSERT_NE(c.state_version, 0u) << c.spec->key.str();
+      if (c.state_version == kDefaultStateVersion) {
+        EXPECT_EQ(c.state, CheckState{}) << c.spec->key.str();
+        continue;
+      }
+      const auto [seen, added] = states_by_version_.emplace(c.state_version, c.state);
+      EXPECT_TRUE(added || seen->second == c.state)
+          << c.spec->key.str() << " changed its state but kept version " << c.state_version;
+    }
   }
 
   boost::asio::io_context io_;
@@ -117,7 +135,41 @@ class EngineTest : public ::testing::Test {
   Engine engine_;
   StatusSnapshot snap_;
   CheckState empty_;
+  std::map<uint64_t, CheckState> states_by_version_;
 };
+
+// Every change of a check's state comes with a new version (run start, report, exit, deadline,
+// removal), and an unchanged state keeps its version: what the status page and metrics caches
+// rely on instead of comparing states.
+TEST_F(EngineTest, StateVersionsChangeWithEveryStateChange) {
+  const auto version = [&](const std::string& name) {
+    State(name);
+    for (const CheckView& c : snap_.checks) {
+      if (c.spec->key.name == name) return c.state_version;
+    }
+    return uint64_t{0};
+  };
+  engine_.ApplyChecks({Check("a"), Check("b", milliseconds(5))}, {});
+  std::vector<uint64_t> seen{version("a")};
+  const uint64_t b_started = version("b");  // times out (5 ms, real timers) during a Drain
+  EXPECT_EQ(version("a"), seen.back()) << "no change, the same version";
+  const std::string a1 = runner_.started.at(0).run_uuid;
+  EXPECT_EQ(Report(a1, R"({"OK": true})").http_status, 200);
+  seen.push_back(version("a"));
+  Drain();  // the checker lingers until the exit grace ends it
+  EXPECT_EQ(version("a"), seen.back());
+  ASSERT_TRUE(engine_.RunNow({"default", "a"}) == RunNowResult::kStarted);
+  seen.push_back(version("a"));
+  const std::string a2 = runner_.started.back().run_uuid;
+  runner_.Exit(a2, 3);  // exits without a report
+  Drain();
+  seen.push_back(version("a"));
+  Drain();
+  EXPECT_FALSE(State("b").ok);
+  EXPECT_FALSE(State("b").errors.empty());
+  EXPECT_NE(version("b"), b_started);
+  for (size_t i = 1; i < seen.size(); ++i) EXPECT_LT(seen[i - 1], seen[i]) << i;
+}
 
 TEST_F(EngineTest, RunsAtStartAndRecordsAcceptedReport) {
   engine_.ApplyChecks({Check("a")}, {});

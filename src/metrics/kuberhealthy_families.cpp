@@ -202,8 +202,8 @@ Labels ExtraLabels(const CheckView& check, const MetricsOptions& opts) {
   return out;
 }
 
-double SecondsSinceLastOk(const CheckState& state, TimePoint now) {
-  return state.last_ok ? std::max(0.0, Seconds(now - *state.last_ok)) : -1.0;
+double SecondsSinceLastOk(std::optional<TimePoint> last_ok, TimePoint now) {
+  return last_ok ? std::max(0.0, Seconds(now - *last_ok)) : -1.0;
 }
 
 std::vector<Family> KuberhealthyFamilies(const StatusSnapshot& snap,

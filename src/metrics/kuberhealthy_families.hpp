@@ -25,7 +25,10 @@ std::vector<Family> KuberhealthyFamilies(const StatusSnapshot& snap,
                                          TimePoint now, FamilyParts parts = FamilyParts::kAll);
 
 // kuberhealthy_check_seconds_since_success: seconds since the last OK result, -1 when none.
-double SecondsSinceLastOk(const CheckState& state, TimePoint now);
+double SecondsSinceLastOk(std::optional<TimePoint> last_ok, TimePoint now);
+inline double SecondsSinceLastOk(const CheckState& state, TimePoint now) {
+  return SecondsSinceLastOk(state.last_ok, now);
+}
 
 // v2's error label: errors joined with "|", '"' replaced by '\'', made valid UTF-8 and cut to
 // opts.error_label_max_length at a character boundary.

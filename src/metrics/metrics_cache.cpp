@@ -117,7 +117,7 @@ std::vector<MetricsCache::BodyPart> MetricsCache::RenderParts(
     for (const Entry& e : entries_) {
       if (e.pieces[k].size == 0) continue;
       own_text->append(*column, e.pieces[k].begin, e.pieces[k].size);
-      *own_text += FormatSampleValue(SecondsSinceLastOk(e.state, now));
+      *own_text += FormatSampleValue(SecondsSinceLastOk(e.last_ok, now));
       *own_text += '\n';
     }
   }
@@ -139,8 +139,7 @@ size_t MetricsCache::MemoryBytes() const {
   size_t n = entries_.capacity() * sizeof(Entry) + columns_.capacity() * sizeof(columns_[0]);
   for (const auto& column : columns_) n += HeapBytes(*column);
   for (const Entry& e : entries_) {
-    n += HeapBytes(e.name) + e.pieces.capacity() * sizeof(Piece) + HeapBytes(e.state) +
-         HeapBytes(e.uptime);
+    n += HeapBytes(e.name) + e.pieces.capacity() * sizeof(Piece) + HeapBytes(e.uptime);
   }
   return n;
 }
@@ -148,7 +147,7 @@ size_t MetricsCache::MemoryBytes() const {
 bool MetricsCache::Changed(const Entry& e, const CheckView& c, uint64_t version,
                            const CheckUptime* uptime) {
   if (e.pieces.empty() || e.spec != c.spec || e.own_version != version) return true;
-  if (!(e.state == c.state)) return true;
+  if (c.state_version == 0 || e.state_version != c.state_version) return true;
   if (uptime == nullptr) return e.uptime.has_value();
   if (!e.uptime) return true;
   if (uptime->version != 0 && uptime->version == e.uptime->version) return false;
@@ -181,7 +180,8 @@ void MetricsCache::RenderCheck(Entry& e, const CheckView& c, const StatusSnapsho
   }
   e.pieces.resize(columns_.size());
   e.spec = c.spec;
-  e.state = c.state;
+  e.state_version = c.state_version;
+  e.last_ok = c.state.last_ok;
   e.own_version = own.CheckVersion(e.name);
   const auto found = uptime.find(c.spec->key);
   e.uptime = found == uptime.end() ? std::nullopt : std::optional<CheckUptime>(found->second);

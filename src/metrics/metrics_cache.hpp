@@ -6,10 +6,11 @@
 // the time (seconds since the last OK result) are rendered at every scrape. Render returns the
 // same bytes as RenderMetrics given the same inputs (metrics_cache_test.cpp).
 //
-// Memory: about one body's worth of kept text plus a copy of each check's state and uptime
-// (about 3 KB a check with the default families); Clear() frees it all. The first Render builds
-// it, so a daemon nobody scrapes holds none.
-// Thread safety: none; the daemon's event loop owns it. Never fails.
+// Memory: about one body's worth of kept text plus each check's entry and a copy of its uptime
+// (about 2.5 KB a check with the default families); no copy of any state: a check is rendered
+// again when its CheckView::state_version differs (or is 0, untracked). Clear() frees it all. The
+// first Render builds it, so a daemon nobody scrapes holds none. Thread safety: none; the daemon's
+// event loop owns it. Never fails.
 #pragma once
 
 #include <cstdint>
@@ -48,7 +49,7 @@ class MetricsCache {
   size_t checks() const { return entries_.size(); }
   // Checks the last Render had to render (new or changed).
   size_t last_rendered() const { return last_rendered_; }
-  // Heap bytes held (kept text, entries, copied states), approximately.
+  // Heap bytes held (kept text, entries, copied uptimes), approximately.
   size_t MemoryBytes() const;
 
  private:
@@ -60,7 +61,8 @@ class MetricsCache {
     std::string name;  // the `check` label, "ns/name"
     // The inputs its pieces were rendered from.
     std::shared_ptr<const CheckSpec> spec;  // held, so its address cannot be reused meanwhile
-    CheckState state;
+    uint64_t state_version = 0;
+    std::optional<TimePoint> last_ok;  // the state's, for the value written at every scrape
     uint64_t own_version = 0;
     std::optional<CheckUptime> uptime;
     std::vector<Piece> pieces;  // one per per-check family, in body order

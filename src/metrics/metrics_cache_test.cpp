@@ -1,5 +1,7 @@
 // MetricsCache: after any sequence of changes its body is byte-identical to a full RenderMetrics
-// of the same inputs, and it renders again only the checks that changed.
+// of the same inputs, and it renders again only the checks that changed. The cache sees a changed
+// state by its version (CheckView::state_version), as the engine stamps it: World stamps every
+// change it makes the same way.
 #include "metrics/metrics_cache.hpp"
 
 #include <gtest/gtest.h>
@@ -23,7 +25,16 @@ struct World {
   TimePoint now = metrics_test::SampleNow();
   ExpositionFormat format = ExpositionFormat::kText004;
   std::vector<Family> extra;
+  uint64_t versions = kDefaultStateVersion;
 
+  World() {
+    for (CheckView& c : snap.checks) c.state_version = ++versions;
+  }
+  // The check's state, to be changed: a new version, as the engine's ChangeState gives.
+  CheckState& State(CheckView& c) {
+    c.state_version = ++versions;
+    return c.state;
+  }
   CheckView& Check(const std::string& name) {
     for (CheckView& c : snap.checks) {
       if (c.spec->key.name == name) return c;
@@ -43,6 +54,7 @@ struct World {
     spec->run_interval = minutes(1);
     spec->timeout = seconds(30);
     CheckView c{spec, {}, {}};
+    c.state_version = ++versions;
     if (with_result) {
       c.state.ok = true;
       c.state.last_run = now;
@@ -55,7 +67,7 @@ struct World {
     std::erase_if(snap.checks, [&](const CheckView& c) { return c.spec->key.name == name; });
   }
   void Report(const std::string& name, bool ok, std::vector<std::string> errors = {}) {
-    CheckState& s = Check(name).state;
+    CheckState& s = State(Check(name));
     s.ok = ok;
     s.errors = std::move(errors);
     s.last_run = now;
@@ -86,7 +98,9 @@ const Step kSteps[] = {
      1},
     {"a never-run check gets its first result", [](World& w) { w.Report("new-check", true); }, 1},
     {"a run starts (current_uuid)",
-     [](World& w) { w.Check("migrate-once").state.current_uuid = "run-2"; }, 1},
+     [](World& w) { w.State(w.Check("migrate-once")).current_uuid = "run-2"; }, 1},
+    {"the last OK moves by a second (the same size, another value)",
+     [](World& w) { *w.State(w.Check("db-replica")).last_ok -= seconds(1); }, 1},
     {"a check is added", [](World& w) { w.Add("zz", "added", true); }, 1},
     {"a check without a result is added", [](World& w) { w.Add("aa", "pending", false); }, 1},
     {"a check is removed", [](World& w) { w.Remove("db-replica"); }, 0},
@@ -189,7 +203,7 @@ TEST(MetricsCache, RandomChangesOverManyScrapesStayIdentical) {
     SCOPED_TRACE("round " + std::to_string(round));
     const int changes = static_cast<int>(rng() % 20);
     for (int i = 0; i < changes; ++i) {
-      switch (rng() % 7) {
+      switch (rng() % 8) {
         case 0:
           w.Report(pick().spec->key.name, rng() % 2, {"e" + std::to_string(rng() % 5)});
           break;
@@ -207,6 +221,9 @@ TEST(MetricsCache, RandomChangesOverManyScrapesStayIdentical) {
           break;
         case 5:
           w.EditSpec(pick().spec->key.name).timeout = seconds(1 + rng() % 60);
+          break;
+        case 6:  // the value written at every scrape from the kept last OK
+          w.State(pick()).last_ok = w.now - seconds(rng() % 100);
           break;
         default:
           w.own.HeartbeatReport(pick().spec->key, rng() % 2 ? "stored" : "rate_limited");
@@ -228,7 +245,7 @@ TEST(MetricsCache, OptionsApplyAsInAFullRender) {
   for (int i = 0; i < 2; ++i) {
     EXPECT_EQ(cache.Render(w.snap, w.own, w.format, w.now, w.uptime),
               RenderMetrics(w.snap, w.own, opts, w.format, w.now, w.uptime));
-    w.Check("db-replica").state.current_uuid = "another-run";
+    w.State(w.Check("db-replica")).current_uuid = "another-run";
   }
 }
 
