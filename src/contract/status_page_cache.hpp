@@ -10,7 +10,7 @@
 // Memory: the kept text is the last unfiltered body itself (each check's member and errors are
 // an offset and a size into it), plus about 72 bytes a check of entry; a filtered request's body
 // is kept beside it. No copy of any state: a check's text is rendered again when its
-// CheckView::state_version differs (or is 0, untracked). About 3.3 MB for v3 at 10 000 checks
+// CheckView::state_version differs (or is 0, untracked). About 4.5-4.9 MB for v3 at 10 000 checks
 // (micro-benchmark BM_StatusPageCached); Clear() frees it all. The first Render builds it, so a
 // daemon nobody reads holds none.
 // Thread safety: none; the daemon's event loop owns it. Never fails.

@@ -7,7 +7,7 @@
 // same bytes as RenderMetrics given the same inputs (metrics_cache_test.cpp).
 //
 // Memory: about one body's worth of kept text plus each check's entry and a copy of its uptime
-// (about 2.5 KB a check with the default families); no copy of any state: a check is rendered
+// (about 2.3 KB a check with the default families); no copy of any state: a check is rendered
 // again when its CheckView::state_version differs (or is 0, untracked). Clear() frees it all. The
 // first Render builds it, so a daemon nobody scrapes holds none. Thread safety: none; the daemon's
 // event loop owns it. Never fails.
