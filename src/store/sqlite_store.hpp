@@ -81,7 +81,7 @@ class SqliteStore final : public Store {
   Result<UptimeStats> Uptime(const CheckKey& key, Duration window, TimePoint now) override;
   // Waits for writes queued before it, as LoadStates does.
   Result<std::map<CheckKey, std::string>> LoadHeartbeatTokens() override;
-  // Queued and group-committed like CommitRun; `done` runs on the writer thread.
+  // Queued and group-committed like CommitRun; `done` runs on the syncer thread.
   void SaveHeartbeatToken(const CheckKey& key, const std::string& token,
                           std::function<void(Status)> done) override;
   Result<std::vector<UptimeSegment>> UptimeSegments(const CheckKey& key, TimePoint from,
