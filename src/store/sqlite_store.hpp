@@ -13,9 +13,9 @@
 // write until the store is reopened: Linux may drop pages it could not write, so no later sync
 // could prove them (or the commits after them, chained in the log) on disk; what a restart
 // finds is consistent (SQLite recovers up to the last intact commit), possibly with some of
-// those refused writes. SaveState/DeleteState are not acknowledged: they are durable with the
-// next group commit; while writes fail the latest per check is kept and retried with every
-// later batch. Reads see them at once.
+// those refused writes. SaveState/DeleteState are not acknowledged: they are durable with
+// the next sync after their group commit; while writes fail the latest per check is kept and
+// retried with every later batch. Reads see them at once.
 // Reads: a separate read connection (WAL lets it read during writes) behind a mutex.
 // Retention: raw runs, hourly and daily roll-ups and closed events older than their retention
 // (measured on the injected clock) are pruned on the writer thread, in short transactions
