@@ -112,6 +112,10 @@ class Engine {
   // show; `with_urls` false leaves out heartbeat_url (formatting it costs a heartbeat check),
   // which only the dashboard shows.
   StatusSnapshot Snapshot(bool with_schedule = true, bool with_urls = true) const;
+  // Snapshot(false) written over `snap` (empty, or an earlier result kept by the caller): views
+  // of unchanged checks keep their strings and are only compared, so a caller that reads every
+  // check often (/metrics) neither allocates nor copies per check.
+  void RefreshSnapshot(StatusSnapshot& snap) const;
   bool Knows(const CheckKey& key) const { return checks_.count(key) > 0; }
   TimePoint Now() const { return clock_.Now(); }
   std::string ReportingUrl(const CheckSpec& spec, const std::string& uuid) const;
