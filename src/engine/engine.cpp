@@ -236,34 +236,50 @@ RunNowResult Engine::RunNow(const CheckKey& key) {
 
 StatusSnapshot Engine::Snapshot(bool with_schedule, bool with_urls) const {
   StatusSnapshot snap;
+  RefreshSnapshot(snap);
+  if (!with_schedule) return snap;
+  // heartbeats_ has checks_' key order (and fewer keys): walked alongside it, not searched.
+  auto hb = heartbeats_.begin();
+  for (CheckView& view : snap.checks) {
+    const CheckKey& key = view.spec->key;
+    while (hb != heartbeats_.end() && hb->first < key) ++hb;
+    if (hb != heartbeats_.end() && hb->first == key) {
+      // As NextRunOf and Heartbeat(key) answer for a heartbeat check.
+      view.next_run = hb->second.due;
+      if (with_urls && hb->second.token_stored) view.heartbeat_url = HeartbeatUrl(hb->second.token);
+    } else {
+      view.next_run = scheduler_.NextRun(key);
+    }
+  }
+  return snap;
+}
+
+void Engine::RefreshSnapshot(StatusSnapshot& snap) const {
+  static const CheckState kNone;
   snap.instance = leading_ || leader_name_.empty() ? options_.instance_name : leader_name_;
   snap.leader = leading_;
-  snap.metadata = options_.metadata;
+  if (snap.metadata != options_.metadata) snap.metadata = options_.metadata;
   snap.load_errors = load_errors_;
-  snap.checks.reserve(checks_.size());
-  // records_ and heartbeats_ have checks_' key order (and fewer keys): walked alongside it, not
-  // searched (the searches were most of a status page's cost at 10 000 checks).
+  snap.checks.resize(checks_.size());
+  // records_ has checks_' key order (and fewer keys): walked alongside it, not searched (the
+  // searches were most of a status page's cost at 10 000 checks).
   auto st = records_.begin();
-  auto hb = heartbeats_.begin();
+  auto view = snap.checks.begin();
   for (const auto& [key, spec] : checks_) {
     while (st != records_.end() && st->first < key) ++st;
     const bool has_state = st != records_.end() && st->first == key;
-    CheckView view{spec, has_state ? st->second.state() : CheckState{}, {}};
-    view.state_version = has_state ? st->second.version() : kDefaultStateVersion;
-    if (with_schedule) {
-      while (hb != heartbeats_.end() && hb->first < key) ++hb;
-      if (hb != heartbeats_.end() && hb->first == key) {
-        // As NextRunOf and Heartbeat(key) answer for a heartbeat check.
-        view.next_run = hb->second.due;
-        if (with_urls && hb->second.token_stored)
-          view.heartbeat_url = HeartbeatUrl(hb->second.token);
-      } else {
-        view.next_run = scheduler_.NextRun(key);
-      }
+    const uint64_t version = has_state ? st->second.version() : kDefaultStateVersion;
+    CheckView& v = *view++;
+    if (v.spec != spec) v.spec = spec;
+    // Assigned over the old view's strings, which keep their memory: no allocation per check.
+    // The version says whether it changed (0 in a new view: never a state's version).
+    if (v.state_version != version) {
+      v.state = has_state ? st->second.state() : kNone;
+      v.state_version = version;
     }
-    snap.checks.push_back(std::move(view));
+    v.next_run.reset();
+    v.heartbeat_url.clear();
   }
-  return snap;
 }
 
 std::optional<TimePoint> Engine::NextRunOf(const CheckKey& key) const {

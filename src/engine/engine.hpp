@@ -113,6 +113,10 @@ class Engine {
   // which only the dashboard shows. Each view's state_version changes whenever its state does
   // (CheckRecord::Change); kDefaultStateVersion for a check without a state yet.
   StatusSnapshot Snapshot(bool with_schedule = true, bool with_urls = true) const;
+  // Snapshot(false) written over `snap` (empty, or an earlier result kept by the caller): views
+  // of unchanged checks keep their strings and are only compared, so a caller that reads every
+  // check often (/metrics) neither allocates nor copies per check.
+  void RefreshSnapshot(StatusSnapshot& snap) const;
   bool Knows(const CheckKey& key) const { return checks_.count(key) > 0; }
   TimePoint Now() const { return clock_.Now(); }
   std::string ReportingUrl(const CheckSpec& spec, const std::string& uuid) const;

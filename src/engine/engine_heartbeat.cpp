@@ -116,7 +116,7 @@ void Engine::ForgetHeartbeat(const CheckKey& key) {
 void Engine::StoreToken(const CheckKey& key, const std::string& token,
                         std::function<void(Result<std::string>)> done) {
   ++tokens_in_flight_;
-  // The store calls back on its writer thread, possibly while the daemon tears the engine down:
+  // The store calls back on its own thread, possibly while the daemon tears the engine down:
   // capture the executor by value and touch the engine only if it still exists.
   store_.SaveHeartbeatToken(
       key, token,

@@ -253,7 +253,7 @@ void Engine::Commit(Outcome outcome, std::function<void(Status)> then) {
     };
   }
   auto state = std::make_shared<const CheckState>(std::move(outcome.state));
-  // The store calls back on its writer thread, possibly while the daemon tears the engine
+  // The store calls back on its own thread, possibly while the daemon tears the engine
   // down: capture the executor by value and touch the engine only if it still exists. It calls
   // back once, so the captures move on to the executor rather than being copied.
   store_.CommitRun(

@@ -5,6 +5,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <functional>
 
 #include "engine/http_api.hpp"
 #include "store/memory_store.hpp"
@@ -542,6 +543,62 @@ TEST_F(EngineHeartbeatTest, SnapshotAgreesWithPerCheckLookups) {
   EXPECT_EQ(full.checks.at(3).state.errors, std::vector<std::string>{"x"});
   EXPECT_TRUE(full.checks.at(4).state.ok);
   EXPECT_FALSE(full.checks.at(5).state.HasResult());  // jobs/e-hb (plain checks are in "default")
+}
+
+// /metrics keeps one snapshot and refreshes it in place: after each step (checks added, removed,
+// reports, failures, load errors) the refreshed one must equal a fresh Snapshot(false), however
+// the kept views lined up with the checks before.
+TEST_F(EngineHeartbeatTest, RefreshedSnapshotEqualsAFreshOne) {
+  struct Step {
+    const char* what;
+    std::function<void()> apply;
+  };
+  const auto report = [this](const std::string& name, HeartbeatSignal signal, std::string body) {
+    ASSERT_EQ(Send(Token(name), signal, std::move(body)).http_status, 200);
+    Drain();
+  };
+  const Step steps[] = {
+      {"no checks", [] {}},
+      {"checks added",
+       [&] {
+         engine_.ApplyChecks({Check("b-plain"), HeartbeatCheck("c-hb"), HeartbeatCheck("d-hb")},
+                             {});
+       }},
+      {"a report", [&] { report("c-hb", HeartbeatSignal::kReport, ""); }},
+      {"a failure with errors",
+       [&] { report("d-hb", HeartbeatSignal::kFail, R"({"OK": false, "Errors": ["x", "y"]})"); }},
+      {"nothing changed", [] {}},
+      {"a check added before the others and one removed, with a load error",
+       [&] {
+         engine_.ApplyChecks(
+             {Check("a-plain"), Check("b-plain"), HeartbeatCheck("d-hb"), HeartbeatCheck("e-hb")},
+             {"bad.yaml: not a check"});
+       }},
+      {"the failing check recovers", [&] { report("d-hb", HeartbeatSignal::kReport, ""); }},
+      {"every check removed", [&] { engine_.ApplyChecks({}, {}); }},
+  };
+  StatusSnapshot kept = engine_.Snapshot();  // with schedule and URLs: a refresh drops them
+  for (const Step& step : steps) {
+    SCOPED_TRACE(step.what);
+    step.apply();
+    engine_.RefreshSnapshot(kept);
+    const StatusSnapshot fresh = engine_.Snapshot(/*with_schedule=*/false);
+    EXPECT_EQ(kept.instance, fresh.instance);
+    EXPECT_EQ(kept.leader, fresh.leader);
+    EXPECT_EQ(kept.metadata, fresh.metadata);
+    EXPECT_EQ(kept.load_errors, fresh.load_errors);
+    ASSERT_EQ(kept.checks.size(), fresh.checks.size());
+    for (size_t i = 0; i < kept.checks.size(); ++i) {
+      const CheckView& k = kept.checks[i];
+      const CheckView& f = fresh.checks[i];
+      SCOPED_TRACE(f.spec->key.str());
+      EXPECT_EQ(k.spec, f.spec);
+      EXPECT_EQ(k.state, f.state);
+      EXPECT_EQ(k.next_run, std::nullopt);
+      EXPECT_EQ(k.heartbeat_url, "");
+    }
+  }
+  EXPECT_TRUE(kept.checks.empty());
 }
 
 TEST_F(EngineHeartbeatTest, RotationRetiresTheOldToken) {

@@ -124,6 +124,7 @@ asio::awaitable<HttpResponse> HttpApi::Handle(HttpRequest request) {
                         alive->text.Clear();
                         alive->openmetrics.Clear();
                         alive->uptime = {};
+                        alive->snap = {};
                       }
                     });
     } else if (request.path == "/" || request.path == "/json") {
@@ -247,7 +248,8 @@ HttpResponse HttpApi::Logs(const HttpRequest& request) {
 
 HttpResponse HttpApi::Metrics(const HttpRequest& request) {
   if (!IsRead(request)) return MethodNotAllowed(request, "GET");
-  const StatusSnapshot snap = engine_.Snapshot(/*with_schedule=*/false);
+  StatusSnapshot& snap = metrics_caches_->snap;
+  engine_.RefreshSnapshot(snap);
   const TimePoint now = engine_.Now();
   UpdateUptime(snap, now);
   const ExpositionFormat format = ChooseFormat(request.Header("accept"));

@@ -36,7 +36,7 @@ class HttpApi {
         metrics_(metrics),
         metrics_options_(std::move(metrics_options)),
         metrics_caches_(std::make_shared<MetricsCaches>(
-            MetricsCaches{MetricsCache(metrics_options_), MetricsCache(metrics_options_), {}})),
+            MetricsCaches{MetricsCache(metrics_options_), MetricsCache(metrics_options_), {}, {}})),
         uptime_(store, kUptimeMaxAge),
         ui_(store) {}
 
@@ -90,6 +90,8 @@ class HttpApi {
     MetricsCache openmetrics;
     // Every check's uptime as the last scrape had it, updated in place (UpdateUptime).
     UptimeByCheck uptime;
+    // The engine's checks as the last scrape had them, refreshed in place (RefreshSnapshot).
+    StatusSnapshot snap;
     MetricsCache& For(ExpositionFormat f) {
       return f == ExpositionFormat::kOpenMetrics100 ? openmetrics : text;
     }

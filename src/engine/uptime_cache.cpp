@@ -6,7 +6,9 @@ namespace sonde {
 
 std::pair<const UptimeCache::Ratios&, uint64_t> UptimeCache::GetVersioned(
     const CheckKey& key, TimePoint now, std::optional<TimePoint> last_result) {
-  auto [it, added] = entries_.try_emplace(key);
+  const bool hit = next_ != entries_.end() && next_->first == key;
+  auto [it, added] = hit ? std::pair(next_, false) : entries_.try_emplace(key);
+  next_ = std::next(it);
   Entry& e = it->second;
   if (!added && now < e.expires && e.last_result == last_result) return {e.ratios, e.version};
   e.last_result = last_result;

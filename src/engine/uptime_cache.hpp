@@ -27,6 +27,8 @@ class UptimeCache {
   using Ratios = std::array<std::optional<double>, std::size(kUptimeWindows)>;
 
   UptimeCache(Store& store, Duration max_age) : store_(store), max_age_(max_age) {}
+  UptimeCache(const UptimeCache&) = delete;  // next_ points into entries_
+  UptimeCache& operator=(const UptimeCache&) = delete;
 
   // `last_result` is the check's committed state's last_run: the entry is asked afresh when it
   // differs from the one the entry was computed with.
@@ -42,6 +44,7 @@ class UptimeCache {
   template <class Keys>
   void Retain(const Keys& keep) {
     if (keep.size() == entries_.size()) return;
+    next_ = entries_.end();
     std::erase_if(entries_, [&](const auto& e) { return keep.count(e.first) == 0; });
   }
 
@@ -56,6 +59,9 @@ class UptimeCache {
   uint64_t computed_ = 0;  // computations so far: the next entry version
   Duration max_age_;
   std::map<CheckKey, Entry> entries_;
+  // The entry after the last one asked for: callers walk the checks in key order, so the next
+  // key is usually this one and needs no search (10 000 searches a scrape at 10 000 checks).
+  std::map<CheckKey, Entry>::iterator next_ = entries_.end();
 };
 
 }  // namespace sonde

@@ -6,6 +6,7 @@
 
 #include <map>
 #include <set>
+#include <vector>
 
 #include "store/memory_store.hpp"
 
@@ -124,6 +125,42 @@ TEST(UptimeCache, VersionMovesOnlyWhenTheEntryIsComputedAgain) {
       EXPECT_TRUE(seen.insert(v).second) << "a version is never given twice";
     }
     last[a.key] = v;
+  }
+}
+
+// Callers ask in key order, and the cache tries the entry after the last one before searching:
+// whatever the order of the asks (and after checks are dropped), each key must get its own
+// entry, the same one each time while it is young.
+TEST(UptimeCache, EachKeyGetsItsOwnEntryInAnyOrder) {
+  MemoryStore store;
+  Record(store, "1", kT0, true);  // only kA ("ns/a") has a run
+  UptimeCache cache(store, seconds(30));
+  const std::vector<CheckKey> keys = {kA, {"ns", "b"}, {"ns", "c"}, {"ns", "d"}, {"ot", "a"}};
+  std::map<CheckKey, uint64_t> version;
+  const TimePoint t = kT0 + minutes(1);
+  for (const CheckKey& k : keys) version[k] = cache.GetVersioned(k, t, std::nullopt).second;
+  struct Pass {
+    const char* what;
+    std::vector<size_t> order;  // indexes into keys
+  };
+  const Pass passes[] = {
+      {"key order", {0, 1, 2, 3, 4}},    {"reverse", {4, 3, 2, 1, 0}},
+      {"skipping", {0, 2, 4, 1, 3}},     {"one key twice", {1, 1, 2, 2, 0}},
+      {"last then first", {4, 0, 1, 4}},
+  };
+  for (const Pass& pass : passes) {
+    SCOPED_TRACE(pass.what);
+    for (size_t i : pass.order) {
+      const auto [ratios, v] = cache.GetVersioned(keys[i], t + seconds(1), std::nullopt);
+      EXPECT_EQ(v, version[keys[i]]) << keys[i].str();
+      EXPECT_EQ(ratios[0].has_value(), i == 0) << keys[i].str();
+    }
+  }
+  // Dropping b and d: the others keep their entries, the dropped ones are computed afresh.
+  cache.Retain(std::set<CheckKey>{keys[0], keys[2], keys[4]});
+  for (size_t i = 0; i < keys.size(); ++i) {
+    const uint64_t v = cache.GetVersioned(keys[i], t + seconds(2), std::nullopt).second;
+    EXPECT_EQ(v == version[keys[i]], i % 2 == 0) << keys[i].str();
   }
 }
 

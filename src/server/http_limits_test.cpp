@@ -1,6 +1,9 @@
 // HttpServer's bounds: sizes, malformed input, timeouts and the connection limit.
 #include <gtest/gtest.h>
 
+#include <memory>
+#include <string>
+
 #include "server/http_server.hpp"
 #include "server/test_server.hpp"
 
@@ -136,6 +139,36 @@ TEST(HttpLimitsTest, IdleKeepAliveIsClosedAfterIdleTimeout) {
   milliseconds open = TimeUntilClosed(client, steady_clock::now());
   EXPECT_GE(open, milliseconds(150));
   EXPECT_LT(open, milliseconds(2000));
+}
+
+// A peer that asks for a big answer and never reads it is dropped after write_timeout: offering
+// the whole body to one write must not lose the write's deadline.
+TEST(HttpLimitsTest, ReaderThatStopsIsCutOffAfterWriteTimeout) {
+  const auto kept = std::make_shared<const std::string>(32 * 1024 * 1024, 'x');
+  HttpServerOptions options;
+  options.write_timeout = milliseconds(300);
+  TestServer server(
+      [kept](HttpRequest) -> boost::asio::awaitable<HttpResponse> {
+        HttpResponse response;
+        response.body_parts = {{kept, *kept}};
+        co_return response;
+      },
+      options);
+  RawClient client(server.port());
+  const auto accepted = steady_clock::now() + milliseconds(3000);
+  while (server.connections() == 0 && steady_clock::now() < accepted) {
+    std::this_thread::sleep_for(milliseconds(1));
+  }
+  ASSERT_EQ(server.connections(), 1u);
+  ASSERT_TRUE(client.Send("GET / HTTP/1.1\r\nHost: t\r\n\r\n"));
+  const auto start = steady_clock::now();
+  while (server.connections() > 0 && steady_clock::now() - start < milliseconds(5000)) {
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  const auto open = std::chrono::duration_cast<milliseconds>(steady_clock::now() - start);
+  EXPECT_EQ(server.connections(), 0u);
+  EXPECT_GE(open, milliseconds(250));
+  EXPECT_LT(open, milliseconds(3000));
 }
 
 TEST(HttpLimitsTest, ConnectionsBeyondTheLimitAreTurnedAway) {

@@ -8,7 +8,10 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <memory>
 #include <stdexcept>
+#include <string>
+#include <vector>
 
 #include "server/test_server.hpp"
 
@@ -94,6 +97,52 @@ TEST(HttpServerTest, WritesSharedBodyParts) {
   const std::string head = client.ReadResponse(std::chrono::seconds(5), /*head=*/true);
   EXPECT_TRUE(Contains(head, "Content-Length: " + std::to_string(body.size()) + "\r\n")) << head;
   EXPECT_TRUE(head.ends_with("\r\n\r\n")) << head;
+}
+
+// The server offers a body's parts to the socket many at a time (not 64 KiB per write): bodies
+// of more parts than one write takes (16), of parts larger and smaller than a socket buffer,
+// and of empty parts must still arrive whole and in order.
+TEST(HttpServerTest, WritesBodiesOfManyPartsWhole) {
+  struct Case {
+    const char* name;
+    size_t parts;
+    size_t part_bytes;
+  };
+  const Case cases[] = {
+      {"one big part", 1, 9 * 1024 * 1024}, {"more parts than one write", 40, 100 * 1024},
+      {"many tiny parts", 300, 7},          {"parts around 64 KiB", 17, 64 * 1024 + 1},
+      {"empty parts among others", 20, 0},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    // Part i is made of the letter 'a' + i % 26, so a part out of place changes the body.
+    auto kept = std::make_shared<std::vector<std::string>>();
+    std::string expected = "head|";
+    for (size_t i = 0; i < c.parts; ++i) {
+      kept->emplace_back(c.part_bytes, static_cast<char>('a' + i % 26));
+      expected += kept->back();
+      if (c.part_bytes == 0) {
+        kept->emplace_back("x" + std::to_string(i));  // something between the empty parts
+        expected += kept->back();
+      }
+    }
+    TestServer server([kept](HttpRequest) -> boost::asio::awaitable<HttpResponse> {
+      HttpResponse response;
+      response.body = "head|";
+      for (const std::string& part : *kept) response.body_parts.push_back({kept, part});
+      co_return response;
+    });
+    RawClient client(server.port());
+    ASSERT_TRUE(client.connected());
+    for (int round = 0; round < 2; ++round) {  // keep-alive: the second answer follows whole
+      ASSERT_TRUE(client.Send(Get("/")));
+      const std::string response = client.ReadResponse(std::chrono::seconds(20));
+      ASSERT_EQ(StatusOf(response), 200);
+      const size_t body_at = response.find("\r\n\r\n") + 4;
+      EXPECT_EQ(response.size() - body_at, expected.size());
+      EXPECT_TRUE(response.compare(body_at, std::string::npos, expected) == 0);
+    }
+  }
 }
 
 TEST(HttpServerTest, RoutesToHandler) {

@@ -98,6 +98,9 @@ class Db {
   sqlite3* get() const { return db_; }
   // Drops cached statements (before closing, or after the schema changes).
   void ClearCache() { cache_.clear(); }
+  // Closing this connection, even as the last one, leaves the write-ahead log as it is rather
+  // than checkpointing it into the database (for a log whose sync failed).
+  void KeepLogOnClose() { sqlite3_db_config(db_, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr); }
 
  private:
   explicit Db(sqlite3* db) : db_(db) {}

@@ -36,6 +36,11 @@ class SqliteReader {
   Result<std::optional<std::vector<UptimeSegment>>> UptimeSegments(const CheckKey& key,
                                                                    TimePoint from, Duration segment,
                                                                    size_t count, TimePoint now);
+  // See Db::KeepLogOnClose.
+  void KeepLogOnClose() {
+    std::lock_guard lock(mu_);
+    db_->KeepLogOnClose();
+  }
 
  private:
   struct Timeline {

@@ -4,6 +4,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -71,6 +72,19 @@ Status CheckOptions(const SqliteOptions& o) {
   return Status::Ok();
 }
 
+// The write-ahead log, opened once for the default sync: fdatasync of any descriptor of the
+// file syncs it, and the log keeps its inode while the store is open (a checkpoint rewinds or
+// truncates it in place; only closing the last connection deletes it).
+Result<int> OpenLog(const std::string& db_path) {
+  const std::string path = db_path + "-wal";
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return Result<int>::Error("cannot use state database " + db_path + ": cannot open " + path +
+                              " (" + std::strerror(errno) + ")");
+  }
+  return fd;
+}
+
 }  // namespace
 
 R SqliteStore::Open(const std::string& state_dir, SqliteOptions options) {
@@ -85,15 +99,36 @@ R SqliteStore::Open(const std::string& state_dir, SqliteOptions options) {
   };
   auto write = OpenWriteConnection(path);
   if (!write.ok()) return fail(write.error());
+  // The connection has read and written the file, so SQLite has created the log.
+  int log_fd = -1;
+  if (!options.sync) {
+    auto log = OpenLog(path);
+    if (!log.ok()) return fail(log.error());
+    log_fd = log.value();
+    options.sync = [log_fd] {
+      if (::fdatasync(log_fd) == 0) return Status::Ok();
+      return Status::Error(std::string("fdatasync: ") + std::strerror(errno));
+    };
+  }
+  auto fail_open = [&](const std::string& message) {
+    if (log_fd >= 0) ::close(log_fd);
+    return fail(message);
+  };
+  // COMMIT writes the log without waiting for the disk; the syncer syncs it before any `done`.
+  // Migrations above ran with synchronous=FULL. Checkpoints still sync the log first.
+  if (DbStatus s = write.value()->Exec("PRAGMA synchronous = NORMAL"); !s.ok()) {
+    return fail_open("cannot use state database " + path + ": " + s.message);
+  }
   if (DbStatus s = RegisterRollupFunctions(*write.value()); !s.ok()) {
-    return fail("cannot use state database " + path + ": " + s.message);
+    return fail_open("cannot use state database " + path + ": " + s.message);
   }
   auto read = OpenReadConnection(path);
-  if (!read.ok()) return fail(read.error());
+  if (!read.ok()) return fail_open(read.error());
   std::unique_ptr<const Clock> own_clock;
   if (!options.clock) own_clock = std::make_unique<SystemClock>();
   std::unique_ptr<SqliteStore> store(
       new SqliteStore(path, lock.value(), options, std::move(own_clock)));
+  store->wal_fd_ = log_fd;
   const Retention retention{options.raw_retention, options.hourly_retention,
                             options.daily_retention};
   store->writer_ =
@@ -106,6 +141,7 @@ R SqliteStore::Open(const std::string& state_dir, SqliteOptions options) {
   store->reader_ =
       std::make_unique<SqliteReader>(std::move(read.value()), path, retention, store->clock_);
   store->thread_ = std::thread([s = store.get()] { s->WriterLoop(); });
+  store->syncer_ = std::thread([s = store.get()] { s->SyncerLoop(); });
   return store;
 }
 
@@ -124,8 +160,19 @@ SqliteStore::~SqliteStore() {
   }
   wake_.notify_all();
   if (thread_.joinable()) thread_.join();
+  {
+    std::lock_guard lock(mu_);
+    writer_done_ = true;
+  }
+  settled_wake_.notify_all();
+  if (syncer_.joinable()) syncer_.join();
+  // After a failed sync, closing must not checkpoint the log into the database: what the log
+  // holds on disk is unknown. The next open recovers from the log as it is.
+  if (sync_failed_ && writer_) writer_->KeepLogOnClose();
+  if (sync_failed_ && reader_) reader_->KeepLogOnClose();
   writer_.reset();
   reader_.reset();
+  if (wal_fd_ >= 0) ::close(wal_fd_);
   ::close(lock_fd_);
 }
 
@@ -133,8 +180,10 @@ Status SqliteStore::Enqueue(WriteOp& op) {
   {
     std::lock_guard lock(mu_);
     if (stopping_) return Status::Error("cannot store: the store is closing");
-    if (queue_.size() >= options_.max_queue) {
-      return Status::Error("cannot store: " + std::to_string(queue_.size()) +
+    // Writes the writer has taken still count until acknowledged: a stalled sync must not let
+    // committed-but-unsynced batches grow without bound.
+    if (queue_.size() + unacked_ >= options_.max_queue) {
+      return Status::Error("cannot store: " + std::to_string(queue_.size() + unacked_) +
                            " writes are already waiting for " + path_ +
                            " (the disk is not keeping up)");
     }
@@ -181,6 +230,7 @@ void SqliteStore::WriterLoop() {
     std::vector<WriteOp> batch;
     bool retry_due = false;
     bool stop = false;
+    bool sync_failed = false;
     {
       std::unique_lock lock(mu_);
       if (!pruning) wake_.wait_for(lock, kIdleWake, [&] { return stopping_ || !queue_.empty(); });
@@ -188,21 +238,25 @@ void SqliteStore::WriterLoop() {
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
+      unacked_ += batch.size();
       stop = stopping_ && queue_.empty();
+      sync_failed = sync_failed_.has_value();
       retry_due = !retry_states_.empty() && (stop || std::chrono::steady_clock::now() >= retry_at);
     }
     if (!batch.empty() || retry_due) {
       if (!RunBatch(std::move(batch))) retry_at = std::chrono::steady_clock::now() + kRetryDelay;
     }
     if (stop) return;
-    pruning = MaybePrune(pruning);
+    pruning = !sync_failed && MaybePrune(pruning);
   }
 }
 
 bool SqliteStore::RunBatch(std::vector<WriteOp> batch) {
   std::map<CheckKey, StateWrite> retries;
+  std::optional<Status> refused;
   {
     std::lock_guard lock(mu_);
+    refused = sync_failed_;
     // A later state write of the same check in this batch supersedes a failed one (and is
     // kept for retry itself if this batch fails too). A run's state does not: if the run
     // fails alone, the retried state must still land; if it succeeds it is applied later.
@@ -211,7 +265,15 @@ bool SqliteStore::RunBatch(std::vector<WriteOp> batch) {
     }
     retries = retry_states_;
   }
-  SqliteWriter::BatchResult result = writer_->Apply(retries, batch);
+  SqliteWriter::BatchResult result;
+  if (refused) {
+    result.ops.assign(batch.size(), *refused);  // nothing new goes into a log that failed
+  } else {
+    result = writer_->Apply(retries, batch);
+  }
+  Settled settled{result.committed, {}, std::move(result.ops)};
+  settled.done.reserve(batch.size());
+  for (WriteOp& op : batch) settled.done.push_back(std::move(op.done));
   {
     std::lock_guard lock(mu_);
     if (result.committed) {
@@ -229,13 +291,51 @@ bool SqliteStore::RunBatch(std::vector<WriteOp> batch) {
         }
       }
     }
-    if (!batch.empty()) processed_seq_ = batch.back().seq;
+    if (!batch.empty()) {
+      processed_seq_ = batch.back().seq;
+      settled_.push_back(std::move(settled));
+    }
   }
   processed_.notify_all();
-  for (size_t i = 0; i < batch.size(); ++i) {
-    if (batch[i].done) batch[i].done(result.ops[i]);
-  }
+  settled_wake_.notify_one();
   return result.committed;
+}
+
+// Acknowledges settled batches in order, a committed one only after a sync that started once
+// its COMMIT had returned. Batches that settle during a sync wait for the next one, so a sync
+// covers every batch committed meanwhile.
+void SqliteStore::SyncerLoop() {
+  for (;;) {
+    std::deque<Settled> settled;
+    std::optional<Status> failed;
+    {
+      std::unique_lock lock(mu_);
+      settled_wake_.wait(lock, [&] { return writer_done_ || !settled_.empty(); });
+      if (settled_.empty()) return;  // the writer has ended and every batch is acknowledged
+      settled.swap(settled_);
+      failed = sync_failed_;
+    }
+    const bool committed =
+        std::any_of(settled.begin(), settled.end(), [](const Settled& b) { return b.committed; });
+    if (committed && !failed) {
+      if (Status s = options_.sync(); !s.ok()) {
+        failed =
+            Status::Error("cannot store (" + path_ + "): syncing its write-ahead log failed (" +
+                          s.message() + "); writes are refused until sonde restarts");
+        std::lock_guard lock(mu_);
+        sync_failed_ = failed;
+      }
+    }
+    size_t acked = 0;
+    for (Settled& b : settled) {
+      for (size_t i = 0; i < b.done.size(); ++i) {
+        if (b.done[i]) b.done[i](b.committed && failed ? *failed : b.results[i]);
+      }
+      acked += b.done.size();
+    }
+    std::lock_guard lock(mu_);
+    unacked_ -= acked;
+  }
 }
 
 bool SqliteStore::MaybePrune(bool pruning) {

@@ -59,6 +59,8 @@ class SqliteWriter {
 
   // Caps the database file (0: no cap); a full database fails commits like a full disk.
   DbStatus SetMaxBytes(int64_t bytes);
+  // See Db::KeepLogOnClose.
+  void KeepLogOnClose() { db_->KeepLogOnClose(); }
 
  private:
   // Apply without (or with) a savepoint per op; none when an op failed alone without them.
