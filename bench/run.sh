@@ -11,7 +11,7 @@
 #   BENCH_WRK_SECONDS    duration of each wrk run [10]
 #   BENCH_INGEST_RUNS    heartbeat checks of the ingestion scenario (one report each a round) [1000]
 #   BENCH_INGEST_ROUNDS  ingestion rounds [10]
-#   BENCH_PROBE_LEVELS   probe counts of the in-process probe scenario, 1 s interval ["6000 8000 9000 10000 11000 12000"]
+#   BENCH_PROBE_LEVELS   probe counts of the in-process probe scenario, 1 s interval ["4000 6000 8000 10000 12000 14000"]
 #   BENCH_PROBE_WINDOW   measuring window of each probe level, after 4 s of warm-up [10]
 #   BENCH_PROC_CHECKS    checks of the process-check scenario, 1 s interval each [1000]
 #   BENCH_CAP            --max-concurrent-runs for scenarios 3 and 4 [32, Sonde's default]
@@ -53,7 +53,7 @@ CONNS=${BENCH_CONNECTIONS:-64}
 WRK_SECONDS=${BENCH_WRK_SECONDS:-10}
 INGEST_RUNS=${BENCH_INGEST_RUNS:-1000}
 INGEST_ROUNDS=${BENCH_INGEST_ROUNDS:-10}
-PROBE_LEVELS=${BENCH_PROBE_LEVELS:-8000 10000 12000 13000 14000 15000}
+PROBE_LEVELS=${BENCH_PROBE_LEVELS:-4000 6000 8000 10000 12000 14000}
 PROBE_WINDOW=${BENCH_PROBE_WINDOW:-10}
 PROBE_WARMUP=4
 PROBE_CAP=512
