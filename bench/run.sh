@@ -766,7 +766,7 @@ scenario_scale_probes() {
   row 4.14 "Scheduler, $n checks (in-process probes): daemon CPU at steady state" "$cpu" "—" "—" "% of a core" \
     "As 4.13; includes running the probes ($(fmt "$rate") a second) and committing each run."
   row 4.15 "Scheduler, $n checks (in-process probes): RSS at steady state" "$rss" "—" "—" "MiB" \
-    "As 4.13, at the end of the window, after two reads of /json (the window's run counts), which keep the page's incremental cache (StatusPageCache, about 1.1 KB a check) until 5 minutes after the last read. RSS after ${SCALE_PROBE_SETTLE}s of settling, before any read: $(fmt "$rss_unread") MiB. RSS once loaded: $(fmt "$rss_loaded") MiB; load time $(fmt "$load_s") s. Target (issue #7): under 200 MB."
+    "As 4.13, at the end of the window, after two reads of /json (the window's run counts), which keep the page's incremental cache (StatusPageCache: the last body and 72 bytes a check) until 5 minutes after the last read. RSS after ${SCALE_PROBE_SETTLE}s of settling, before any read: $(fmt "$rss_unread") MiB. RSS once loaded: $(fmt "$rss_loaded") MiB; load time $(fmt "$load_s") s. Target (issue #7): under 200 MB."
 }
 
 # ---------------------------------------------------------------------------------------------
