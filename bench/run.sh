@@ -362,9 +362,15 @@ probe_lateness() {
 }
 
 scenario_probes() {
-  local d=$WORK/probes load n c0 c1 s0 s1 fails rate best_n=0 best_rate=0 best_note=""
+  local d=$WORK/probes load n c0 c1 s0 s1 fails rate best_n=0 best_rate=0 best_note="" late_run=0
   load=$(loadavg)
   for n in $PROBE_LEVELS; do
+    # Two late levels in a row: higher ones would be late too, and each costs most of a minute
+    # (a slower machine otherwise takes the suite past its 15 minutes).
+    if [ "$late_run" -ge 2 ]; then
+      log "scenario 2: $n probes skipped (the two levels below were late)"
+      continue
+    fi
     log "scenario 2: $n in-process HTTP probes of nginx every 1s"
     mkdir -p "$d/$n/checks"
     awk -v n="$n" -v url="$NGINX_URL/" 'BEGIN {
@@ -387,7 +393,8 @@ scenario_probes() {
     [ "$late_n" -gt 0 ] || die "no probe intervals measured"
     read -r p50 p99 pmax <<<"$(pctl "$d/$n/late.txt" 50 99 100)"
     log "sonde: $n probes: $(fmt "$rate") probes/s; start lateness over $late_n intervals of $PROBE_SAMPLE probes: p50 $p50 p99 $p99 max $pmax ms; $fails failed"
-    if [ "$fails" = 0 ] && [ "$(calc "$p99 <= 10")" = 1 ] && [ "$(calc "$rate > $best_rate")" = 1 ]; then
+    if [ "$fails" = 0 ] && [ "$(calc "$p99 <= 10")" = 1 ]; then late_run=0; else late_run=$((late_run + 1)); fi
+    if [ "$late_run" = 0 ] && [ "$(calc "$rate > $best_rate")" = 1 ]; then
       best_n=$n; best_rate=$rate
       best_note="$n probes every 1s, start lateness p50 $p50 / p99 $p99 / max $pmax ms over $late_n intervals of $PROBE_SAMPLE probes"
     fi
@@ -402,7 +409,7 @@ scenario_probes() {
   [ "$(kv "$bb" non2xx)" = 0 ] || die "blackbox exporter answered non-2xx: $bb"
   row 2.1 "In-process HTTP probes: probes/s against nginx, p99 start lateness <= 10 ms" "$best_rate" \
     "blackbox exporter http_2xx probes/s (peer)" "$(kv "$bb" req_per_s)" "probes/s" \
-    "Sonde: highest of the levels $PROBE_LEVELS whose p99 start lateness was <= 10 ms with no failure ($best_note); ${PROBE_WINDOW}s window after ${PROBE_WARMUP}s, --max-concurrent-runs $PROBE_CAP, each probe a new connection and a durable history row. Blackbox: wrk -t1 -c$CONNS GET /probe?module=http_2xx, p50 $(fmt "$(calc "$(kv "$bb" p50_us) / 1000")") ms. Load average at start: $load."
+    "Sonde: highest of the levels $PROBE_LEVELS whose p99 start lateness was <= 10 ms with no failure, climbing until two levels in a row were late ($best_note); ${PROBE_WINDOW}s window after ${PROBE_WARMUP}s, --max-concurrent-runs $PROBE_CAP, each probe a new connection and a durable history row. Blackbox: wrk -t1 -c$CONNS GET /probe?module=http_2xx, p50 $(fmt "$(calc "$(kv "$bb" p50_us) / 1000")") ms. Load average at start: $load."
 }
 
 # ---------------------------------------------------------------------------------------------
