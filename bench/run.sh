@@ -368,7 +368,7 @@ scenario_probes() {
     # Two late levels in a row: higher ones would be late too, and each costs most of a minute
     # (a slower machine otherwise takes the suite past its 15 minutes).
     if [ "$late_run" -ge 2 ]; then
-      log "scenario 2: $n probes skipped (the two levels below were late)"
+      log "scenario 2: $n probes skipped (the two levels before it were late)"
       continue
     fi
     log "scenario 2: $n in-process HTTP probes of nginx every 1s"
