@@ -746,11 +746,16 @@ TEST_F(OperatorTest, ALeaderWhoseLeaseIsStolenStepsDownAndContendsAgain) {
   auto leads = [&] { return Leads(d); };
   ASSERT_TRUE(Eventually(leads, seconds(20))) << d.log();
   const std::string path = "/apis/coordination.k8s.io/v1/namespaces/kuberhealthy/leases/steal-test";
-  auto lease = cluster().AdminRequest("GET", path);
-  ASSERT_TRUE(lease.ok() && lease.value().status == 200);
-  auto stolen = cluster().AdminRequest("PUT", path, StolenLease(lease.value().Json().as_object()));
-  ASSERT_TRUE(stolen.ok()) << stolen.error();
-  ASSERT_EQ(stolen.value().status, 200) << stolen.value().body;
+  // The leader renews every 300 ms: a renewal between our GET and PUT makes the PUT a 409
+  // (stale resourceVersion), so the theft is retried with the lease read again.
+  auto steal = [&] {
+    auto lease = cluster().AdminRequest("GET", path);
+    if (!lease.ok() || lease.value().status != 200) return false;
+    auto stolen =
+        cluster().AdminRequest("PUT", path, StolenLease(lease.value().Json().as_object()));
+    return stolen.ok() && stolen.value().status == 200;
+  };
+  ASSERT_TRUE(Eventually(steal, seconds(10))) << "the lease could not be stolen";
   EXPECT_TRUE(Eventually([&] { return !leads(); }, seconds(5))) << "still leads after the theft";
   EXPECT_TRUE(Eventually(leads, seconds(15))) << "never contended again\n" << d.log();
   const auto after = Get(path);
