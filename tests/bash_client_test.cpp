@@ -79,7 +79,7 @@ TEST(BashClient, HeartbeatWrapperReportsExitCodeAndTailAndRetriesByTheRule) {
   EXPECT_EQ(Bash("KH_RETRY_SECONDS=2 KH_REPORTING_URL='" + d.url() +
                  "/heartbeat/unknown' kh::report_success"),
             1);
-  EXPECT_GE(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(1500));
+  EXPECT_GE(std::chrono::steady_clock::now() - t0, std::chrono::seconds(2));
 }
 
 }  // namespace

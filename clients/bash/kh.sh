@@ -44,11 +44,15 @@ kh::_post() {
       200) return 0 ;;
       400) echo "kh: $url refused the report (400)" >&2; return 1 ;;
     esac
-    if [ $(($(kh::_now_ms) + delay_ms)) -gt "$deadline" ]; then
+    # The last wait is cut short so the final try lands on the deadline: the whole budget is
+    # used, whatever a slow curl took out of it.
+    local left=$((deadline - $(kh::_now_ms))) wait_ms=$delay_ms
+    if [ "$left" -le 0 ]; then
       echo "kh: giving up on $url (last answer: $code)" >&2
       return 1
     fi
-    sleep "$((delay_ms / 1000)).$(printf '%03d' $((delay_ms % 1000)))"
+    [ "$left" -lt "$wait_ms" ] && wait_ms=$left
+    sleep "$((wait_ms / 1000)).$(printf '%03d' $((wait_ms % 1000)))"
     delay_ms=$((delay_ms * 2 > 8000 ? 8000 : delay_ms * 2))
   done
 }
