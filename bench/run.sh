@@ -347,23 +347,35 @@ scenario_ingest() {
 # 10 ms with no failed probe. Yardstick: blackbox_exporter's http_2xx probes
 # of the same nginx, driven as fast as wrk can.
 
-# probe_lateness N FROM TO OUT: for a sample of PROBE_SAMPLE of the N probes, the lateness in ms
-# of each start inside [FROM, TO] behind the probe's 1 s cadence (see cadence_lateness), from
-# /api/history (an indexed query per probe; /metrics would stall the loop it measures).
-probe_lateness() {
-  local n=$1 from=$2 to=$3 out=$4 i step dir=$SONDE_DIR/history
-  step=$((n / PROBE_SAMPLE)); [ "$step" -gt 0 ] || step=1
+# history_starts PREFIX LIMIT OUT ID...: "ID start" lines (start in epoch seconds), sorted by ID
+# then start, from /api/history of the checks bench/PREFIX<ID> (an indexed query per check;
+# /metrics would stall the loop it measures). One curl for every check and one date for every
+# start: a pipeline of processes per check took most of a minute on a slow machine, beside the
+# running probes.
+history_starts() {
+  local prefix=$1 limit=$2 out=$3 dir=$3.d id
+  shift 3
   mkdir -p "$dir"
-  # One curl for every sampled probe and one date for every start: a pipeline of processes per
-  # probe took most of a minute per level on a slow machine, beside the running probes.
-  for ((i = 0; i < n; i += step)); do
-    printf 'url = "%s/api/history?namespace=bench&healthcheck=h%d&limit=100"\noutput = "%s/%d"\n' \
-      "$SONDE_URL" "$i" "$dir" "$i"
+  for id in "$@"; do
+    printf 'url = "%s/api/history?namespace=bench&healthcheck=%s%d&limit=%d"\noutput = "%s/%d"\n' \
+      "$SONDE_URL" "$prefix" "$id" "$limit" "$dir" "$id"
   done >"$dir.cfg"
   curl -fsS --max-time 60 -K "$dir.cfg" || die "GET /api/history failed"
-  grep -oE '"started": *"[^"]*"' -r "$dir" | sed -E 's|^.*/([0-9]+):.*"([^"]*)"$|\1 \2|' >"$dir.raw"
+  { grep -roE '"started": *"[^"]*"' "$dir" || true; } |
+    sed -E 's|^.*/([0-9]+):.*"([^"]*)"$|\1 \2|' >"$dir.raw"
   cut -d' ' -f2 "$dir.raw" | date -f - +%s.%N | paste -d' ' <(cut -d' ' -f1 "$dir.raw") - |
-    sort -k1,1n -k2,2n | cadence_lateness "$from" "$to" 1 >"$out"
+    sort -k1,1n -k2,2n >"$out"
+}
+
+# probe_lateness N FROM TO OUT: for a sample of PROBE_SAMPLE of the N probes (bench/h<i>), the
+# lateness in ms of each start inside [FROM, TO] behind the probe's 1 s cadence
+# (cadence_lateness).
+probe_lateness() {
+  local n=$1 i step ids=()
+  step=$((n / PROBE_SAMPLE)); [ "$step" -gt 0 ] || step=1
+  for ((i = 0; i < n; i += step)); do ids+=("$i"); done
+  history_starts h 100 "$4.starts" "${ids[@]}"
+  cadence_lateness "$2" "$3" 1 <"$4.starts" >"$4"
 }
 
 scenario_probes() {
@@ -732,14 +744,11 @@ wait_idle() {
 # probes p0..p(N-1), with interval 1 + floor(i * 3599 / (SCALE_LARGE - 1)) s, starts in
 # [FROM, TO].
 history_lateness() {
-  local k=$1 from=$2 to=$3 out=$4 i iv
-  : >"$out"
-  for ((i = 0; i < k; i++)); do
-    iv=$((1 + i * 3599 / (SCALE_LARGE - 1)))
-    curl -fsS --max-time 30 "$SONDE_URL/api/history?namespace=bench&healthcheck=p$i&limit=200" |
-      grep -oE '"started": *"[^"]*"' | sed -E 's/.*"([^"]*)"$/\1/' | date -f - +%s.%N | sort -n |
-      awk '{ print "p", $1 }' | cadence_lateness "$from" "$to" "$iv" >>"$out"
-  done
+  local k=$1 i ids=()
+  for ((i = 0; i < k; i++)); do ids+=("$i"); done
+  history_starts p 200 "$4.starts" "${ids[@]}"
+  { for i in "${ids[@]}"; do echo "iv $i $((1 + i * 3599 / (SCALE_LARGE - 1)))"; done
+    cat "$4.starts"; } | cadence_lateness "$2" "$3" >"$4"
 }
 
 scenario_scale_probes() {
