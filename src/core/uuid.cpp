@@ -2,6 +2,7 @@
 
 #include <sys/random.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <cstdlib>
@@ -9,17 +10,43 @@
 
 namespace sonde {
 
-std::string NewUuidV4() {
-  std::array<uint8_t, 16> b{};
+namespace {
+
+// Fills `out` from the kernel CSPRNG; aborts without one (unsafe to issue run tokens).
+void FillRandom(uint8_t* out, size_t size) {
   size_t got = 0;
-  while (got < b.size()) {
-    const ssize_t n = getrandom(b.data() + got, b.size() - got, 0);
-    if (n < 0) std::abort();  // no CSPRNG: unsafe to continue issuing run tokens
+  while (got < size) {
+    const ssize_t n = getrandom(out + got, size - got, 0);
+    if (n < 0) std::abort();
     got += static_cast<size_t>(n);
   }
+}
+
+std::string Version4(std::array<uint8_t, 16> b) {
   b[6] = static_cast<uint8_t>((b[6] & 0x0F) | 0x40);  // version 4
   b[8] = static_cast<uint8_t>((b[8] & 0x3F) | 0x80);  // RFC 4122 variant
   return FormatUuid(b);
+}
+
+}  // namespace
+
+std::string NewUuidV4() {
+  std::array<uint8_t, 16> b{};
+  FillRandom(b.data(), b.size());
+  return Version4(b);
+}
+
+std::string UuidSource::Next() {
+  if (used_ == pool_.size()) {
+    FillRandom(pool_.data(), pool_.size());
+    used_ = 0;
+  }
+  std::array<uint8_t, 16> b{};
+  std::copy_n(pool_.begin() + static_cast<std::ptrdiff_t>(used_), b.size(), b.begin());
+  // Not kept once handed out: a later reader of this object's memory learns no issued uuid.
+  std::fill_n(pool_.begin() + static_cast<std::ptrdiff_t>(used_), b.size(), uint8_t{0});
+  used_ += b.size();
+  return Version4(b);
 }
 
 // By hand rather than snprintf: every run gets a UUID, and printf cost more than the rest of

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <functional>
 #include <random>
 #include <set>
 
@@ -10,13 +11,23 @@ namespace sonde {
 namespace {
 
 TEST(NewUuidV4, IsCanonicalVersion4AndUnique) {
-  std::set<std::string> seen;
-  for (int i = 0; i < 1000; ++i) {
-    const std::string u = NewUuidV4();
-    ASSERT_TRUE(LooksLikeUuid(u)) << u;
-    EXPECT_EQ(u[14], '4') << u;
-    EXPECT_NE(std::string("89ab").find(u[19]), std::string::npos) << u;
-    EXPECT_TRUE(seen.insert(u).second) << "duplicate " << u;
+  UuidSource source;
+  const struct {
+    const char* name;
+    std::function<std::string()> next;
+  } sources[] = {{"NewUuidV4", [] { return NewUuidV4(); }},
+                 // Over several refills of its pool.
+                 {"UuidSource", [&source] { return source.Next(); }}};
+  for (const auto& from : sources) {
+    SCOPED_TRACE(from.name);
+    std::set<std::string> seen;
+    for (int i = 0; i < 1000; ++i) {
+      const std::string u = from.next();
+      ASSERT_TRUE(LooksLikeUuid(u)) << u;
+      EXPECT_EQ(u[14], '4') << u;
+      EXPECT_NE(std::string("89ab").find(u[19]), std::string::npos) << u;
+      EXPECT_TRUE(seen.insert(u).second) << "duplicate " << u;
+    }
   }
 }
 

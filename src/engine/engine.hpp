@@ -24,6 +24,7 @@
 #include "core/check.hpp"
 #include "core/check_state.hpp"
 #include "core/clock.hpp"
+#include "core/uuid.hpp"
 #include "metrics/registry.hpp"
 #include "runner/runner.hpp"
 #include "scheduler/heartbeat.hpp"
@@ -275,6 +276,7 @@ class Engine {
   // records_[key]'s state, to be changed (a new version).
   CheckState& ChangeState(const CheckKey& key) { return records_[key].Change(state_versions_); }
   std::vector<std::string> load_errors_;
+  UuidSource uuids_;  // every run's uuid
   std::unordered_map<std::string, ActiveRun> active_;   // by run uuid
   std::unordered_map<std::string, RunView> run_views_;  // recent runs, by uuid
   // Expires with the engine, so a probe or a store commit finishing after it does not touch it.

@@ -232,7 +232,7 @@ void Engine::OnHeartbeatTimer(const CheckKey& key) {
       e.due_from = e.due;
       e.due = e.schedule->NextDue(e.due);
     } while (e.due + e.schedule->grace() <= now);
-    RecordHeartbeat(key, NewUuidV4(), now, false, {error}, "missed", log_failure);
+    RecordHeartbeat(key, uuids_.Next(), now, false, {error}, "missed", log_failure);
   }
   ArmHeartbeat(key);
 }
@@ -285,7 +285,7 @@ void Engine::HandleHeartbeat(const std::string& token, HeartbeatSignal signal,
   }
   if (signal == HeartbeatSignal::kStart) {
     e.started = now;
-    e.start_uuid = NewUuidV4();
+    e.start_uuid = uuids_.Next();
     CheckState& state = ChangeState(key);
     state.run_uuid = state.current_uuid = e.start_uuid;
     state.last_run_start = now;
@@ -320,7 +320,7 @@ void Engine::HandleHeartbeat(const std::string& token, HeartbeatSignal signal,
   e.due_from = now;
   e.due = e.schedule->NextDue(now);
   const std::optional<TimePoint> started = e.started;
-  const std::string uuid = started ? e.start_uuid : NewUuidV4();
+  const std::string uuid = started ? e.start_uuid : uuids_.Next();
   e.started.reset();
   ArmHeartbeat(key);
   // Coalesce only a repeat of the last result: a recovery or a new failure is always recorded

@@ -42,7 +42,7 @@ const char* EndedBy(RunEnd end) {
 void Engine::StartRun(const CheckKey& key) {
   const auto spec = checks_.at(key);
   const TimePoint now = clock_.Now();
-  const std::string uuid = NewUuidV4();
+  const std::string uuid = uuids_.Next();
   const TimePoint deadline = now + spec->timeout;
 
   CheckState& state = ChangeState(key);
