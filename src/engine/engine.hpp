@@ -276,7 +276,7 @@ class Engine {
   // records_[key]'s state, to be changed (a new version).
   CheckState& ChangeState(const CheckKey& key) { return records_[key].Change(state_versions_); }
   std::vector<std::string> load_errors_;
-  UuidSource uuids_;  // every run's uuid
+  UuidSource uuids_;                                    // every run's uuid
   std::unordered_map<std::string, ActiveRun> active_;   // by run uuid
   std::unordered_map<std::string, RunView> run_views_;  // recent runs, by uuid
   // Expires with the engine, so a probe or a store commit finishing after it does not touch it.
