@@ -21,7 +21,7 @@ class UuidSource {
   std::string Next();
 
  private:
-  std::array<uint8_t, 16 * 32> pool_{};
+  std::array<uint8_t, size_t{16} * 32> pool_{};
   size_t used_ = pool_.size();  // bytes of pool_ handed out; all of them until the first fill
 };
 

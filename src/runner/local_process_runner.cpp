@@ -117,7 +117,10 @@ void LocalProcessRunner::KillAll() {
     for (UniqueFd& fd : run->strays) strays.push_back(std::move(fd));  // a sweep in progress
     if (!uuid.empty()) sweeps.emplace(uuid, StraySweep{&run->swept, &strays});
   }
-  KillProcessesWithEnvValues(kEnvRunUuid, sweeps);
+  // A fresh read of every process, not env_cache_: shutdown is rare, and this sweep also covers
+  // the runs' live leaders, which a forked one could have been cached before its exec.
+  ProcessEnvCache fresh{std::string(kEnvRunUuid)};
+  KillProcessesWithEnvValues(sweeps, fresh);
   // Synchronous on purpose: this is for shutdown, when the event loop may not run again.
   const auto deadline = std::chrono::steady_clock::now() + kKillAllWait;
   pid_t pid;

@@ -27,7 +27,9 @@
 #include <unordered_map>
 #include <vector>
 
+#include "contract/checker_env.hpp"
 #include "core/time.hpp"
+#include "runner/process_sweep.hpp"
 #include "runner/run_log.hpp"
 #include "runner/runner.hpp"
 #include "runner/unique_fd.hpp"
@@ -94,6 +96,7 @@ class LocalProcessRunner final : public Runner {
   std::map<std::string, RunPtr> runs_;                         // by run uuid; active runs only
   std::unordered_map<pid_t, std::pair<RunPtr, size_t>> pids_;  // live pid -> run, proc index
   std::vector<RunPtr> sweep_queue_;  // finished runs waiting for the next shared /proc scan
+  ProcessEnvCache env_cache_{std::string(kEnvRunUuid)};  // what those scans read
   boost::asio::steady_timer sweep_scan_timer_;
   std::chrono::steady_clock::time_point last_sweep_scan_{};
   uint64_t epoch_ = 0;  // bumped by KillAll; posted done callbacks of older epochs are dropped

@@ -36,15 +36,21 @@ std::string ReadEnviron(pid_t pid) {
   return data;
 }
 
-bool HasEntry(std::string_view environ, std::string_view entry) {
+// Calls `visit(entry)` for each NUL-separated entry until it returns true; true if one did.
+template <typename Visit>
+bool AnyEntry(std::string_view environ, Visit visit) {
   size_t begin = 0;
   while (begin < environ.size()) {
     size_t end = environ.find('\0', begin);
     if (end == std::string_view::npos) end = environ.size();
-    if (environ.substr(begin, end - begin) == entry) return true;
+    if (visit(environ.substr(begin, end - begin))) return true;
     begin = end + 1;
   }
   return false;
+}
+
+bool HasEntry(std::string_view environ, std::string_view entry) {
+  return AnyEntry(environ, [entry](std::string_view e) { return e == entry; });
 }
 
 pid_t ParsePid(const char* name) {
@@ -62,7 +68,8 @@ UniqueFd KillIfMatches(pid_t pid, std::string_view entry) {
   return pidfd;
 }
 
-// Calls `visit(pid, environ)` for every process other than the caller.
+// Calls `visit(pid, ino)` for every process other than the caller, with the inode number of its
+// /proc entry.
 template <typename Visit>
 void ForEachProcess(Visit visit) {
   std::unique_ptr<DIR, int (*)(DIR*)> proc(::opendir("/proc"), &::closedir);
@@ -70,42 +77,55 @@ void ForEachProcess(Visit visit) {
   const pid_t self = ::getpid();
   while (const dirent* d = ::readdir(proc.get())) {
     const pid_t pid = ParsePid(d->d_name);
-    if (pid != 0 && pid != self) visit(pid, ReadEnviron(pid));
+    if (pid != 0 && pid != self) visit(pid, d->d_ino);
   }
 }
 
 }  // namespace
 
+void ProcessEnvCache::EndScan() {
+  std::erase_if(entries_, [this](const auto& e) { return e.second.scan != scan_; });
+}
+
+const std::string* ProcessEnvCache::Lookup(pid_t pid, ino_t ino) {
+  Entry& e = entries_[pid];
+  if (e.scan == 0 || e.ino != ino) {
+    e = Entry{ino, scan_, false, {}};
+    ++reads_;
+    AnyEntry(ReadEnviron(pid), [&](std::string_view entry) {
+      if (!entry.starts_with(prefix_)) return false;
+      e.has_value = true;
+      e.value = entry.substr(prefix_.size());
+      return true;
+    });
+  }
+  e.scan = scan_;
+  return e.has_value ? &e.value : nullptr;
+}
+
 std::vector<pid_t> FindProcessesWithEnvEntry(std::string_view entry) {
   std::vector<pid_t> found;
-  ForEachProcess([&](pid_t pid, std::string_view environ) {
-    if (HasEntry(environ, entry)) found.push_back(pid);
+  ForEachProcess([&](pid_t pid, ino_t) {
+    if (HasEntry(ReadEnviron(pid), entry)) found.push_back(pid);
   });
   return found;
 }
 
-void KillProcessesWithEnvValues(std::string_view name,
-                                const std::map<std::string, StraySweep, std::less<>>& sweeps) {
+void KillProcessesWithEnvValues(const std::map<std::string, StraySweep, std::less<>>& sweeps,
+                                ProcessEnvCache& cache) {
   if (sweeps.empty()) return;
-  const std::string prefix = std::string(name) + "=";
-  ForEachProcess([&](pid_t pid, std::string_view environ) {
-    size_t begin = 0;
-    while (begin < environ.size()) {
-      size_t end = environ.find('\0', begin);
-      if (end == std::string_view::npos) end = environ.size();
-      const std::string_view entry = environ.substr(begin, end - begin);
-      begin = end + 1;
-      if (!entry.starts_with(prefix)) continue;
-      // One run per process: its first such entry decides, as getenv would.
-      const auto it = sweeps.find(entry.substr(prefix.size()));
-      if (it == sweeps.end() || it->second.seen->count(pid) > 0) return;
-      if (UniqueFd fd = KillIfMatches(pid, entry); fd.Valid()) {
-        it->second.seen->insert(pid);
-        it->second.killed->push_back(std::move(fd));
-      }
-      return;
+  cache.BeginScan();
+  ForEachProcess([&](pid_t pid, ino_t ino) {
+    const std::string* value = cache.Lookup(pid, ino);
+    if (value == nullptr) return;
+    const auto it = sweeps.find(*value);
+    if (it == sweeps.end() || it->second.seen->count(pid) > 0) return;
+    if (UniqueFd fd = KillIfMatches(pid, cache.EntryWith(*value)); fd.Valid()) {
+      it->second.seen->insert(pid);
+      it->second.killed->push_back(std::move(fd));
     }
   });
+  cache.EndScan();
 }
 
 std::vector<UniqueFd> KillProcessesWithEnvEntry(std::string_view entry, std::set<pid_t>& seen) {
@@ -114,7 +134,8 @@ std::vector<UniqueFd> KillProcessesWithEnvEntry(std::string_view entry, std::set
   if (eq == std::string_view::npos) return killed;
   std::map<std::string, StraySweep, std::less<>> sweeps;
   sweeps.emplace(std::string(entry.substr(eq + 1)), StraySweep{&seen, &killed});
-  KillProcessesWithEnvValues(entry.substr(0, eq), sweeps);
+  ProcessEnvCache fresh{std::string(entry.substr(0, eq))};  // reads every process
+  KillProcessesWithEnvValues(sweeps, fresh);
   return killed;
 }
 

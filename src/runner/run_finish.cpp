@@ -126,7 +126,7 @@ void LocalProcessRunner::ScanForStrays() {
     run->strays.clear();
     sweeps.emplace(run->request.run_uuid, StraySweep{&run->swept, &run->strays});
   }
-  KillProcessesWithEnvValues(kEnvRunUuid, sweeps);
+  KillProcessesWithEnvValues(sweeps, env_cache_);
   for (RunPtr& run : batch) {
     if (run->strays.empty()) {
       CompleteRun(std::move(run));
