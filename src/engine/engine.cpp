@@ -26,6 +26,12 @@ std::string TrimTail(std::string s) {
   return s;
 }
 
+// What a check without a recorded state shows (StateOf, RefreshSnapshot).
+const CheckState& NoState() {
+  static const CheckState kNone;
+  return kNone;
+}
+
 }  // namespace
 
 std::chrono::steady_clock::duration Engine::Until(TimePoint when, TimePoint now) {
@@ -221,9 +227,8 @@ void Engine::ReleaseMemoryWhenSettled() {
 }
 
 const CheckState& Engine::StateOf(const CheckKey& key) const {
-  static const CheckState kNone;
   auto it = records_.find(key);
-  return it == records_.end() ? kNone : it->second.state();
+  return it == records_.end() ? NoState() : it->second.state();
 }
 
 RunNowResult Engine::RunNow(const CheckKey& key) {
@@ -255,7 +260,6 @@ StatusSnapshot Engine::Snapshot(bool with_schedule, bool with_urls) const {
 }
 
 void Engine::RefreshSnapshot(StatusSnapshot& snap) const {
-  static const CheckState kNone;
   snap.instance = leading_ || leader_name_.empty() ? options_.instance_name : leader_name_;
   snap.leader = leading_;
   if (snap.metadata != options_.metadata) snap.metadata = options_.metadata;
@@ -274,7 +278,7 @@ void Engine::RefreshSnapshot(StatusSnapshot& snap) const {
     // Assigned over the old view's strings, which keep their memory: no allocation per check.
     // The version says whether it changed (0 in a new view: never a state's version).
     if (v.state_version != version) {
-      v.state = has_state ? st->second.state() : kNone;
+      v.state = has_state ? st->second.state() : NoState();
       v.state_version = version;
     }
     v.next_run.reset();
