@@ -38,26 +38,15 @@ TEST(SqliteDurabilityTest, ConcurrentCommitsAreAllStored) {
   {
     auto store = SqliteStore::Open(dir.path(), options);
     ASSERT_TRUE(store.ok()) << store.error();
-    std::vector<std::thread> threads;
-    for (int t = 0; t < kThreads; ++t) {
-      threads.emplace_back([&, t] {
-        const CheckKey key{"load", "c" + std::to_string(t)};
-        for (int i = 0; i < kRuns; ++i) {
-          const std::string uuid = std::to_string(t) + "-" + std::to_string(i);
-          store.value()->CommitRun(
-              MakeRun(key, uuid, kT0 + seconds(i), milliseconds(5), i % 5 != 0), CheckState{},
-              [&, uuid](Status s) {
-                std::lock_guard lock(mu);
-                if (s.ok()) {
-                  acked.insert(uuid);
-                } else {
-                  ++failed;
-                }
-              });
-        }
-      });
-    }
-    for (auto& th : threads) th.join();
+    CommitFromThreads(*store.value(), "load", kT0, kThreads, kRuns, 5,
+                      [&](const std::string& uuid, Status s) {
+                        std::lock_guard lock(mu);
+                        if (s.ok()) {
+                          acked.insert(uuid);
+                        } else {
+                          ++failed;
+                        }
+                      });
   }  // closing finishes every queued commit
   EXPECT_EQ(failed, 0);
   ASSERT_EQ(acked.size(), static_cast<size_t>(kThreads * kRuns));

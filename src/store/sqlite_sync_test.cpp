@@ -43,24 +43,6 @@ std::set<std::string> CommittedUuids(const std::string& db_path) {
   return uuids;
 }
 
-// Commits `per_thread` runs from each of `threads` threads at once; `done` gets each uuid and
-// status.
-void CommitFromThreads(Store& store, int threads, int per_thread,
-                       std::function<void(const std::string&, Status)> done) {
-  std::vector<std::thread> pool;
-  for (int t = 0; t < threads; ++t) {
-    pool.emplace_back([&, t] {
-      const CheckKey key{"sync", "c" + std::to_string(t)};
-      for (int i = 0; i < per_thread; ++i) {
-        const std::string uuid = std::to_string(t) + "-" + std::to_string(i);
-        store.CommitRun(MakeRun(key, uuid, kT0 + seconds(i), milliseconds(5), i % 3 != 0),
-                        CheckState{}, [done, uuid](Status s) { done(uuid, std::move(s)); });
-      }
-    });
-  }
-  for (auto& th : pool) th.join();
-}
-
 class SqliteSyncTest : public ::testing::Test {
  protected:
   Result<std::unique_ptr<SqliteStore>> Open(std::function<Status()> sync) {
@@ -94,12 +76,13 @@ TEST_F(SqliteSyncTest, AnAckComesOnlyAfterASyncThatStartedAfterItsCommit) {
       return Status::Ok();
     });
     ASSERT_TRUE(store.ok()) << store.error();
-    CommitFromThreads(*store.value(), 4, 300, [&](const std::string& uuid, Status s) {
-      std::lock_guard lock(mu);
-      EXPECT_TRUE(s.ok()) << s.message();
-      if (durable.count(uuid) == 0) early.push_back(uuid);
-      acked.insert(uuid);
-    });
+    CommitFromThreads(*store.value(), "sync", kT0, 4, 300, 3,
+                      [&](const std::string& uuid, Status s) {
+                        std::lock_guard lock(mu);
+                        EXPECT_TRUE(s.ok()) << s.message();
+                        if (durable.count(uuid) == 0) early.push_back(uuid);
+                        acked.insert(uuid);
+                      });
   }  // closing acknowledges every queued write
   EXPECT_EQ(acked.size(), 1200u);
   EXPECT_TRUE(early.empty()) << early.size() << " acknowledged before their sync, e.g. "
@@ -182,11 +165,12 @@ TEST_F(SqliteSyncTest, ClosingAcknowledgesEveryQueuedWrite) {
       return Status::Ok();
     });
     ASSERT_TRUE(store.ok()) << store.error();
-    CommitFromThreads(*store.value(), 4, 250, [&](const std::string& uuid, Status s) {
-      std::lock_guard lock(mu);
-      ++calls[uuid];
-      failed += !s.ok();
-    });
+    CommitFromThreads(*store.value(), "sync", kT0, 4, 250, 3,
+                      [&](const std::string& uuid, Status s) {
+                        std::lock_guard lock(mu);
+                        ++calls[uuid];
+                        failed += !s.ok();
+                      });
   }
   EXPECT_EQ(failed, 0);
   ASSERT_EQ(calls.size(), 1000u);

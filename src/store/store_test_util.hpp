@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <future>
 #include <string>
 #include <thread>
@@ -73,6 +74,27 @@ inline Status CommitSync(Store& store, const RunRecord& run, const CheckState& s
     return Status::Error("commit timed out");
   }
   return future.get();
+}
+
+// Commits `per_thread` runs of check NS/c<t> from each of `threads` threads at once (run i
+// starts at t0 + i s and fails when i % fail_every == 0); `done` gets each uuid ("<t>-<i>") and
+// its status.
+inline void CommitFromThreads(Store& store, const std::string& ns, TimePoint t0, int threads,
+                              int per_thread, int fail_every,
+                              std::function<void(const std::string&, Status)> done) {
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t) {
+    pool.emplace_back([&, t] {
+      const CheckKey key{ns, "c" + std::to_string(t)};
+      for (int i = 0; i < per_thread; ++i) {
+        const std::string uuid = std::to_string(t) + "-" + std::to_string(i);
+        store.CommitRun(MakeRun(key, uuid, t0 + std::chrono::seconds(i),
+                                std::chrono::milliseconds(5), i % fail_every != 0),
+                        CheckState{}, [done, uuid](Status s) { done(uuid, std::move(s)); });
+      }
+    });
+  }
+  for (auto& th : pool) th.join();
 }
 
 // Saves a heartbeat token and waits for `done` (at most 10 s).
